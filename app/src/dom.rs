@@ -1,0 +1,236 @@
+//! The page's elements (declared in www/index.html) and how state is shown in them.
+//!
+//! `document.body.dataset.state` is one of `loading`, `ready`, `running`, `done`, `error`;
+//! tests and `tests/process-headless` wait on it. `window.__reframe` holds the last
+//! `source`, `summary` and `error` as plain objects for the same tools.
+
+use reframe_core::protocol::{JobSummary, Progress, SourceInfo};
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Document, HtmlAnchorElement, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlProgressElement,
+    HtmlSelectElement, HtmlVideoElement,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageState {
+    Loading,
+    Ready,
+    Running,
+    Done,
+    Error,
+}
+
+impl PageState {
+    fn name(self) -> &'static str {
+        match self {
+            PageState::Loading => "loading",
+            PageState::Ready => "ready",
+            PageState::Running => "running",
+            PageState::Done => "done",
+            PageState::Error => "error",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Page {
+    document: Document,
+    pub drop_zone: HtmlElement,
+    pub file_input: HtmlInputElement,
+    pub file_name: HtmlElement,
+    pub ratio: HtmlSelectElement,
+    pub custom_ratio: HtmlInputElement,
+    pub mode: HtmlSelectElement,
+    pub profile: HtmlSelectElement,
+    pub pos_x: HtmlInputElement,
+    pub pos_y: HtmlInputElement,
+    pub start: HtmlButtonElement,
+    pub cancel: HtmlButtonElement,
+    pub preview_video: HtmlVideoElement,
+    pub crop_overlay: HtmlElement,
+    pub source_info: HtmlElement,
+    pub stage_label: HtmlElement,
+    pub progress: HtmlProgressElement,
+    pub progress_text: HtmlElement,
+    pub error: HtmlElement,
+    pub result: HtmlElement,
+    pub result_text: HtmlElement,
+    pub download: HtmlAnchorElement,
+}
+
+fn el<T: JsCast>(document: &Document, id: &str) -> Option<T> {
+    document.get_element_by_id(id)?.dyn_into::<T>().ok()
+}
+
+impl Page {
+    /// Finds every element; `None` if the HTML does not match this code.
+    pub fn find() -> Option<Page> {
+        let document = gloo::utils::document();
+        let d = &document;
+        Some(Page {
+            drop_zone: el(d, "drop-zone")?,
+            file_input: el(d, "file-input")?,
+            file_name: el(d, "file-name")?,
+            ratio: el(d, "ratio")?,
+            custom_ratio: el(d, "custom-ratio")?,
+            mode: el(d, "mode")?,
+            profile: el(d, "profile")?,
+            pos_x: el(d, "pos-x")?,
+            pos_y: el(d, "pos-y")?,
+            start: el(d, "start")?,
+            cancel: el(d, "cancel")?,
+            preview_video: el(d, "preview-video")?,
+            crop_overlay: el(d, "crop-overlay")?,
+            source_info: el(d, "source-info")?,
+            stage_label: el(d, "stage-label")?,
+            progress: el(d, "progress")?,
+            progress_text: el(d, "progress-text")?,
+            error: el(d, "error")?,
+            result: el(d, "result")?,
+            result_text: el(d, "result-text")?,
+            download: el(d, "download")?,
+            document,
+        })
+    }
+
+    pub fn state(&self) -> PageState {
+        match self.document.body().and_then(|b| b.get_attribute("data-state")).as_deref() {
+            Some("ready") => PageState::Ready,
+            Some("running") => PageState::Running,
+            Some("done") => PageState::Done,
+            Some("error") => PageState::Error,
+            _ => PageState::Loading,
+        }
+    }
+
+    pub fn set_state(&self, state: PageState) {
+        if let Some(body) = self.document.body() {
+            let _ = body.set_attribute("data-state", state.name());
+        }
+        let running = state == PageState::Running;
+        self.start.set_disabled(running || state == PageState::Loading);
+        self.cancel.set_hidden(!running);
+        self.file_input.set_disabled(running);
+        for s in [&self.ratio, &self.mode, &self.profile] {
+            s.set_disabled(running);
+        }
+        for i in [&self.custom_ratio, &self.pos_x, &self.pos_y] {
+            i.set_disabled(running);
+        }
+    }
+
+    pub fn set_file_name(&self, name: &str, bytes: f64) {
+        self.file_name.set_text_content(Some(&format!("{name} ({})", human_bytes(bytes))));
+    }
+
+    pub fn show_source(&self, s: &SourceInfo) {
+        let audio = s.audio_codec.as_deref().unwrap_or("no audio");
+        let rotation = if s.rotation_degrees != 0 { format!(", rotated {}°", s.rotation_degrees) } else { String::new() };
+        self.source_info.set_text_content(Some(&format!(
+            "{} · {}{} · {} frames · {:.1} s · {} · {}",
+            s.display_size,
+            s.video_codec,
+            rotation,
+            s.frames,
+            s.duration_us as f64 / 1e6,
+            audio,
+            human_bytes(s.file_bytes as f64)
+        )));
+    }
+
+    pub fn show_progress(&self, p: &Progress) {
+        self.stage_label.set_text_content(Some(p.stage.label()));
+        if p.frames_total > 0 {
+            self.progress.set_max(p.frames_total as f64);
+            self.progress.set_value(p.frames_done as f64);
+        }
+        let eta = p.eta_s.map(|s| format!(" · about {} left", human_duration(s))).unwrap_or_default();
+        let text = if p.frames_total > 0 {
+            format!("{} / {} frames · {:.0} fps{eta}", p.frames_done, p.frames_total, p.fps)
+        } else {
+            String::new()
+        };
+        self.progress_text.set_text_content(Some(&text));
+    }
+
+    pub fn show_error(&self, message: &str, code: &str) {
+        self.error.set_text_content(Some(message));
+        let _ = self.error.set_attribute("data-code", code);
+        self.error.set_hidden(false);
+        self.set_state(PageState::Error);
+    }
+
+    pub fn clear_error(&self) {
+        self.error.set_text_content(None);
+        self.error.set_hidden(true);
+    }
+
+    pub fn show_result(&self, s: &JobSummary, url: Option<&str>) {
+        let text = format!(
+            "{} frames · {}x{} {} · {} · {:.1} s ({:.0} fps)",
+            s.frames_out,
+            s.output_size.width,
+            s.output_size.height,
+            s.video_codec,
+            human_bytes(s.output_bytes as f64),
+            s.elapsed_s,
+            s.frames_out as f64 / s.elapsed_s.max(1e-3)
+        );
+        self.result_text.set_text_content(Some(&text));
+        match url {
+            Some(url) => {
+                self.download.set_href(url);
+                self.download.set_download(&s.download_name);
+                self.download.set_text_content(Some(&format!("Download {}", s.download_name)));
+                self.download.set_hidden(false);
+            }
+            None => self.download.set_hidden(true),
+        }
+        self.stage_label.set_text_content(Some("Done"));
+        self.result.set_hidden(false);
+    }
+
+    pub fn hide_result(&self) {
+        self.result.set_hidden(true);
+    }
+}
+
+/// Publishes a value as `window.__reframe[key]` (a plain object) for tools and tests.
+pub fn expose<T: Serialize>(key: &str, value: &T) {
+    let window = gloo::utils::window();
+    let root = match js_sys::Reflect::get(&window, &"__reframe".into()) {
+        Ok(v) if v.is_object() => v,
+        _ => {
+            let o: wasm_bindgen::JsValue = js_sys::Object::new().into();
+            let _ = js_sys::Reflect::set(&window, &"__reframe".into(), &o);
+            o
+        }
+    };
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    if let Ok(v) = value.serialize(&serializer) {
+        let _ = js_sys::Reflect::set(&root, &key.into(), &v);
+    }
+}
+
+pub fn human_bytes(b: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1000.0 && i < UNITS.len() - 1 {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 { format!("{v:.0} {}", UNITS[i]) } else { format!("{v:.1} {}", UNITS[i]) }
+}
+
+pub fn human_duration(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}

@@ -1,0 +1,172 @@
+//! Crop geometry: the output size for an aspect ratio, placing the window, and mapping a window
+//! between display orientation (what the user sees) and coded orientation (what the decoder gives).
+//!
+//! All rectangles handed to the encoder have even x, y, width and height, because 4:2:0 chroma is
+//! subsampled by two in both directions.
+
+use crate::protocol::CropPosition;
+use crate::units::{AspectRatio, PixelRect, PixelSize, Rotation};
+
+fn floor_even(v: u32) -> u32 {
+    v & !1
+}
+
+fn round_even(v: f64) -> u32 {
+    ((v / 2.0).round() * 2.0).max(0.0) as u32
+}
+
+/// The largest window of `ratio` that fits in `source` (display orientation), with even sides.
+/// The side that limits the window uses the full (even-floored) source length; the other side is
+/// rounded to the nearest even length that still fits.
+pub fn output_size(source: PixelSize, ratio: AspectRatio) -> PixelSize {
+    let sw = floor_even(source.width).max(2);
+    let sh = floor_even(source.height).max(2);
+    // Source wider than the ratio: the height limits.
+    if source.width as u64 * ratio.h as u64 >= source.height as u64 * ratio.w as u64 {
+        let w = round_even(source.height as f64 * ratio.w as f64 / ratio.h as f64).clamp(2, sw);
+        PixelSize::new(w, sh)
+    } else {
+        let h = round_even(source.width as f64 * ratio.h as f64 / ratio.w as f64).clamp(2, sh);
+        PixelSize::new(sw, h)
+    }
+}
+
+/// Places a window of `size` inside `source` (display orientation) at `position`
+/// (0 = left/top, 1 = right/bottom), on even coordinates.
+pub fn place(source: PixelSize, size: PixelSize, position: CropPosition) -> PixelRect {
+    let free_x = source.width.saturating_sub(size.width);
+    let free_y = source.height.saturating_sub(size.height);
+    let x = round_even(free_x as f64 * position.x.clamp(0.0, 1.0)).min(floor_even(free_x));
+    let y = round_even(free_y as f64 * position.y.clamp(0.0, 1.0)).min(floor_even(free_y));
+    PixelRect::new(x, y, size.width, size.height)
+}
+
+/// Maps a rectangle in display orientation to the decoded (coded) frame of size `coded`, which a
+/// player rotates clockwise by `rotation` to show it.
+pub fn display_to_coded(r: PixelRect, coded: PixelSize, rotation: Rotation) -> PixelRect {
+    let (w, h) = (coded.width, coded.height);
+    match rotation {
+        Rotation::R0 => r,
+        // Coded (cx, cy) is shown at (h - 1 - cy, cx).
+        Rotation::R90 => PixelRect::new(r.y, h - r.x - r.width, r.height, r.width),
+        Rotation::R180 => PixelRect::new(w - r.x - r.width, h - r.y - r.height, r.width, r.height),
+        // Coded (cx, cy) is shown at (cy, w - 1 - cx).
+        Rotation::R270 => PixelRect::new(w - r.y - r.height, r.x, r.height, r.width),
+    }
+}
+
+/// The inverse of [`display_to_coded`].
+pub fn coded_to_display(r: PixelRect, coded: PixelSize, rotation: Rotation) -> PixelRect {
+    let (w, h) = (coded.width, coded.height);
+    match rotation {
+        Rotation::R0 => r,
+        Rotation::R90 => PixelRect::new(h - r.y - r.height, r.x, r.height, r.width),
+        Rotation::R180 => PixelRect::new(w - r.x - r.width, h - r.y - r.height, r.width, r.height),
+        Rotation::R270 => PixelRect::new(r.y, w - r.x - r.width, r.height, r.width),
+    }
+}
+
+/// A crop window resolved for both orientations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CropWindow {
+    /// In the source as displayed (what the report and the preview use).
+    pub display: PixelRect,
+    /// In the decoded frame (what `VideoFrame.visibleRect` takes); even x, y, width, height.
+    pub coded: PixelRect,
+}
+
+/// Resolves a display-orientation window to one whose coded rectangle is on even coordinates,
+/// moving it by at most one pixel per axis, and keeping it inside the frame.
+pub fn resolve(display: PixelRect, coded_size: PixelSize, rotation: Rotation) -> CropWindow {
+    let c = display_to_coded(display, coded_size, rotation);
+    let max_x = floor_even(coded_size.width.saturating_sub(c.width));
+    let max_y = floor_even(coded_size.height.saturating_sub(c.height));
+    let coded = PixelRect::new(floor_even(c.x).min(max_x), floor_even(c.y).min(max_y), c.width, c.height);
+    CropWindow { display: coded_to_display(coded, coded_size, rotation), coded }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ratio(w: u32, h: u32) -> AspectRatio {
+        AspectRatio::new(w, h).unwrap()
+    }
+
+    #[test]
+    fn output_sizes_for_common_ratios() {
+        let hd = PixelSize::new(1920, 1080);
+        assert_eq!(output_size(hd, ratio(9, 16)), PixelSize::new(608, 1080));
+        assert_eq!(output_size(hd, ratio(1, 1)), PixelSize::new(1080, 1080));
+        assert_eq!(output_size(hd, ratio(4, 5)), PixelSize::new(864, 1080));
+        assert_eq!(output_size(hd, ratio(16, 9)), PixelSize::new(1920, 1080));
+        // Portrait source to landscape: the width limits.
+        assert_eq!(output_size(PixelSize::new(1080, 1920), ratio(16, 9)), PixelSize::new(1080, 608));
+        // Odd source sizes give even outputs that fit.
+        assert_eq!(output_size(PixelSize::new(1921, 1081), ratio(9, 16)), PixelSize::new(608, 1080));
+        assert_eq!(output_size(PixelSize::new(1921, 1081), ratio(16, 9)), PixelSize::new(1920, 1080));
+    }
+
+    #[test]
+    fn output_always_fits_and_is_even() {
+        for (w, h) in [(1921, 1081), (640, 360), (17, 9), (3840, 2160), (1080, 1920), (99, 1001)] {
+            for r in [(9, 16), (1, 1), (4, 5), (16, 9), (21, 9), (2, 3)] {
+                let s = output_size(PixelSize::new(w, h), ratio(r.0, r.1));
+                assert!(s.width <= w && s.height <= h, "{w}x{h} {r:?} -> {s}");
+                assert!(s.width % 2 == 0 && s.height % 2 == 0);
+                // Within one even step of the exact ratio.
+                let exact = s.height as f64 * r.0 as f64 / r.1 as f64;
+                let exact_h = s.width as f64 * r.1 as f64 / r.0 as f64;
+                assert!((s.width as f64 - exact).abs() <= 2.0 || (s.height as f64 - exact_h).abs() <= 2.0);
+            }
+        }
+    }
+
+    #[test]
+    fn placement() {
+        let src = PixelSize::new(1920, 1080);
+        let size = PixelSize::new(608, 1080);
+        assert_eq!(place(src, size, CropPosition { x: 0.5, y: 0.5 }), PixelRect::new(656, 0, 608, 1080));
+        assert_eq!(place(src, size, CropPosition { x: 0.0, y: 0.5 }), PixelRect::new(0, 0, 608, 1080));
+        assert_eq!(place(src, size, CropPosition { x: 1.0, y: 0.5 }), PixelRect::new(1312, 0, 608, 1080));
+        let odd = place(PixelSize::new(1921, 1081), size, CropPosition { x: 1.0, y: 1.0 });
+        assert!(odd.fits_in(PixelSize::new(1921, 1081)) && odd.x % 2 == 0 && odd.y % 2 == 0);
+    }
+
+    #[test]
+    fn rotation_round_trips() {
+        let coded = PixelSize::new(1920, 1080);
+        for rot in [Rotation::R0, Rotation::R90, Rotation::R180, Rotation::R270] {
+            let display = coded.rotated(rot);
+            let r = PixelRect::new(100, 40, 300, 500);
+            let r = if r.fits_in(display) { r } else { PixelRect::new(40, 100, 300, 500) };
+            let c = display_to_coded(r, coded, rot);
+            assert!(c.fits_in(coded), "{rot:?} {c:?}");
+            assert_eq!(coded_to_display(c, coded, rot), r);
+        }
+    }
+
+    #[test]
+    fn rotation_90_maps_the_top_left_corner() {
+        // Phone video: coded 1920x1080 landscape, shown rotated 90 degrees clockwise as 1080x1920.
+        // The display's top-left pixel comes from the coded frame's bottom-left.
+        let c = display_to_coded(PixelRect::new(0, 0, 1, 1), PixelSize::new(1920, 1080), Rotation::R90);
+        assert_eq!(c, PixelRect::new(0, 1079, 1, 1));
+    }
+
+    #[test]
+    fn resolved_windows_are_even_in_coded_space() {
+        let coded = PixelSize::new(1921, 1081);
+        for rot in [Rotation::R0, Rotation::R90, Rotation::R180, Rotation::R270] {
+            let display = coded.rotated(rot);
+            let size = output_size(display, ratio(9, 16));
+            for pos in [0.0, 0.33, 0.5, 1.0] {
+                let r = place(display, size, CropPosition { x: pos, y: pos });
+                let w = resolve(r, coded, rot);
+                assert!(w.coded.x % 2 == 0 && w.coded.y % 2 == 0, "{rot:?} {w:?}");
+                assert!(w.coded.fits_in(coded) && w.display.fits_in(display));
+                assert_eq!(w.display.size(), size);
+            }
+        }
+    }
+}

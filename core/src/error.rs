@@ -1,0 +1,72 @@
+//! Errors of the pipeline, each with a message a user understands.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Everything that can stop a job. `Display` is the sentence shown in the page.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ReframeError {
+    #[error("The file is empty.")]
+    EmptyFile,
+    #[error("This file is not a video Reframe can read (it is not an MP4 or MOV file).")]
+    NotAVideo,
+    #[error("The file looks damaged or incomplete: {0}.")]
+    Corrupt(String),
+    #[error("The file has no video track.")]
+    NoVideoTrack,
+    #[error("The video codec {0} is not supported by this browser.")]
+    UnsupportedCodec(String),
+    #[error("This browser cannot encode video here (no H.264, VP9 or AV1 encoder is available).")]
+    NoEncoder,
+    #[error("This browser has no WebCodecs support. Use a recent Chrome, Edge or Safari.")]
+    NoWebCodecs,
+    #[error("The disk is full: the browser refused to store more data. Free some space and try again.")]
+    StorageFull,
+    #[error("Could not store the output: {0}.")]
+    Storage(String),
+    #[error("Could not read the file: {0}.")]
+    Read(String),
+    #[error("Decoding failed: {0}.")]
+    Decode(String),
+    #[error("Encoding failed: {0}.")]
+    Encode(String),
+    #[error("The aspect ratio {0} is not valid. Use two positive numbers, like 9:16.")]
+    BadRatio(String),
+    #[error("Internal error: {0}.")]
+    Internal(String),
+}
+
+/// The stable code of an error kind, for tests and logs.
+impl ReframeError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReframeError::EmptyFile => "empty_file",
+            ReframeError::NotAVideo => "not_a_video",
+            ReframeError::Corrupt(_) => "corrupt",
+            ReframeError::NoVideoTrack => "no_video_track",
+            ReframeError::UnsupportedCodec(_) => "unsupported_codec",
+            ReframeError::NoEncoder => "no_encoder",
+            ReframeError::NoWebCodecs => "no_webcodecs",
+            ReframeError::StorageFull => "storage_full",
+            ReframeError::Storage(_) => "storage",
+            ReframeError::Read(_) => "read",
+            ReframeError::Decode(_) => "decode",
+            ReframeError::Encode(_) => "encode",
+            ReframeError::BadRatio(_) => "bad_ratio",
+            ReframeError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn to_user(&self) -> UserError {
+        UserError { code: self.code().to_string(), message: self.to_string() }
+    }
+}
+
+/// An error as sent to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserError {
+    pub code: String,
+    pub message: String,
+}
+
+pub type Result<T, E = ReframeError> = std::result::Result<T, E>;

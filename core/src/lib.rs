@@ -1,0 +1,19 @@
+//! Reframe's pure logic, with no web dependencies, so `cargo test` checks it natively.
+//!
+//! - [`units`]: frame indices, timestamps, pixel rectangles, aspect ratios.
+//! - [`crop`]: output size, window placement, display/coded orientation mapping.
+//! - [`demux`]: reading an MP4/MOV's tracks and sample tables from any random-access byte source.
+//! - [`mux`]: writing an MP4 progressively to any random-access byte sink.
+//! - [`encode_settings`]: bitrate, keyframe interval and codec strings for the encoder.
+//! - [`protocol`]: the messages between the page and the pipeline worker.
+//! - [`error`]: errors, each with a message a user understands.
+
+pub mod crop;
+pub mod demux;
+pub mod encode_settings;
+pub mod error;
+pub mod mux;
+pub mod protocol;
+pub mod units;
+
+pub use error::{ReframeError, Result};

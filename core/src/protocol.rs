@@ -1,0 +1,183 @@
+//! Messages between the page (main thread) and the pipeline worker.
+//!
+//! Both sides serialise these with `serde-wasm-bindgen`. The input `File` cannot be serialised, so
+//! the page posts `[ToWorker, File]` for `Start` (see ARCHITECTURE.md).
+
+use crate::units::{AspectRatio, PixelRect, PixelSize, TimestampUs};
+use serde::{Deserialize, Serialize};
+
+/// How the crop window is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CropMode {
+    /// One window for the whole video, placed by `CropPosition`.
+    #[default]
+    Fixed,
+    /// The window follows the people in the video.
+    Auto,
+}
+
+/// Speed/quality trade-off of the analysis (detection rate and model size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    Fast,
+    #[default]
+    Balanced,
+    Quality,
+}
+
+/// Where a fixed crop window sits: 0.0 = left/top edge, 0.5 = centre, 1.0 = right/bottom edge.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CropPosition {
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Default for CropPosition {
+    fn default() -> Self {
+        CropPosition { x: 0.5, y: 0.5 }
+    }
+}
+
+/// Everything the user chose that affects the output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSettings {
+    pub ratio: AspectRatio,
+    pub mode: CropMode,
+    pub position: CropPosition,
+    pub profile: Profile,
+    /// Benchmark aid: decode every frame and stop (no crop, encode or output).
+    #[serde(default)]
+    pub decode_only: bool,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            ratio: AspectRatio::PORTRAIT_9_16,
+            mode: CropMode::Fixed,
+            position: CropPosition::default(),
+            profile: Profile::Balanced,
+            decode_only: false,
+        }
+    }
+}
+
+/// Page -> worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Process the file posted next to this message.
+    Start { settings: JobSettings, file_name: String },
+    /// Stop the running job; the worker answers `Cancelled`.
+    Cancel,
+}
+
+/// A step of the pipeline, as shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Reading the container's index (moov).
+    Reading,
+    /// Decoding, cropping and encoding frames.
+    Processing,
+    /// Writing the index of the output file.
+    Finishing,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Reading => "Reading the file",
+            Stage::Processing => "Cropping and encoding",
+            Stage::Finishing => "Writing the MP4",
+        }
+    }
+}
+
+/// What the worker learnt about the input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    pub file_name: String,
+    pub file_bytes: u64,
+    pub video_codec: String,
+    /// Size of the decoded frames (before rotation).
+    pub coded_size: PixelSize,
+    /// Size as shown, after the rotation metadata.
+    pub display_size: PixelSize,
+    pub rotation_degrees: u32,
+    pub frames: u64,
+    pub duration_us: i64,
+    pub audio_codec: Option<String>,
+}
+
+/// Progress of the running job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub stage: Stage,
+    pub frames_done: u64,
+    pub frames_total: u64,
+    /// Frames per second over the stage so far.
+    pub fps: f64,
+    /// Estimated seconds left, when it can be estimated.
+    pub eta_s: Option<f64>,
+}
+
+/// The crop window of one output frame, in display-orientation pixels of the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CropPathEntry {
+    pub timestamp_us: TimestampUs,
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl CropPathEntry {
+    pub fn new(timestamp_us: TimestampUs, r: PixelRect) -> Self {
+        CropPathEntry { timestamp_us, x: r.x, y: r.y, width: r.width, height: r.height }
+    }
+}
+
+/// Seconds spent in one stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageTime {
+    pub stage: Stage,
+    pub seconds: f64,
+}
+
+/// The result of a finished job (also the core of `tests/process-headless`'s report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    /// Name of the output file in the origin-private file system.
+    pub output_path: String,
+    /// Name offered for the download: `<input name>-<W>x<H>.mp4`.
+    pub download_name: String,
+    pub output_bytes: u64,
+    pub output_size: PixelSize,
+    pub video_codec: String,
+    pub audio_copied: bool,
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub elapsed_s: f64,
+    pub stages: Vec<StageTime>,
+    pub decode_fps: f64,
+    pub encode_fps: f64,
+    /// Whether the decoder ran with hardware acceleration preferred.
+    pub hardware_decode: bool,
+    pub crop_path: Vec<CropPathEntry>,
+}
+
+/// Worker -> page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker's wasm is loaded and it accepts `Start`.
+    Ready,
+    Probed { source: SourceInfo },
+    Progress { progress: Progress },
+    Done { summary: JobSummary },
+    Failed { error: crate::error::UserError },
+    Cancelled,
+}

@@ -1,0 +1,71 @@
+//! reframe-host: serves the trunk-built site (`dist/`) at `/` and `models/` at `/models/`,
+//! with the cross-origin-isolation and caching headers the app needs. See README.md.
+
+mod cli;
+mod handler;
+mod paths;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let args = match cli::parse(std::env::args().skip(1)) {
+        Ok(cli::Parsed::Run(args)) => args,
+        Ok(cli::Parsed::Help) => {
+            println!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("reframe-host: {msg}\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("reframe-host: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: cli::Args) -> Result<(), String> {
+    // Canonical roots: every served file is checked to lie under one of these.
+    let site = std::fs::canonicalize(&args.root).map_err(|e| {
+        format!(
+            "site folder {}: {e} (run `trunk build` first?)",
+            args.root.display()
+        )
+    })?;
+    let models = match std::fs::canonicalize(&args.models) {
+        Ok(dir) => Some(dir),
+        Err(e) => {
+            eprintln!(
+                "reframe-host: models folder {}: {e}; /models/ will 404",
+                args.models.display()
+            );
+            None
+        }
+    };
+    let roots = Arc::new(handler::Roots { site, models });
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.addr, args.port))
+        .await
+        .map_err(|e| format!("bind {}:{}: {e}", args.addr, args.port))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // The one line on stdout; tests and scripts parse the URL from it.
+    println!("Serving {} at http://{local}/", args.root.display());
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+
+    let app = axum::Router::new()
+        .fallback(handler::handle)
+        .with_state(roots);
+    axum::serve(listener, app).await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,135 @@
+'use strict';
+// Command-line parsing for tests/process-headless. No dependencies: a flat list of
+// `--name value` / `--name=value` options and boolean flags.
+
+const { parseRatio } = require('./geometry');
+
+const USAGE = `Usage: tests/process-headless --input IN --out OUT.mp4 --report REPORT.json [options]
+
+Drives the real Reframe page in headless Chromium: builds the site if needed, serves it on a
+free localhost port, drops IN into the page, waits, saves the download to OUT.mp4 and writes a
+JSON report.
+
+Options:
+  --input FILE            video to process (required)
+  --out FILE              where to save the downloaded MP4 (required unless --decode-only)
+  --report FILE           where to write the JSON report (default: print it on stdout)
+  --ratio W:H             9:16 (default), 1:1, 4:5, 16:9 or any W:H (uses the "custom" choice)
+  --mode fixed|auto       crop mode (default fixed)
+  --profile fast|balanced|quality
+                          analysis profile (default balanced)
+  --pos-x 0..100          fixed crop position, 0 = left, 100 = right (default 50)
+  --pos-y 0..100          fixed crop position, 0 = top, 100 = bottom (default 50)
+  --decode-only           benchmark aid: open the page with ?decode_only=1 (no output file)
+  --timeout-s N           give up after N seconds from opening the page (default 3600); exit 3
+  --keep-browser-log FILE write the page's console and errors to FILE instead of stderr
+  --url URL               use an already running server at URL (skips build and host)
+  --no-build              do not build the site or the host, use what is there
+  --chromium PATH         browser binary (default $REFRAME_CHROMIUM or /usr/bin/chromium)
+  --quiet                 do not print progress lines on stderr
+  -h, --help              show this help
+
+Exit codes:
+  0  done: the output (and report) are written
+  1  the page reported an error (message on stderr, also in the report's "error")
+  2  bad command line, or the input file does not exist
+  3  timeout: the page did not finish within --timeout-s (or did not load)
+  4  tooling failure: build, server, browser, download, or the page broke its contract
+`;
+
+class UsageError extends Error {}
+
+const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
+const VALUES = new Set([
+  'input', 'out', 'report', 'ratio', 'mode', 'profile', 'pos-x', 'pos-y',
+  'timeout-s', 'keep-browser-log', 'url', 'chromium',
+]);
+
+/**
+ * Parses argv (without node and script) into an options object.
+ * Throws UsageError with a readable message on any mistake.
+ */
+function parseArgs(argv) {
+  const raw = {};
+  const given = new Set(); // options the user typed (the rest are defaults)
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    if (arg === '-h') arg = '--help';
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument: ${arg}`);
+    let name = arg.slice(2);
+    let value;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    if (FLAGS.has(name)) {
+      if (value !== undefined) throw new UsageError(`--${name} takes no value`);
+      raw[name] = true;
+    } else if (VALUES.has(name)) {
+      if (value === undefined) {
+        if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+        value = argv[++i];
+      }
+      raw[name] = value;
+    } else {
+      throw new UsageError(`unknown option --${name}`);
+    }
+    given.add(name);
+  }
+
+  if (raw.help) return { help: true };
+
+  const opts = {
+    input: raw.input,
+    out: raw.out || null,
+    report: raw.report || null,
+    ratio: raw.ratio || '9:16',
+    mode: raw.mode || 'fixed',
+    profile: raw.profile || 'balanced',
+    posX: 50,
+    posY: 50,
+    decodeOnly: Boolean(raw['decode-only']),
+    timeoutS: 3600,
+    browserLog: raw['keep-browser-log'] || null,
+    url: raw.url || null,
+    build: !raw['no-build'],
+    chromium: raw.chromium || process.env.REFRAME_CHROMIUM || '/usr/bin/chromium',
+    quiet: Boolean(raw.quiet),
+    given,
+  };
+
+  if (!opts.input) throw new UsageError('--input is required');
+  if (!opts.out && !opts.decodeOnly) throw new UsageError('--out is required (unless --decode-only)');
+  if (!parseRatio(opts.ratio)) throw new UsageError(`--ratio must look like 9:16, got "${opts.ratio}"`);
+  if (!['fixed', 'auto'].includes(opts.mode)) throw new UsageError(`--mode must be fixed or auto, got "${opts.mode}"`);
+  if (!['fast', 'balanced', 'quality'].includes(opts.profile)) {
+    throw new UsageError(`--profile must be fast, balanced or quality, got "${opts.profile}"`);
+  }
+  for (const [key, name] of [['posX', 'pos-x'], ['posY', 'pos-y']]) {
+    if (raw[name] === undefined) continue;
+    const v = Number(raw[name]);
+    if (raw[name].trim() === '' || !Number.isFinite(v) || v < 0 || v > 100) {
+      throw new UsageError(`--${name} must be a number from 0 to 100, got "${raw[name]}"`);
+    }
+    opts[key] = v;
+  }
+  if (raw['timeout-s'] !== undefined) {
+    const t = Number(raw['timeout-s']);
+    if (!Number.isFinite(t) || t <= 0) throw new UsageError(`--timeout-s must be a positive number, got "${raw['timeout-s']}"`);
+    opts.timeoutS = t;
+  }
+  if (opts.url && !/^https?:\/\//.test(opts.url)) throw new UsageError(`--url must start with http:// or https://`);
+  return opts;
+}
+
+/** "9:16" style ratios offered directly by select#ratio; anything else goes through "custom". */
+const PRESET_RATIOS = ['9:16', '1:1', '4:5', '16:9'];
+
+/** Normalises "09 : 16" to "9:16". */
+function normaliseRatio(text) {
+  const r = parseRatio(text);
+  return `${r.w}:${r.h}`;
+}
+
+module.exports = { parseArgs, UsageError, USAGE, PRESET_RATIOS, normaliseRatio };

@@ -1,0 +1,265 @@
+'use strict';
+// Drives one job through the page contract:
+//   body[data-state]        loading -> ready -> running -> done | error
+//   select#ratio            9:16 | 1:1 | 4:5 | 16:9 | custom (+ input#custom-ratio "W:H")
+//   select#mode             fixed | auto
+//   select#profile          fast | balanced | quality
+//   input#pos-x, #pos-y     range 0..100
+//   input#file-input        the file (setInputFiles = the drop)
+//   button#start            starts the job
+//   a#download              the result, once done
+//   window.__reframe.error    { code, message } when state is error; #error shows it
+//   window.__reframe.summary  the job summary when state is done
+
+const { PRESET_RATIOS, normaliseRatio } = require('./args');
+
+/** Raised when the job ends in the page's `error` state. */
+class PageError extends Error {
+  constructor(error) {
+    super(error.message || error.code || 'the page reported an error without a message');
+    this.pageError = error;
+  }
+}
+/** Raised when a wait runs out of time. */
+class TimeoutError extends Error {}
+/** Raised when the page does not follow the contract (missing element, bad summary...). */
+class ContractError extends Error {}
+
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+/** Reads the page state: body.dataset.state ('' when there is no body yet). */
+function readState(page) {
+  return page.evaluate(() => (document.body && document.body.dataset.state) || '');
+}
+
+/**
+ * Reads window.__reframe.error plus the text shown in #error. When the page set only #error
+ * (errors found by the page itself rather than the worker), the message is that text and the
+ * code comes from #error's data-code attribute.
+ */
+async function readError(page) {
+  return page.evaluate(() => {
+    const r = window.__reframe || {};
+    const e = r.error || {};
+    const el = document.querySelector('#error');
+    const shown = el ? el.textContent.trim() : null;
+    const code = e.code != null ? String(e.code) : el && el.dataset.code ? el.dataset.code : null;
+    const message = e.message != null && String(e.message).trim() ? String(e.message) : shown || '';
+    return { code, message, shown };
+  });
+}
+
+/**
+ * Waits until body.dataset.state is one of `states`, polling every `pollMs`.
+ * `deadline` is an absolute time from now(). Resolves with the state.
+ * A page crash ends the wait at once.
+ */
+async function waitForState(page, states, deadline, what, { pollMs = 100, onPoll = null } = {}) {
+  for (;;) {
+    if (page.isClosed()) throw new ContractError(`the page closed or crashed while waiting for ${what}`);
+    let state;
+    try {
+      state = await readState(page);
+    } catch (err) {
+      // Navigation in progress, or the renderer died.
+      if (/crash|closed|Target/i.test(err.message)) throw new ContractError(`the page crashed while waiting for ${what}: ${err.message}`);
+      state = '';
+    }
+    if (states.includes(state)) return state;
+    if (onPoll) await onPoll(state);
+    if (now() > deadline) throw new TimeoutError(`timed out waiting for ${what} (state is "${state || 'none'}")`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Lists the option values of a <select>, or null when it is missing. */
+function selectOptions(page, selector) {
+  return page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    return el ? [...el.options].map((o) => o.value) : null;
+  }, selector);
+}
+
+/**
+ * Selects `value` in `selector`. When `required` (the user asked for it) a missing element or
+ * option is a ContractError; otherwise a missing control is skipped with a warning.
+ */
+async function setSelect(page, selector, value, required, warn) {
+  const options = await selectOptions(page, selector);
+  if (options === null || !options.includes(value)) {
+    const why = options === null ? `${selector} is missing` : `${selector} has no option "${value}" (has: ${options.join(', ')})`;
+    if (required) throw new ContractError(why);
+    warn(`${why}; leaving the page default`);
+    return false;
+  }
+  await page.selectOption(selector, value);
+  return true;
+}
+
+/** Sets an <input>'s value and dispatches input + change, like a user would. */
+async function setInputValue(page, selector, value, required, warn) {
+  const ok = await page.evaluate(
+    ({ sel, v }) => {
+      const el = document.querySelector(sel);
+      if (!el) return false;
+      el.value = String(v);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      el.dispatchEvent(new Event('change', { bubbles: true }));
+      return true;
+    },
+    { sel: selector, v: value },
+  );
+  if (!ok) {
+    if (required) throw new ContractError(`${selector} is missing`);
+    warn(`${selector} is missing; leaving the page default`);
+  }
+  return ok;
+}
+
+/** Applies ratio/mode/profile/position. Controls the user did not set may be absent. */
+async function applySettings(page, opts, warn) {
+  const given = opts.given || new Set();
+  const ratio = normaliseRatio(opts.ratio);
+  if (PRESET_RATIOS.includes(ratio)) {
+    await setSelect(page, 'select#ratio', ratio, true, warn);
+  } else {
+    await setSelect(page, 'select#ratio', 'custom', true, warn);
+    // The page shows input#custom-ratio once "custom" is chosen; type into it like a user.
+    try {
+      await page.fill('input#custom-ratio', ratio, { timeout: 5000 });
+      await page.dispatchEvent('input#custom-ratio', 'change');
+    } catch (err) {
+      warn(`could not type into input#custom-ratio (${err.message.split('\n')[0]}); setting its value directly`);
+      await setInputValue(page, 'input#custom-ratio', ratio, true, warn);
+    }
+  }
+  await setSelect(page, 'select#mode', opts.mode, given.has('mode'), warn);
+  await setSelect(page, 'select#profile', opts.profile, given.has('profile'), warn);
+  await setInputValue(page, 'input#pos-x', opts.posX, given.has('pos-x'), warn);
+  await setInputValue(page, 'input#pos-y', opts.posY, given.has('pos-y'), warn);
+}
+
+/** Reads back what the controls hold, for the report. */
+function readSettings(page) {
+  return page.evaluate(() => {
+    const val = (sel) => {
+      const el = document.querySelector(sel);
+      return el ? el.value : null;
+    };
+    const num = (sel) => {
+      const v = val(sel);
+      return v === null ? null : Number(v);
+    };
+    let ratio = val('select#ratio');
+    if (ratio === 'custom') ratio = val('input#custom-ratio');
+    return { ratio, mode: val('select#mode'), profile: val('select#profile'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
+  });
+}
+
+/**
+ * Runs the job. opts: { url, input, out, decodeOnly, deadline (absolute, see now()),
+ *   readyTimeoutS, log(line), warn(line), progress(line) }.
+ * Resolves with { settings, summary, elapsedS, download: { path, bytes, suggestedName } | null }.
+ * Throws PageError, TimeoutError or ContractError.
+ */
+async function runJob(page, opts) {
+  const log = opts.log || (() => {});
+  const warn = opts.warn || log;
+  const url = new URL(opts.url);
+  if (opts.decodeOnly) url.searchParams.set('decode_only', '1');
+
+  const loadDeadline = Math.min(opts.deadline, now() + (opts.readyTimeoutS || 120));
+  log(`opening ${url.href}`);
+  await page.goto(url.href, { waitUntil: 'domcontentloaded', timeout: Math.max(1000, (loadDeadline - now()) * 1000) }).catch((err) => {
+    throw new ContractError(`cannot open ${url.href}: ${err.message.split('\n')[0]}`);
+  });
+  const first = await waitForState(page, ['ready', 'error'], loadDeadline, 'the page to become ready');
+  if (first === 'error') throw new PageError(await readError(page));
+
+  await applySettings(page, opts, warn);
+  const settings = await readSettings(page);
+
+  // The drop. setInputFiles with a path hands the file to the browser without reading it here.
+  const t0 = now();
+  await page.setInputFiles('input#file-input', opts.input);
+
+  // Start may stay disabled while the page looks at the file, and a bad file may fail right here.
+  await waitForStartOrError(page, opts.deadline);
+  if ((await readState(page)) === 'error') throw new PageError(await readError(page));
+  await page.click('button#start', { timeout: Math.max(1000, (opts.deadline - now()) * 1000) });
+  log('started');
+
+  // Wait for the end, printing the page's progress now and then.
+  let lastProgress = 0;
+  const onPoll = async (state) => {
+    if (!opts.progress || now() - lastProgress < 5) return;
+    lastProgress = now();
+    const text = await page
+      .evaluate(() => {
+        const r = window.__reframe || {};
+        if (r.progress) return JSON.stringify(r.progress);
+        // Otherwise whatever the page shows: stage label, progress text, <progress> value.
+        const parts = [];
+        for (const sel of ['#stage-label', '#progress-text', '#progress']) {
+          const el = document.querySelector(sel);
+          if (!el) continue;
+          if (el.tagName === 'PROGRESS') parts.push(`(${Math.round((100 * el.value) / (el.max || 1))}%)`);
+          else if (el.textContent.trim()) parts.push(el.textContent.replace(/\s+/g, ' ').trim());
+        }
+        return parts.join(' ');
+      })
+      .catch(() => '');
+    opts.progress(`[${(now() - t0).toFixed(1)} s] ${state} ${text}`);
+  };
+  const end = await waitForState(page, ['done', 'error'], opts.deadline, 'the job to finish', { onPoll });
+  if (end === 'error') throw new PageError(await readError(page));
+
+  const summary = await page.evaluate(() => (window.__reframe && window.__reframe.summary) || null);
+  if (!summary || typeof summary !== 'object') throw new ContractError('state is done but window.__reframe.summary is missing');
+
+  if (opts.decodeOnly) {
+    return { settings, summary, elapsedS: now() - t0, download: null };
+  }
+
+  // The download link is ready once it has an href; that ends elapsed_s.
+  await waitForDownloadLink(page, opts.deadline);
+  const elapsedS = now() - t0;
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: Math.max(1000, (opts.deadline - now()) * 1000) }),
+    page.click('a#download'),
+  ]);
+  const failure = await download.failure();
+  if (failure) throw new ContractError(`the download failed: ${failure}`);
+  await download.saveAs(opts.out);
+  return { settings, summary, elapsedS, download: { path: opts.out, suggestedName: download.suggestedFilename() } };
+}
+
+async function waitForStartOrError(page, deadline) {
+  for (;;) {
+    const s = await page.evaluate(() => {
+      const b = document.querySelector('button#start');
+      return { state: (document.body && document.body.dataset.state) || '', exists: Boolean(b), enabled: Boolean(b && !b.disabled) };
+    });
+    if (s.state === 'error') return;
+    if (!s.exists) throw new ContractError('button#start is missing');
+    if (s.enabled) return;
+    if (now() > deadline) throw new TimeoutError('timed out waiting for button#start to be enabled');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitForDownloadLink(page, deadline) {
+  for (;;) {
+    // Ready = a real href (not the placeholder "#") on a link that is not hidden.
+    const ok = await page.evaluate(() => {
+      const a = document.querySelector('a#download');
+      const href = a && a.getAttribute('href');
+      return Boolean(href && href !== '#' && !a.closest('[hidden]'));
+    });
+    if (ok) return;
+    if (now() > deadline) throw new TimeoutError('timed out waiting for a#download to get an href');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+module.exports = { runJob, PageError, TimeoutError, ContractError, now, readError };

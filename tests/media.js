@@ -1,0 +1,289 @@
+#!/usr/bin/env node
+'use strict';
+// Test media, generated with ffmpeg at test time and cached by name.
+//
+//   node tests/media.js                 generate every clip, print a table
+//   node tests/media.js vfr odd-1921x1081   generate only these
+//   node tests/media.js --list          list the clips
+//
+// Files go to $REFRAME_MEDIA_DIR (default /tmp/reframe-media). Each file name carries a hash of
+// its recipe, so changing a recipe makes a new file and reruns with an unchanged recipe are
+// instant. In code: `await clipPath('vfr')` returns the path, generating it when needed.
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { run } = require('./lib/proc');
+
+const MEDIA_DIR = process.env.REFRAME_MEDIA_DIR || path.join(os.tmpdir(), 'reframe-media');
+const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
+
+// ---- building blocks of the recipes ----
+
+/** Stereo AAC source: 440 Hz left, 660 Hz right. */
+const audioInput = (seconds) => ['-f', 'lavfi', '-i', `aevalsrc=sin(2*PI*440*t)|sin(2*PI*660*t):s=48000:d=${seconds}`];
+const AAC = ['-c:a', 'aac', '-b:a', '128k', '-ac', '2'];
+/** A red box that moves across the picture, so every frame differs. */
+const MOVING_BOX = "drawbox=x='mod(t*300,iw-240)':y='ih/2-120+200*sin(t)':w=240:h=240:color=red@1:t=fill";
+/** libx264 High profile, 4:2:0, one keyframe every 2 s at 30 fps. */
+const X264 = (bframes) => ['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-bf', String(bframes), '-g', '60'];
+const FF = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
+
+/** A 1080p30 test pattern with the moving box and stereo AAC. */
+const patternClip = (seconds, bframes) => [
+  ...FF,
+  '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${seconds}`,
+  ...audioInput(seconds),
+  '-vf', MOVING_BOX,
+  ...X264(bframes),
+  ...AAC,
+];
+
+// ---- the clips ----
+// kind: 'good' clips must process; 'bad' ones must end in the page's error state.
+// steps(out, tmp): list of [operation, args]: 'ffmpeg' (its arguments), 'rotate' (src, dst,
+//   degrees), 'write' (file, 'empty'|'random', size), 'truncate' (src, dst, fraction).
+//   "@name" in args stands for the path of clip `name`, which must be listed in `deps`.
+//   The JSON of the steps (plus the keys of the deps) is the cache key.
+// expect: what tests/tooling.test.js checks with ffprobe after generating.
+
+const CLIPS = {
+  'h264-1080p30': {
+    kind: 'good',
+    description: '1080p30 H.264 High (no B-frames) + AAC stereo, 10 s, moving content',
+    steps: (out) => [['ffmpeg', [...patternClip(10, 0), out]]],
+    expect: { codec: 'h264', width: 1920, height: 1080, display: [1920, 1080], rotation: 0, frames: 300, audio: true, bframes: false },
+  },
+  'h264-bframes': {
+    kind: 'good',
+    description: 'like h264-1080p30 with 3 B-frames (composition offsets: ctts + edit list)',
+    steps: (out) => [['ffmpeg', [...patternClip(10, 3), out]]],
+    expect: { codec: 'h264', width: 1920, height: 1080, display: [1920, 1080], rotation: 0, frames: 300, audio: true, bframes: true, boxes: ['ctts', 'elst'] },
+  },
+  'portrait-rotated': {
+    kind: 'good',
+    description: 'phone-like portrait: coded 1920x1080 + rotation metadata (-90 = turn clockwise), shown 1080x1920',
+    // The picture is drawn upright at 1080x1920 and turned a quarter anticlockwise for coding,
+    // so a player that honours the rotation shows it upright.
+    steps: (out, tmp) => [
+      ['ffmpeg', [
+        ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=1080x1920:rate=30:duration=10', ...audioInput(10),
+        '-vf', `${MOVING_BOX},transpose=2`, ...X264(0), ...AAC, tmp('coded.mp4'),
+      ]],
+      ['rotate', [tmp('coded.mp4'), out, -90]],
+    ],
+    expect: { codec: 'h264', width: 1920, height: 1080, display: [1080, 1920], rotation: -90, frames: 300, audio: true, bframes: false },
+  },
+  'odd-1921x1081': {
+    kind: 'good',
+    // H.264 4:2:0 cannot have odd sizes (its cropping works in 2-pixel steps), so this is
+    // High 4:4:4 Predictive, which Chromium's software decoder reads.
+    description: 'odd size 1921x1081, H.264 High 4:4:4 (4:2:0 cannot be odd) + AAC, 10 s',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=1922x1082:rate=30:duration=10', ...audioInput(10),
+      '-vf', `format=yuv444p,crop=1921:1081:0:0,${MOVING_BOX}`,
+      '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv444p', '-bf', '0', '-g', '60', ...AAC, out,
+    ]]],
+    expect: { codec: 'h264', width: 1921, height: 1081, display: [1921, 1081], rotation: 0, frames: 300, audio: true, bframes: false, pix_fmt: 'yuv444p' },
+  },
+  vfr: {
+    kind: 'good',
+    description: 'variable frame rate: 3.5 s at 24 fps, 3.5 s at 60 fps, 3 s at 30 fps (1080p H.264 + AAC)',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=120:duration=10', ...audioInput(10),
+      '-filter_complex',
+      '[0:v]split=3[a][b][c];[a]trim=0:3.5,fps=24[a2];[b]trim=3.5:7,setpts=PTS-STARTPTS,fps=60[b2];' +
+        `[c]trim=7:10,setpts=PTS-STARTPTS,fps=30[c2];[a2][b2][c2]concat=n=3:v=1:a=0,${MOVING_BOX}[v]`,
+      '-map', '[v]', '-map', '1:a', '-fps_mode', 'vfr', '-video_track_timescale', '90000',
+      ...X264(0), ...AAC, out,
+    ]]],
+    expect: { codec: 'h264', width: 1920, height: 1080, display: [1920, 1080], rotation: 0, frames: 384, audio: true, bframes: false, vfr: true },
+  },
+  'vtest-real': {
+    kind: 'good',
+    description: "real footage: OpenCV's vtest.avi (768x576, 10 fps, 79.5 s, pedestrians) as H.264 MP4, no audio",
+    needs: VTEST,
+    steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, ...X264(0), '-an', out]]],
+    expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 795, audio: false, bframes: false },
+  },
+  'bench-1080p30-60s': {
+    kind: 'bench',
+    description: '1080p30 H.264 + AAC, 60 s, for tests/bench',
+    steps: (out) => [['ffmpeg', [...patternClip(60, 0), out]]],
+    expect: { codec: 'h264', width: 1920, height: 1080, display: [1920, 1080], rotation: 0, frames: 1800, audio: true, bframes: false },
+  },
+
+  // ---- bad inputs ----
+  empty: {
+    kind: 'bad',
+    description: 'empty file named .mp4',
+    steps: (out) => [['write', [out, 'empty']]],
+  },
+  'random-bytes': {
+    kind: 'bad',
+    description: '1 MiB of (seeded) random bytes named .mp4',
+    steps: (out) => [['write', [out, 'random', 1 << 20]]],
+  },
+  truncated: {
+    kind: 'bad',
+    description: 'h264-1080p30 cut at 50% (its moov is at the end, so it is gone)',
+    deps: ['h264-1080p30'],
+    steps: (out) => [['truncate', ['@h264-1080p30', out, 0.5]]],
+  },
+  'truncated-faststart': {
+    kind: 'bad',
+    description: 'h264-1080p30 with moov first (faststart), cut at 50%: the index points past the end',
+    deps: ['h264-1080p30'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [...FF, '-i', '@h264-1080p30', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
+      ['truncate', [tmp('fs.mp4'), out, 0.5]],
+    ],
+  },
+  'unsupported-mpeg4': {
+    kind: 'bad',
+    description: 'MPEG-4 Part 2 video (mp4v) in MP4, which WebCodecs does not decode',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2),
+      '-c:v', 'mpeg4', '-q:v', '5', ...AAC, out,
+    ]]],
+  },
+};
+
+// ---- generation ----
+
+/** Deterministic pseudo-random bytes (xorshift32), so the cached file never changes. */
+function seededBytes(n, seed = 0x2545f491) {
+  const buf = Buffer.alloc(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    buf[i] = x & 0xff;
+  }
+  return buf;
+}
+
+/** Sets the display rotation on a copy of `src` (no re-encode). */
+async function rotate(src, dst, degrees) {
+  // ffmpeg >= 6: -display_rotation D (D anticlockwise, so -90 = a quarter turn clockwise).
+  // ffmpeg 5.x has no such option but writes the matrix from the `rotate` tag; there
+  // rotate=270 gives the matrix [0 1; -1 0] that phones write and ffprobe reports as -90.
+  // tests/tooling.test.js checks the result either way.
+  const modern = await run('ffmpeg', [...FF, '-display_rotation', String(degrees), '-i', src, '-c', 'copy', dst]);
+  if (modern.code === 0) return;
+  const tag = ((degrees % 360) + 360) % 360; // -90 -> 270
+  await run('ffmpeg', [...FF, '-i', src, '-c', 'copy', '-metadata:s:v:0', `rotate=${tag}`, dst], { check: true });
+}
+
+function recipeKey(name) {
+  const spec = CLIPS[name];
+  const steps = spec.steps('OUT', (n) => `TMP/${n}`);
+  // Inputs from other clips are part of the key through their own keys.
+  const depKeys = (spec.deps || []).map(recipeKey);
+  return crypto.createHash('sha256').update(JSON.stringify({ v: 1, steps, depKeys })).digest('hex').slice(0, 10);
+}
+
+/** The cached path of a clip (it may not exist yet). */
+function cachedPath(name) {
+  if (!CLIPS[name]) throw new Error(`unknown clip ${name}; known: ${Object.keys(CLIPS).join(', ')}`);
+  return path.join(MEDIA_DIR, `${name}-${recipeKey(name)}.mp4`);
+}
+
+/** Resolves "@clip" references to the clip's path (generating it). */
+async function resolveArgs(args) {
+  const out = [];
+  for (const a of args) out.push(typeof a === 'string' && a.startsWith('@') && CLIPS[a.slice(1)] ? await clipPath(a.slice(1)) : a);
+  return out;
+}
+
+const inFlight = new Map();
+
+/**
+ * Path of clip `name`, generated into MEDIA_DIR when not cached yet.
+ * Throws when a prerequisite is missing (e.g. vtest.avi without opencv-doc); the error has
+ * `.missing = true` so tests can skip.
+ */
+function clipPath(name) {
+  if (!inFlight.has(name)) inFlight.set(name, generate(name).finally(() => inFlight.delete(name)));
+  return inFlight.get(name);
+}
+
+async function generate(name) {
+  const spec = CLIPS[name];
+  const final = cachedPath(name);
+  if (fs.existsSync(final)) return final;
+  if (spec.needs && !fs.existsSync(spec.needs)) {
+    const err = new Error(`${name} needs ${spec.needs} (apt-get install -y opencv-doc)`);
+    err.missing = true;
+    throw err;
+  }
+  fs.mkdirSync(MEDIA_DIR, { recursive: true });
+  const work = fs.mkdtempSync(path.join(MEDIA_DIR, `.tmp-${name}-`));
+  const tmp = (n) => path.join(work, n);
+  const partial = tmp('out.mp4');
+  try {
+    for (const [op, rawArgs] of spec.steps(partial, tmp)) {
+      const args = await resolveArgs(rawArgs);
+      if (op === 'ffmpeg') {
+        // Generation is heavy: be nice to whatever else runs on the machine.
+        await run('nice', ['-n', '10', 'ffmpeg', ...args], { check: true });
+      } else if (op === 'rotate') {
+        await rotate(...args);
+      } else if (op === 'write') {
+        const [file, what, size] = args;
+        fs.writeFileSync(file, what === 'empty' ? Buffer.alloc(0) : seededBytes(size));
+      } else if (op === 'truncate') {
+        const [src, file, fraction] = args;
+        const data = fs.readFileSync(src);
+        fs.writeFileSync(file, data.subarray(0, Math.floor(data.length * fraction)));
+      } else {
+        throw new Error(`unknown step ${op}`);
+      }
+    }
+    fs.renameSync(partial, final); // atomic: a cached file is always complete
+    return final;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Names of the clips of one kind ('good', 'bad', 'bench'). */
+const clipsOfKind = (kind) => Object.keys(CLIPS).filter((n) => CLIPS[n].kind === kind);
+
+module.exports = { CLIPS, MEDIA_DIR, clipPath, cachedPath, clipsOfKind, seededBytes };
+
+// ---- command line ----
+if (require.main === module) {
+  (async () => {
+    const args = process.argv.slice(2);
+    if (args.includes('--list')) {
+      for (const [n, c] of Object.entries(CLIPS)) console.log(`${n.padEnd(22)} ${c.kind.padEnd(5)} ${c.description}`);
+      return;
+    }
+    const { probe } = require('./lib/probe');
+    const names = args.length ? args : Object.keys(CLIPS);
+    let failed = 0;
+    for (const n of names) {
+      const t = Date.now();
+      try {
+        const p = await clipPath(n);
+        let info = `${fs.statSync(p).size} bytes`;
+        if (CLIPS[n].kind !== 'bad') {
+          const pr = await probe(p);
+          const v = pr.video;
+          info = `${v.codec} ${v.width}x${v.height} shown ${v.display_width}x${v.display_height} rot=${v.rotation} ` +
+            `${v.nb_frames} frames ${v.duration}s${pr.audio ? ` + ${pr.audio.codec} ${pr.audio.duration}s` : ''}`;
+        }
+        console.log(`${n.padEnd(22)} ${((Date.now() - t) / 1000).toFixed(1).padStart(5)} s  ${info}\n${''.padEnd(31)}${p}`);
+      } catch (err) {
+        failed++;
+        console.log(`${n.padEnd(22)} FAILED: ${err.message}`);
+      }
+    }
+    process.exitCode = failed ? 1 : 0;
+  })();
+}

@@ -1,0 +1,74 @@
+//! Video encoding with WebCodecs `VideoEncoder`: picking the best codec the browser can encode
+//! at the output size, and reading the codec configuration the encoder reports.
+
+use crate::js;
+use reframe_core::encode_settings::codec_candidates;
+use reframe_core::mux::VideoEncoding;
+use reframe_core::units::PixelSize;
+use reframe_core::ReframeError;
+use wasm_bindgen::JsValue;
+use web_sys::{HardwareAcceleration, LatencyMode, VideoEncoder, VideoEncoderConfig};
+
+pub struct EncoderChoice {
+    pub config: VideoEncoderConfig,
+    pub codec: String,
+}
+
+fn config_for(codec: &str, size: PixelSize, bitrate: u32, fps: f64) -> VideoEncoderConfig {
+    let config = VideoEncoderConfig::new(codec, size.height, size.width);
+    config.set_bitrate(bitrate);
+    config.set_framerate(fps);
+    config.set_latency_mode(LatencyMode::Quality);
+    config.set_hardware_acceleration(HardwareAcceleration::NoPreference);
+    if codec.starts_with("avc1") {
+        // Length-prefixed NAL units with an avcC record: what MP4 stores.
+        let avc = js_sys::Object::new();
+        js::set(&avc, "format", "avc");
+        js::set(&config, "avc", avc);
+    }
+    config
+}
+
+/// The first of H.264 High, H.264 Main, VP9, AV1 that this browser encodes at `size`.
+pub async fn choose(size: PixelSize, bitrate: u32, fps: f64) -> Result<EncoderChoice, ReframeError> {
+    for codec in codec_candidates(size, fps) {
+        let config = config_for(&codec, size, bitrate, fps);
+        let ok = match js::wait(VideoEncoder::is_config_supported(&config), |_| ReframeError::NoEncoder).await {
+            Ok(support) => js::get(&support, "supported").as_bool().unwrap_or(false),
+            Err(_) => false,
+        };
+        if ok {
+            return Ok(EncoderChoice { config, codec });
+        }
+    }
+    Err(ReframeError::NoEncoder)
+}
+
+/// The codec configuration from an encoder output's metadata (sent with the first keyframe).
+pub fn encoding_from_metadata(codec: &str, metadata: &JsValue) -> Option<VideoEncoding> {
+    let decoder_config = js::get(metadata, "decoderConfig");
+    if decoder_config.is_undefined() || decoder_config.is_null() {
+        return None;
+    }
+    let description = js::get(&decoder_config, "description");
+    let bytes = if description.is_undefined() || description.is_null() {
+        None
+    } else {
+        Some(js_sys::Uint8Array::new(&description).to_vec())
+    };
+    if codec.starts_with("avc1") {
+        bytes.map(|avcc| VideoEncoding::Avc { avcc })
+    } else if codec.starts_with("vp09") {
+        let parts: Vec<u8> = codec.split('.').skip(1).filter_map(|p| p.parse().ok()).collect();
+        Some(VideoEncoding::Vp9 {
+            profile: *parts.first().unwrap_or(&0),
+            level: *parts.get(1).unwrap_or(&41),
+            bit_depth: *parts.get(2).unwrap_or(&8),
+        })
+    } else if codec.starts_with("av01") {
+        // Chrome reports the av1C record; skip its 4 header bytes handled by the muxer's parser.
+        bytes.map(|av1c| VideoEncoding::Av1 { av1c })
+    } else {
+        None
+    }
+}
