@@ -147,7 +147,8 @@ impl Page {
         }
         let eta = p.eta_s.map(|s| format!(" · about {} left", human_duration(s))).unwrap_or_default();
         let text = if p.frames_total > 0 {
-            format!("{} / {} frames · {:.0} fps{eta}", p.frames_done, p.frames_total, p.fps)
+            let fps = if p.fps > 0.0 { format!(" · {:.0} fps", p.fps) } else { String::new() };
+            format!("{} / {} frames{fps}{eta}", p.frames_done, p.frames_total)
         } else {
             String::new()
         };
@@ -159,6 +160,12 @@ impl Page {
         let _ = self.error.set_attribute("data-code", code);
         self.error.set_hidden(false);
         self.set_state(PageState::Error);
+    }
+
+    /// A neutral message in the progress area (not an error).
+    pub fn show_note(&self, message: &str) {
+        self.stage_label.set_text_content(Some(message));
+        self.progress_text.set_text_content(None);
     }
 
     pub fn clear_error(&self) {

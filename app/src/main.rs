@@ -228,7 +228,8 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker) {
         }
         FromWorker::Cancelled => {
             let a = app.borrow();
-            a.page.show_error("Cancelled.", "cancelled");
+            a.page.show_note("Cancelled. Nothing was saved; press Start to begin again.");
+            a.page.set_state(PageState::Ready);
         }
     }
 }
