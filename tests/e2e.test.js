@@ -116,6 +116,8 @@ for (const name of media.clipsOfKind('bad')) {
     assert.ok(e && e.message && e.message.trim().length > 0, 'window.__reframe.error.message is not empty');
     assert.ok(e.shown && e.shown.length > 0, '#error shows the message in the page');
     assert.ok(!fs.existsSync(out), 'no output file');
+    const allowed = media.CLIPS[name].errorCodes;
+    if (allowed) assert.ok(allowed.includes(e.code), `error code "${e.code}" (${e.message}); expected one of ${allowed.join(', ')}`);
     t.diagnostic(`${name}: [${e.code}] ${e.message}`);
   });
 }

@@ -47,6 +47,7 @@ const patternClip = (seconds, bframes) => [
 //   "@name" in args stands for the path of clip `name`, which must be listed in `deps`.
 //   The JSON of the steps (plus the keys of the deps) is the cache key.
 // expect: what tests/tooling.test.js checks with ffprobe after generating.
+// errorCodes (bad inputs): the error codes (core/src/error.rs) the page may answer with.
 
 const CLIPS = {
   'h264-1080p30': {
@@ -118,22 +119,26 @@ const CLIPS = {
   empty: {
     kind: 'bad',
     description: 'empty file named .mp4',
+    errorCodes: ['empty_file'],
     steps: (out) => [['write', [out, 'empty']]],
   },
   'random-bytes': {
     kind: 'bad',
     description: '1 MiB of (seeded) random bytes named .mp4',
+    errorCodes: ['not_a_video', 'corrupt'],
     steps: (out) => [['write', [out, 'random', 1 << 20]]],
   },
   truncated: {
     kind: 'bad',
     description: 'h264-1080p30 cut at 50% (its moov is at the end, so it is gone)',
+    errorCodes: ['corrupt', 'not_a_video'],
     deps: ['h264-1080p30'],
     steps: (out) => [['truncate', ['@h264-1080p30', out, 0.5]]],
   },
   'truncated-faststart': {
     kind: 'bad',
     description: 'h264-1080p30 with moov first (faststart), cut at 50%: the index points past the end',
+    errorCodes: ['corrupt', 'read'],
     deps: ['h264-1080p30'],
     steps: (out, tmp) => [
       ['ffmpeg', [...FF, '-i', '@h264-1080p30', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
@@ -143,6 +148,7 @@ const CLIPS = {
   'unsupported-mpeg4': {
     kind: 'bad',
     description: 'MPEG-4 Part 2 video (mp4v) in MP4, which WebCodecs does not decode',
+    errorCodes: ['unsupported_codec'],
     steps: (out) => [['ffmpeg', [
       ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2),
       '-c:v', 'mpeg4', '-q:v', '5', ...AAC, out,

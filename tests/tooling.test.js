@@ -99,6 +99,45 @@ test('build staleness: missing or older targets are stale', () => {
   }
 });
 
+test('build: trunk and cargo run only when their outputs are stale', async () => {
+  const { ensureBuilt } = require('./lib/build');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'reframe-build-'));
+  const bin = path.join(root, 'fake-bin');
+  const calls = path.join(root, 'calls.log');
+  const savedPath = process.env.PATH;
+  try {
+    for (const d of ['www', 'app', 'host', 'extra', bin]) fs.mkdirSync(path.join(root, d.startsWith('/') ? path.relative(root, d) : d), { recursive: true });
+    fs.writeFileSync(path.join(root, 'Cargo.toml'), '[workspace]\nmembers = ["app", "host", "extra"]\n');
+    fs.writeFileSync(path.join(root, 'www', 'index.html'), 'x');
+    fs.writeFileSync(path.join(root, 'host', 'main.rs'), 'x');
+    fs.writeFileSync(path.join(root, 'extra', 'lib.rs'), 'x');
+    // Stand-ins for trunk and cargo that record their arguments and make the outputs.
+    fs.writeFileSync(path.join(bin, 'trunk'), `#!/bin/sh\necho "trunk $*" >> ${calls}\nmkdir -p dist && echo built > dist/index.html\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'cargo'), `#!/bin/sh\necho "cargo $*" >> ${calls}\nmkdir -p target/release && echo bin > target/release/reframe-host\n`, { mode: 0o755 });
+    process.env.PATH = `${bin}:${savedPath}`;
+    const callLog = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : []);
+
+    assert.deepEqual(await ensureBuilt(root), { siteBuilt: true, hostBuilt: true });
+    assert.deepEqual(callLog(), ['trunk build --release', 'cargo build --release -p reframe-host']);
+    assert.deepEqual(await ensureBuilt(root), { siteBuilt: false, hostBuilt: false }, 'nothing to do the second time');
+
+    // Sources 200 s old, outputs 100 s old: up to date. Then edit one source at a time.
+    const ago = (s) => new Date(Date.now() - s * 1000);
+    for (const f of ['Cargo.toml', 'www/index.html', 'host/main.rs', 'extra/lib.rs']) fs.utimesSync(path.join(root, f), ago(200), ago(200));
+    for (const f of ['dist/index.html', 'target/release/reframe-host']) fs.utimesSync(path.join(root, f), ago(100), ago(100));
+    assert.deepEqual(await ensureBuilt(root), { siteBuilt: false, hostBuilt: false });
+    // A source of a workspace member that is not in the fixed list makes the site stale.
+    fs.utimesSync(path.join(root, 'extra', 'lib.rs'), ago(50), ago(50));
+    assert.deepEqual(await ensureBuilt(root), { siteBuilt: true, hostBuilt: false });
+    fs.utimesSync(path.join(root, 'host', 'main.rs'), ago(20), ago(20));
+    assert.deepEqual(await ensureBuilt(root), { siteBuilt: false, hostBuilt: true });
+    assert.equal(callLog().length, 4);
+  } finally {
+    process.env.PATH = savedPath;
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 // ---------------------------------------------------------------- memory sampler
 
 test('RSS sampler sums a process tree and keeps the peak', async () => {

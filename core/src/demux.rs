@@ -325,6 +325,10 @@ fn audio_track(trak: &Trak) -> Result<Option<AudioTrack>> {
 
 /// The WebCodecs codec string and description for a video sample entry.
 fn video_config(entry: &Codec) -> Result<(VideoCodecConfig, PixelSize)> {
+    if let Codec::Unknown(kind, _) = entry {
+        // e.g. mp4v (MPEG-4 Part 2), which browsers do not decode.
+        return Err(ReframeError::UnsupportedCodec(kind.to_string()));
+    }
     let visual = entry.visual().ok_or_else(|| ReframeError::Corrupt("the video track's codec is not visual".into()))?;
     let size = PixelSize::new(visual.width as u32, visual.height as u32);
     let config = match entry {

@@ -36,6 +36,10 @@ async function launchBrowser({ executablePath = '/usr/bin/chromium', extraArgs =
       acceptDownloads: true,
       args: [...CHROMIUM_ARGS, ...extraArgs],
       viewport: { width: 1280, height: 800 },
+      // Our callers close the browser (and delete the profile) on signals themselves.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
     });
   } catch (err) {
     fs.rmSync(userDataDir, { recursive: true, force: true });

@@ -3,7 +3,10 @@
 // The host prints one line: `Serving <root> at http://127.0.0.1:<port>/`.
 
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
+
+const SETPRIV = '/usr/bin/setpriv';
 
 /**
  * Starts the host and resolves with { url, child, stop() } once it printed its URL.
@@ -13,20 +16,34 @@ const path = require('node:path');
 function startHost(root, { timeoutMs = 30000, log = () => {} } = {}) {
   const bin = path.join(root, 'target', 'release', 'reframe-host');
   const args = ['--port', '0', '--root', 'dist', '--models', 'models'];
+  if (!fs.existsSync(bin)) {
+    return Promise.reject(new Error(`${bin} is missing (cargo build --release -p reframe-host)`));
+  }
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With util-linux's setpriv the host also dies if we are killed with SIGKILL (no cleanup).
+    const child = fs.existsSync(SETPRIV)
+      ? spawn(SETPRIV, ['--pdeathsig', 'TERM', '--', bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(bin, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let settled = false;
     let buffer = '';
     const recent = [];
 
+    // SIGTERM, then SIGKILL if it is still there after 2 s. Resolves once it has exited.
     const stop = () => {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      return new Promise((done) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          done();
+        });
         try {
           child.kill('SIGTERM');
         } catch {
-          /* already gone */
+          clearTimeout(kill);
+          done();
         }
-      }
+      });
     };
     const fail = (message) => {
       if (settled) return;
