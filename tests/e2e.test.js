@@ -56,12 +56,15 @@ async function processAndCheck(t, name, settings) {
   await ensureSite();
   const input = await clipOrSkip(t, name);
   if (!input) return;
-  const dir = outDir(`${name}-${settings.ratio.replace(':', 'x')}-${settings.posX ?? 50}-${settings.posY ?? 50}`);
+  const dir = outDir(`${name}-${settings.ratio.replace(':', 'x')}-${settings.posX ?? 50}-${settings.posY ?? 50}` +
+    `${settings.mode ? `-${settings.mode}` : ''}${settings.detector ? `-${settings.detector}` : ''}`);
   const out = path.join(dir, 'out.mp4');
   const report = path.join(dir, 'report.json');
   const args = ['--input', input, '--out', out, '--report', report, '--ratio', settings.ratio,
     '--timeout-s', String(JOB_TIMEOUT_S), '--keep-browser-log', path.join(dir, 'browser.log'), ...BUILD_ARGS];
   if (settings.mode) args.push('--mode', settings.mode);
+  if (settings.profile) args.push('--profile', settings.profile);
+  if (settings.detector) args.push('--detector', settings.detector);
   if (settings.posX !== undefined) args.push('--pos-x', String(settings.posX));
   if (settings.posY !== undefined) args.push('--pos-y', String(settings.posY));
   const r = await runHeadless(args, { reportPath: report });
@@ -70,6 +73,7 @@ async function processAndCheck(t, name, settings) {
   const facts = await checkOutput(input, out, r.report, settings);
   t.diagnostic(`${name} ${settings.ratio}: ${JSON.stringify(facts)}; ${r.report.frames_in} frames in ${r.report.elapsed_s} s, ` +
     `decode ${r.report.decode_fps} fps, encode ${r.report.encode_fps} fps, peak ${r.report.peak_rss_mb} MB`);
+  return r.report;
 }
 
 // ---- every good clip, 9:16 centred (the default) ----
@@ -85,6 +89,67 @@ test('portrait-rotated: 16:9 at the bottom (width limits, rotated source)', { ti
   (t) => processAndCheck(t, 'portrait-rotated', { ratio: '16:9', posY: 100 }));
 test('odd-1921x1081: 9:16 at the right edge', { timeout: TEST_TIMEOUT_MS },
   (t) => processAndCheck(t, 'odd-1921x1081', { ratio: '9:16', posX: 100 }));
+
+// ---- auto mode: the crop follows the people (issues 4 and 5) ----
+test('vtest-short: auto mode follows the people in real footage', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const report = await processAndCheck(t, 'vtest-short', { ratio: '9:16', mode: 'auto', profile: 'fast' });
+  if (!report) return; // skipped: opencv-doc missing
+  assert.match(report.backend, /^(cpu|webgpu)/, 'backend');
+  assert.ok(report.model.length > 0, 'model');
+  assert.ok(Array.isArray(report.cuts_us), 'cuts_us');
+  assert.equal(report.crop_path.length, report.frames_in, 'one crop per frame');
+  // FAST analyses 3 frames a second: 6 s gives about 18 analysed frames, most with people.
+  assert.ok(report.detections.length >= 15, `${report.detections.length} analysed frames`);
+  const withPeople = report.detections.filter((d) => d.boxes.length > 0);
+  assert.ok(withPeople.length >= report.detections.length * 0.8, 'people found on most analysed frames');
+  const [W, H] = [768, 576];
+  for (const d of report.detections) {
+    for (const b of d.boxes) {
+      assert.ok(b.x >= -1 && b.y >= -1 && b.x + b.width <= W + 1 && b.y + b.height <= H + 1, `box inside the frame: ${JSON.stringify(b)}`);
+      assert.ok(b.score >= 0 && b.score <= 1);
+    }
+  }
+  const { width, height } = report.crop_path[0];
+  for (const c of report.crop_path) {
+    assert.equal(c.width, width);
+    assert.equal(c.height, height);
+    assert.ok(c.x >= 0 && c.x + c.width <= W && c.y >= 0 && c.y + c.height <= H, `crop inside: ${JSON.stringify(c)}`);
+    assert.equal(c.x % 2, 0, 'even x');
+  }
+  // On most analysed frames with people, someone's centre is inside the crop.
+  const byTime = new Map(report.crop_path.map((c) => [c.timestamp_us, c]));
+  const framed = withPeople.filter((d) => {
+    const c = byTime.get(d.timestamp_us);
+    return c && d.boxes.some((b) => b.x + b.width / 2 >= c.x && b.x + b.width / 2 <= c.x + c.width);
+  });
+  assert.ok(framed.length >= withPeople.length * 0.9, `${framed.length} of ${withPeople.length} analysed frames frame someone`);
+  t.diagnostic(`auto: backend ${report.backend}, ${report.analysed_frames} analysed, ${report.detect_ms_per_frame.toFixed(0)} ms/frame`);
+});
+
+test('vtest-short: the detector finds the same people on WebGPU and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS }, async (t) => {
+  const settings = { ratio: '9:16', mode: 'auto', profile: 'fast' };
+  const gpu = await processAndCheck(t, 'vtest-short', { ...settings, detector: 'webgpu' });
+  if (!gpu) return;
+  if (!gpu.backend.startsWith('webgpu')) return t.skip(`no WebGPU adapter here: ${gpu.backend}`);
+  const cpu = await processAndCheck(t, 'vtest-short', { ...settings, detector: 'cpu' });
+  assert.match(cpu.backend, /^cpu/);
+  assert.equal(gpu.detections.length, cpu.detections.length, 'same analysed frames');
+  let boxes = 0;
+  gpu.detections.forEach((g, i) => {
+    const c = cpu.detections[i];
+    assert.equal(g.timestamp_us, c.timestamp_us);
+    assert.equal(g.boxes.length, c.boxes.length, `same number of people at ${g.timestamp_us} us`);
+    g.boxes.forEach((b, j) => {
+      const o = c.boxes[j];
+      for (const k of ['x', 'y', 'width', 'height']) assert.ok(Math.abs(b[k] - o[k]) < 1.0, `${k}: ${b[k]} vs ${o[k]}`);
+      assert.ok(Math.abs(b.score - o.score) < 0.01, `score ${b.score} vs ${o.score}`);
+      boxes++;
+    });
+  });
+  assert.deepEqual(gpu.crop_path, cpu.crop_path, 'the same people give the same camera path');
+  t.diagnostic(`${boxes} boxes equal on ${gpu.backend} and ${cpu.backend}; ` +
+    `${gpu.detect_ms_per_frame.toFixed(0)} vs ${cpu.detect_ms_per_frame.toFixed(0)} ms/frame`);
+});
 
 // ---- decode-only (the benchmark's mode) ----
 test('h264-1080p30: --decode-only decodes every frame', { timeout: TEST_TIMEOUT_MS }, async (t) => {

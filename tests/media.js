@@ -108,6 +108,46 @@ const CLIPS = {
     steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, ...X264(0), '-an', out]]],
     expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 795, audio: false, bframes: false },
   },
+  'vp9-mp4': {
+    kind: 'good',
+    description: 'VP9 in MP4 (640x360, 30 fps, 4 s) + AAC: a codec other than H.264 that browsers decode',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=4', ...audioInput(4), '-vf', MOVING_BOX,
+      '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '1M', '-g', '60', '-pix_fmt', 'yuv420p',
+      ...AAC, out,
+    ]]],
+    expect: { codec: 'vp9', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 120, audio: true, bframes: false },
+  },
+  'av1-mp4': {
+    kind: 'good',
+    description: 'AV1 in MP4 (640x360, 30 fps, 4 s, SVT-AV1) + AAC',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=4', ...audioInput(4), '-vf', MOVING_BOX,
+      '-c:v', 'libsvtav1', '-preset', '12', '-g', '60', '-pix_fmt', 'yuv420p', ...AAC, out,
+    ]]],
+    expect: { codec: 'av1', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 120, audio: true, bframes: false },
+  },
+  'over-4gb': {
+    kind: 'good',
+    description: 'a 4.4 GB file: 640x360 H.264 (B-frames) + AAC after a sparse 4.4 GB free box, offsets in co64',
+    // The padding is a hole in a sparse file: no disk space, no time, but every sample offset is
+    // past 4 GiB, so 32-bit offsets or sizes anywhere in the pipeline would break.
+    steps: (out, tmp) => [
+      ['ffmpeg', [
+        ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=4', ...audioInput(4), '-vf', MOVING_BOX,
+        ...X264(3), ...AAC, tmp('small.mp4'),
+      ]],
+      ['pad4g', [tmp('small.mp4'), out]],
+    ],
+    expect: { codec: 'h264', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 120, audio: true, bframes: true, boxes: ['co64'] },
+  },
+  'vtest-short': {
+    kind: 'good',
+    description: "the first 6 s of OpenCV's vtest.avi (pedestrians) as H.264 MP4: for auto mode",
+    needs: VTEST,
+    steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, '-t', '6', ...X264(0), '-an', out]]],
+    expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 60, audio: false, bframes: false },
+  },
   'bench-1080p30-60s': {
     kind: 'bench',
     description: '1080p30 H.264 + AAC, 60 s, for tests/bench',
@@ -143,6 +183,19 @@ const CLIPS = {
     steps: (out, tmp) => [
       ['ffmpeg', [...FF, '-i', '@h264-1080p30', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
       ['truncate', [tmp('fs.mp4'), out, 0.5]],
+    ],
+  },
+  'no-room': {
+    kind: 'bad',
+    description: 'a 300 GB file (sparse, like over-4gb): its output would not fit in the browser\'s storage quota',
+    errorCodes: ['storage_full'],
+    deps: ['over-4gb'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [
+        ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2), ...X264(0), ...AAC,
+        tmp('small.mp4'),
+      ]],
+      ['pad4g', [tmp('small.mp4'), out, 300_000_000_000]],
     ],
   },
   'unsupported-mpeg4': {
@@ -213,6 +266,77 @@ const inFlight = new Map();
  * Throws when a prerequisite is missing (e.g. vtest.avi without opencv-doc); the error has
  * `.missing = true` so tests can skip.
  */
+/** Bytes of sparse padding put before the mdat by `padOver4GB`: past 2^32 with margin. */
+const PAD_BYTES = 4_400_000_000;
+
+/**
+ * Copies `src` (an MP4 whose boxes are ftyp, ..., mdat, moov) to `dst` with a `free` box of
+ * `padBytes` before the mdat, written as a hole of a sparse file, and every chunk offset moved
+ * past it (stco rewritten as co64).
+ */
+function padOver4GB(src, dst, padBytes = PAD_BYTES) {
+  const data = fs.readFileSync(src);
+  const top = [];
+  for (let off = 0; off + 8 <= data.length;) {
+    let len = data.readUInt32BE(off);
+    if (len === 1) len = Number(data.readBigUInt64BE(off + 8));
+    else if (len === 0) len = data.length - off;
+    top.push({ type: data.toString('latin1', off + 4, off + 8), bytes: data.subarray(off, off + len) });
+    off += len;
+  }
+  const containers = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl']);
+  const rewrite = (box) => {
+    const type = box.toString('latin1', 4, 8);
+    if (type === 'stco' || type === 'co64') {
+      const n = box.readUInt32BE(12);
+      const outBox = Buffer.alloc(16 + 8 * n);
+      outBox.writeUInt32BE(outBox.length, 0);
+      outBox.write('co64', 4, 'latin1');
+      outBox.writeUInt32BE(0, 8);
+      outBox.writeUInt32BE(n, 12);
+      for (let i = 0; i < n; i++) {
+        const old = type === 'stco' ? BigInt(box.readUInt32BE(16 + 4 * i)) : box.readBigUInt64BE(16 + 8 * i);
+        outBox.writeBigUInt64BE(old + BigInt(padBytes), 16 + 8 * i);
+      }
+      return outBox;
+    }
+    if (!containers.has(type)) return box;
+    const parts = [];
+    for (let off = 8; off + 8 <= box.length;) {
+      const len = box.readUInt32BE(off);
+      if (len < 8) break;
+      parts.push(rewrite(box.subarray(off, off + len)));
+      off += len;
+    }
+    const body = Buffer.concat(parts);
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(8 + body.length, 0);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, body]);
+  };
+  const fd = fs.openSync(dst, 'w');
+  let pos = 0;
+  const write = (buf) => {
+    fs.writeSync(fd, buf, 0, buf.length, pos);
+    pos += buf.length;
+  };
+  try {
+    for (const b of top) {
+      if (b.type === 'mdat') {
+        const free = Buffer.alloc(16);
+        free.writeUInt32BE(1, 0);
+        free.write('free', 4, 'latin1');
+        free.writeBigUInt64BE(BigInt(padBytes), 8);
+        write(free);
+        pos += padBytes - 16; // a hole: nothing written
+      }
+      write(b.type === 'moov' ? rewrite(b.bytes) : b.bytes);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function clipPath(name) {
   if (!inFlight.has(name)) inFlight.set(name, generate(name).finally(() => inFlight.delete(name)));
   return inFlight.get(name);
@@ -242,6 +366,8 @@ async function generate(name) {
       } else if (op === 'write') {
         const [file, what, size] = args;
         fs.writeFileSync(file, what === 'empty' ? Buffer.alloc(0) : seededBytes(size));
+      } else if (op === 'pad4g') {
+        padOver4GB(...args);
       } else if (op === 'truncate') {
         const [src, file, fraction] = args;
         const data = fs.readFileSync(src);

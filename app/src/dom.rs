@@ -43,6 +43,7 @@ pub struct Page {
     pub custom_ratio: HtmlInputElement,
     pub mode: HtmlSelectElement,
     pub profile: HtmlSelectElement,
+    pub smoothness: HtmlSelectElement,
     pub pos_x: HtmlInputElement,
     pub pos_y: HtmlInputElement,
     pub start: HtmlButtonElement,
@@ -76,6 +77,7 @@ impl Page {
             custom_ratio: el(d, "custom-ratio")?,
             mode: el(d, "mode")?,
             profile: el(d, "profile")?,
+            smoothness: el(d, "smoothness")?,
             pos_x: el(d, "pos-x")?,
             pos_y: el(d, "pos-y")?,
             start: el(d, "start")?,
@@ -112,7 +114,7 @@ impl Page {
         self.start.set_disabled(running || state == PageState::Loading);
         self.cancel.set_hidden(!running);
         self.file_input.set_disabled(running);
-        for s in [&self.ratio, &self.mode, &self.profile] {
+        for s in [&self.ratio, &self.mode, &self.profile, &self.smoothness] {
             s.set_disabled(running);
         }
         for i in [&self.custom_ratio, &self.pos_x, &self.pos_y] {
@@ -146,16 +148,18 @@ impl Page {
             self.progress.set_value(p.frames_done as f64);
         }
         let eta = p.eta_s.map(|s| format!(" · about {} left", human_duration(s))).unwrap_or_default();
+        let detail = p.detail.as_ref().map(|d| format!(" · {d}")).unwrap_or_default();
         let text = if p.frames_total > 0 {
             let fps = if p.fps > 0.0 { format!(" · {:.0} fps", p.fps) } else { String::new() };
-            format!("{} / {} frames{fps}{eta}", p.frames_done, p.frames_total)
+            format!("{} / {} frames{fps}{eta}{detail}", p.frames_done, p.frames_total)
         } else {
-            String::new()
+            p.detail.clone().unwrap_or_default()
         };
         self.progress_text.set_text_content(Some(&text));
     }
 
     pub fn show_error(&self, message: &str, code: &str) {
+        expose("error", &reframe_core::error::UserError { code: code.to_string(), message: message.to_string() });
         self.error.set_text_content(Some(message));
         let _ = self.error.set_attribute("data-code", code);
         self.error.set_hidden(false);

@@ -11,7 +11,8 @@ mod preview;
 
 use dom::{Page, PageState};
 use gloo::events::EventListener;
-use reframe_core::protocol::{CropMode, CropPosition, FromWorker, JobSettings, Profile};
+use reframe_core::camera_path::Smoothness;
+use reframe_core::protocol::{CropMode, DetectorBackend, CropPosition, FromWorker, JobSettings, Profile};
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
 use std::cell::RefCell;
@@ -28,6 +29,8 @@ struct App {
     download_url: Option<String>,
     /// Set by `?decode_only=1` (benchmarks): decode every frame, write nothing.
     decode_only: bool,
+    /// Set by `?detector=webgpu|cpu` (tests, benchmarks): where the person detector runs.
+    detector: DetectorBackend,
 }
 
 fn main() {
@@ -38,11 +41,15 @@ fn main() {
         }
     }));
     let Some(page) = Page::find() else { return };
-    let decode_only = gloo::utils::window()
-        .location()
-        .search()
-        .map(|s| s.contains("decode_only=1"))
-        .unwrap_or(false);
+    let query = gloo::utils::window().location().search().unwrap_or_default();
+    let decode_only = query.contains("decode_only=1");
+    let detector = if query.contains("detector=webgpu") {
+        DetectorBackend::Webgpu
+    } else if query.contains("detector=cpu") {
+        DetectorBackend::Cpu
+    } else {
+        DetectorBackend::Auto
+    };
     let worker = match link::WorkerLink::start() {
         Ok(w) => w,
         Err(message) => {
@@ -50,7 +57,7 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only }));
+    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector }));
     wire(&app);
 }
 
@@ -161,7 +168,8 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         "quality" => Profile::Quality,
         _ => Profile::Balanced,
     };
-    Ok(JobSettings { ratio: read_ratio(page)?, mode, position, profile, decode_only: app.decode_only })
+    let smoothness = Smoothness::parse(&page.smoothness.value()).unwrap_or_default();
+    Ok(JobSettings { ratio: read_ratio(page)?, mode, position, profile, smoothness, detector: app.detector, decode_only: app.decode_only })
 }
 
 fn start(app: &Rc<RefCell<App>>) {
@@ -199,7 +207,10 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker) {
             a.page.show_source(&source);
             dom::expose("source", &source);
         }
-        FromWorker::Progress { progress } => app.borrow().page.show_progress(&progress),
+        FromWorker::Progress { progress } => {
+            dom::expose("progress", &progress);
+            app.borrow().page.show_progress(&progress);
+        }
         FromWorker::Done { summary } => {
             dom::expose("summary", &summary);
             if summary.output_path.is_empty() {
@@ -222,9 +233,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker) {
             });
         }
         FromWorker::Failed { error } => {
-            let a = app.borrow();
-            dom::expose("error", &error);
-            a.page.show_error(&error.message, &error.code);
+            app.borrow().page.show_error(&error.message, &error.code);
         }
         FromWorker::Cancelled => {
             let a = app.borrow();

@@ -16,4 +16,14 @@ pub mod mux;
 pub mod protocol;
 pub mod units;
 
+pub mod analysis;
+pub mod camera_eval;
+pub mod camera_path;
+pub mod frame_path;
+pub mod shots;
+pub mod subject;
+pub mod synthetic;
+pub mod taut_string;
+pub mod track;
+
 pub use error::{ReframeError, Result};

@@ -3,7 +3,7 @@
 //! Both sides serialise these with `serde-wasm-bindgen`. The input `File` cannot be serialised, so
 //! the page posts `[ToWorker, File]` for `Start` (see ARCHITECTURE.md).
 
-use crate::units::{AspectRatio, PixelRect, PixelSize, TimestampUs};
+use crate::units::{AspectRatio, DurationUs, PixelRect, PixelSize, TimestampUs};
 use serde::{Deserialize, Serialize};
 
 /// How the crop window is placed.
@@ -27,6 +27,30 @@ pub enum Profile {
     Quality,
 }
 
+impl Profile {
+    /// Time between analysed frames: FAST looks at 3 frames a second, BALANCED 6, QUALITY 10.
+    /// People rarely cross a third of the frame in a third of a second, so FAST still tracks
+    /// walking subjects; QUALITY follows fast motion (sport, dance) more closely.
+    pub fn analysis_interval(self) -> DurationUs {
+        match self {
+            Profile::Fast => DurationUs(333_333),
+            Profile::Balanced => DurationUs(166_667),
+            Profile::Quality => DurationUs(100_000),
+        }
+    }
+}
+
+/// Where the person detector should run. `Auto` picks WebGPU on a hardware adapter and the CPU
+/// otherwise (a software WebGPU adapter such as SwiftShader is slower than the CPU backend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorBackend {
+    #[default]
+    Auto,
+    Webgpu,
+    Cpu,
+}
+
 /// Where a fixed crop window sits: 0.0 = left/top edge, 0.5 = centre, 1.0 = right/bottom edge.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CropPosition {
@@ -47,6 +71,12 @@ pub struct JobSettings {
     pub mode: CropMode,
     pub position: CropPosition,
     pub profile: Profile,
+    /// Auto mode: how eagerly the camera follows.
+    #[serde(default)]
+    pub smoothness: crate::camera_path::Smoothness,
+    /// Where the detector runs (`?detector=webgpu|cpu` in the page URL; tests and benchmarks).
+    #[serde(default)]
+    pub detector: DetectorBackend,
     /// Benchmark aid: decode every frame and stop (no crop, encode or output).
     #[serde(default)]
     pub decode_only: bool,
@@ -59,6 +89,8 @@ impl Default for JobSettings {
             mode: CropMode::Fixed,
             position: CropPosition::default(),
             profile: Profile::Balanced,
+            smoothness: Default::default(),
+            detector: DetectorBackend::Auto,
             decode_only: false,
         }
     }
@@ -80,6 +112,10 @@ pub enum ToWorker {
 pub enum Stage {
     /// Reading the container's index (moov).
     Reading,
+    /// Loading the person detector's weights (first use only; then cached).
+    LoadingModel,
+    /// Finding people and shot changes (auto mode's first pass).
+    Analysing,
     /// Decoding, cropping and encoding frames.
     Processing,
     /// Writing the index of the output file.
@@ -90,6 +126,8 @@ impl Stage {
     pub fn label(self) -> &'static str {
         match self {
             Stage::Reading => "Reading the file",
+            Stage::LoadingModel => "Loading the person detector",
+            Stage::Analysing => "Finding people",
             Stage::Processing => "Cropping and encoding",
             Stage::Finishing => "Writing the MP4",
         }
@@ -122,6 +160,9 @@ pub struct Progress {
     pub fps: f64,
     /// Estimated seconds left, when it can be estimated.
     pub eta_s: Option<f64>,
+    /// A detail for the user (e.g. the model download, or where the detector runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// The crop window of one output frame, in display-orientation pixels of the source.
@@ -152,7 +193,7 @@ pub struct StageTime {
 pub struct JobSummary {
     /// Name of the output file in the origin-private file system.
     pub output_path: String,
-    /// Name offered for the download: `<input name>-<W>x<H>.mp4`.
+    /// Name offered for the download: `<input name>-<ratio W>x<ratio H>.mp4`, e.g. `clip-9x16.mp4`.
     pub download_name: String,
     pub output_bytes: u64,
     pub output_size: PixelSize,
@@ -167,6 +208,24 @@ pub struct JobSummary {
     /// Whether the decoder ran with hardware acceleration preferred.
     pub hardware_decode: bool,
     pub crop_path: Vec<CropPathEntry>,
+    /// Auto mode: what the analysis found (flattened into the summary).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisReport>,
+}
+
+/// What the auto mode's analysis pass used and found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisReport {
+    /// Where the detector ran: the WebGPU adapter, or "cpu" (and why).
+    pub backend: String,
+    pub model: String,
+    /// Every analysed frame's people, in display pixels of the source.
+    pub detections: Vec<crate::track::Detection>,
+    /// Start of each new shot after the first.
+    pub cuts_us: Vec<TimestampUs>,
+    pub analysed_frames: u64,
+    /// Mean detector time per analysed frame, milliseconds.
+    pub detect_ms_per_frame: f64,
 }
 
 /// Worker -> page.

@@ -21,6 +21,9 @@ Options:
   --pos-x 0..100          fixed crop position, 0 = left, 100 = right (default 50)
   --pos-y 0..100          fixed crop position, 0 = top, 100 = bottom (default 50)
   --decode-only           benchmark aid: open the page with ?decode_only=1 (no output file)
+  --detector auto|webgpu|cpu
+                          where the person detector runs in auto mode (default auto: WebGPU on
+                          a hardware adapter, else CPU); opens the page with ?detector=...
   --timeout-s N           give up after N seconds from opening the page (default 3600); exit 3
   --keep-browser-log FILE write the page's console and errors to FILE instead of stderr
   --url URL               use an already running server at URL (skips build and host)
@@ -42,7 +45,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'pos-x', 'pos-y',
-  'timeout-s', 'keep-browser-log', 'url', 'chromium',
+  'timeout-s', 'keep-browser-log', 'url', 'chromium', 'detector',
 ]);
 
 /**
@@ -90,6 +93,7 @@ function parseArgs(argv) {
     posX: 50,
     posY: 50,
     decodeOnly: Boolean(raw['decode-only']),
+    detector: raw.detector || 'auto',
     timeoutS: 3600,
     browserLog: raw['keep-browser-log'] || null,
     url: raw.url || null,
@@ -103,6 +107,9 @@ function parseArgs(argv) {
   if (!opts.out && !opts.decodeOnly) throw new UsageError('--out is required (unless --decode-only)');
   if (!parseRatio(opts.ratio)) throw new UsageError(`--ratio must look like 9:16, got "${opts.ratio}"`);
   if (!['fixed', 'auto'].includes(opts.mode)) throw new UsageError(`--mode must be fixed or auto, got "${opts.mode}"`);
+  if (!['auto', 'webgpu', 'cpu'].includes(opts.detector)) {
+    throw new UsageError(`--detector must be auto, webgpu or cpu, got "${opts.detector}"`);
+  }
   if (!['fast', 'balanced', 'quality'].includes(opts.profile)) {
     throw new UsageError(`--profile must be fast, balanced or quality, got "${opts.profile}"`);
   }

@@ -167,6 +167,7 @@ async function runJob(page, opts) {
   const warn = opts.warn || log;
   const url = new URL(opts.url);
   if (opts.decodeOnly) url.searchParams.set('decode_only', '1');
+  if (opts.detector && opts.detector !== 'auto') url.searchParams.set('detector', opts.detector);
 
   const loadDeadline = Math.min(opts.deadline, now() + (opts.readyTimeoutS || 120));
   log(`opening ${url.href}`);

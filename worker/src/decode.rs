@@ -1,9 +1,14 @@
 //! Video decoding with WebCodecs `VideoDecoder`: choosing a configuration the browser supports.
 
 use crate::js;
-use reframe_core::demux::VideoTrack;
+use reframe_core::demux::{Sample, VideoTrack};
+use reframe_core::units::ticks_to_us;
 use reframe_core::ReframeError;
-use web_sys::{HardwareAcceleration, VideoDecoder, VideoDecoderConfig};
+use wasm_bindgen::prelude::*;
+use web_sys::{
+    CodecState, EncodedVideoChunk, EncodedVideoChunkInit, EncodedVideoChunkType, HardwareAcceleration, VideoDecoder,
+    VideoDecoderConfig, VideoDecoderInit, VideoFrame,
+};
 
 /// A decoder configuration the browser accepted, and whether it asked for hardware decoding.
 pub struct DecoderChoice {
@@ -53,3 +58,62 @@ pub fn has_webcodecs() -> bool {
         .all(|name| js::get(&global, name).is_function())
 }
 
+
+/// A configured `VideoDecoder` and the callbacks it calls. Dropping it closes the decoder before
+/// the callbacks are freed, so no callback can run after its closure is gone.
+pub struct Decoder {
+    decoder: VideoDecoder,
+    _output: Closure<dyn FnMut(VideoFrame)>,
+    _error: Closure<dyn FnMut(JsValue)>,
+    _dequeue: Closure<dyn FnMut()>,
+}
+
+impl Decoder {
+    pub fn new(
+        config: &VideoDecoderConfig,
+        on_frame: impl FnMut(VideoFrame) + 'static,
+        mut on_error: impl FnMut(ReframeError) + 'static,
+        on_dequeue: impl FnMut() + 'static,
+    ) -> Result<Decoder, ReframeError> {
+        let output = Closure::<dyn FnMut(VideoFrame)>::new(on_frame);
+        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_error(ReframeError::Decode(js::describe(&e).1)));
+        let dequeue = Closure::<dyn FnMut()>::new(on_dequeue);
+        let decoder = VideoDecoder::new(&VideoDecoderInit::new(error.as_ref().unchecked_ref(), output.as_ref().unchecked_ref()))
+            .map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
+        decoder.set_ondequeue(Some(dequeue.as_ref().unchecked_ref()));
+        decoder.configure(config).map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
+        Ok(Decoder { decoder, _output: output, _error: error, _dequeue: dequeue })
+    }
+
+    /// Queues one sample (bytes `data`) for decoding, stamped with its presentation time.
+    pub fn decode(&self, track: &VideoTrack, sample: &Sample, data: &[u8]) -> Result<(), ReframeError> {
+        let init = EncodedVideoChunkInit::new(
+            &js_sys::Uint8Array::from(data),
+            0,
+            if sample.keyframe { EncodedVideoChunkType::Key } else { EncodedVideoChunkType::Delta },
+        );
+        // web-sys types the timestamp as i32; set it as a double so multi-hour files work.
+        js::set(&init, "timestamp", track.presentation_time(sample).0 as f64);
+        init.set_duration(ticks_to_us(sample.duration as i64, track.timescale).max(0) as u32);
+        let chunk = EncodedVideoChunk::new(&init).map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
+        self.decoder.decode(&chunk).map_err(|e| ReframeError::Decode(js::describe(&e).1))
+    }
+
+    pub fn queue_size(&self) -> u32 {
+        self.decoder.decode_queue_size()
+    }
+
+    /// Waits until every queued sample has come out.
+    pub async fn flush(&self) -> Result<(), ReframeError> {
+        js::wait(self.decoder.flush(), |e| ReframeError::Decode(js::describe(e).1)).await.map(|_| ())
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        self.decoder.set_ondequeue(None);
+        if self.decoder.state() != CodecState::Closed {
+            let _ = self.decoder.close();
+        }
+    }
+}

@@ -6,8 +6,11 @@ use reframe_core::encode_settings::codec_candidates;
 use reframe_core::mux::VideoEncoding;
 use reframe_core::units::PixelSize;
 use reframe_core::ReframeError;
-use wasm_bindgen::JsValue;
-use web_sys::{HardwareAcceleration, LatencyMode, VideoEncoder, VideoEncoderConfig};
+use wasm_bindgen::prelude::*;
+use web_sys::{
+    CodecState, EncodedVideoChunk, HardwareAcceleration, LatencyMode, VideoEncoder, VideoEncoderConfig,
+    VideoEncoderEncodeOptions, VideoEncoderInit, VideoFrame,
+};
 
 pub struct EncoderChoice {
     pub config: VideoEncoderConfig,
@@ -70,5 +73,55 @@ pub fn encoding_from_metadata(codec: &str, metadata: &JsValue) -> Option<VideoEn
         bytes.map(|av1c| VideoEncoding::Av1 { av1c })
     } else {
         None
+    }
+}
+
+/// A configured `VideoEncoder` and its callbacks; dropping it closes the encoder first.
+pub struct Encoder {
+    encoder: VideoEncoder,
+    _output: Closure<dyn FnMut(EncodedVideoChunk, JsValue)>,
+    _error: Closure<dyn FnMut(JsValue)>,
+    _dequeue: Closure<dyn FnMut()>,
+}
+
+impl Encoder {
+    pub fn new(
+        choice: &EncoderChoice,
+        on_chunk: impl FnMut(EncodedVideoChunk, JsValue) + 'static,
+        mut on_error: impl FnMut(ReframeError) + 'static,
+        on_dequeue: impl FnMut() + 'static,
+    ) -> Result<Encoder, ReframeError> {
+        let output = Closure::<dyn FnMut(EncodedVideoChunk, JsValue)>::new(on_chunk);
+        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_error(ReframeError::Encode(js::describe(&e).1)));
+        let dequeue = Closure::<dyn FnMut()>::new(on_dequeue);
+        let encoder = VideoEncoder::new(&VideoEncoderInit::new(error.as_ref().unchecked_ref(), output.as_ref().unchecked_ref()))
+            .map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
+        encoder.set_ondequeue(Some(dequeue.as_ref().unchecked_ref()));
+        encoder.configure(&choice.config).map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
+        Ok(Encoder { encoder, _output: output, _error: error, _dequeue: dequeue })
+    }
+
+    /// Queues a frame; the caller may close its `frame` right after.
+    pub fn encode(&self, frame: &VideoFrame, keyframe: bool) -> Result<(), ReframeError> {
+        let options = VideoEncoderEncodeOptions::new();
+        options.set_key_frame(keyframe);
+        self.encoder.encode_with_options(frame, &options).map_err(|e| ReframeError::Encode(js::describe(&e).1))
+    }
+
+    pub fn queue_size(&self) -> u32 {
+        self.encoder.encode_queue_size()
+    }
+
+    pub async fn flush(&self) -> Result<(), ReframeError> {
+        js::wait(self.encoder.flush(), |e| ReframeError::Encode(js::describe(e).1)).await.map(|_| ())
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        self.encoder.set_ondequeue(None);
+        if self.encoder.state() != CodecState::Closed {
+            let _ = self.encoder.close();
+        }
     }
 }

@@ -3,13 +3,19 @@
 //! Modules, in data-flow order: [`source`] (read the File by slices) -> `reframe_core::demux` ->
 //! [`decode`] (WebCodecs VideoDecoder) -> crop (`VideoFrame.visibleRect`) -> [`encode`]
 //! (WebCodecs VideoEncoder) -> `reframe_core::mux` -> [`store`] (OPFS file). [`pipeline`] runs
-//! the job; [`messages`] talks to the page.
+//! the job; [`messages`] talks to the page. In auto mode, [`analyze`] first decodes the video
+//! once to find people ([`detect`], on small copies from [`frame_sample`]) and shot changes,
+//! and plans the camera path.
 
+mod analyze;
 mod decode;
+mod detect;
 mod encode;
+mod frame_sample;
 mod js;
 mod messages;
 mod pipeline;
+mod signal;
 mod source;
 mod store;
 

@@ -1,11 +1,14 @@
-//! One job: demux the file, decode every frame, crop it at source resolution, encode, mux to an
-//! OPFS file. Memory stays flat: at most a few frames are in flight (back-pressure on the
-//! decoder's and encoder's queues), and samples are read and written one at a time.
+//! One job: read the file's index, plan the crop (fixed, or following people after an analysis
+//! pass), then decode every frame, crop it at source resolution, encode and mux to an OPFS file.
+//! Memory stays flat: at most a few frames are in flight (back-pressure on the decoder's and
+//! encoder's queues), and samples are read and written one at a time.
 
-use crate::encode::encoding_from_metadata;
+use crate::decode::{self, Decoder};
+use crate::encode::{self, encoding_from_metadata, Encoder};
+use crate::signal::Signal;
 use crate::source::FileSource;
 use crate::store::OpfsFile;
-use crate::{decode, encode, js, messages, store};
+use crate::{analyze, js, messages, store};
 use reframe_core::crop::{self, CropWindow};
 use reframe_core::demux::{read_movie, ByteSource, Movie, Sample};
 use reframe_core::encode_settings::{output_bitrate, KEYFRAME_INTERVAL};
@@ -17,11 +20,8 @@ use reframe_core::units::{ticks_to_us, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use wasm_bindgen::prelude::*;
-use web_sys::{
-    EncodedVideoChunk, EncodedVideoChunkInit, EncodedVideoChunkType, File, VideoDecoder, VideoDecoderInit,
-    VideoEncoder, VideoEncoderEncodeOptions, VideoEncoderInit, VideoFrame, VideoFrameInit,
-};
+use wasm_bindgen::JsValue;
+use web_sys::{EncodedVideoChunk, EncodedVideoChunkType, File, VideoFrame, VideoFrameInit};
 
 /// Why a job stopped early.
 pub enum Stop {
@@ -36,22 +36,37 @@ impl From<ReframeError> for Stop {
 }
 
 /// Frames allowed in each codec queue before the reader waits.
-const MAX_QUEUE: u32 = 6;
+pub const MAX_QUEUE: u32 = 6;
 /// Audio is written up to this far ahead of the video, to interleave the two tracks.
 const AUDIO_LEAD_US: i64 = 500_000;
-const PROGRESS_EVERY_MS: f64 = 250.0;
+pub const PROGRESS_EVERY_MS: f64 = 250.0;
 
-/// State shared between the reading loop and the codec callbacks.
+/// The crop window of every shown frame.
+pub enum CropPlan {
+    Fixed(CropWindow),
+    /// One window per shown frame, in presentation order.
+    PerFrame(Vec<CropWindow>),
+}
+
+impl CropPlan {
+    fn window(&self, frame: usize) -> Option<CropWindow> {
+        match self {
+            CropPlan::Fixed(w) => Some(*w),
+            CropPlan::PerFrame(v) => v.get(frame).copied(),
+        }
+    }
+}
+
+/// State shared between the reading loop and the codec callbacks of the encoding pass.
 struct Shared {
     error: Option<ReframeError>,
-    /// Resolves the reading loop's current wait.
-    waker: Option<js_sys::Function>,
     /// Presentation timestamps of the frames that are shown, sorted (edit list applied).
     shown: Vec<TimestampUs>,
-    window: CropWindow,
+    plan: CropPlan,
     decode_only: bool,
-    encoder: Option<VideoEncoder>,
-    encoder_codec: String,
+    encoder: Option<Rc<Encoder>>,
+    /// WebCodecs codec string of the output.
+    codec: String,
     writer: Option<Mp4Writer<OpfsFile>>,
     audio: Option<AudioCopy>,
     last_keyframe: Option<i64>,
@@ -75,7 +90,7 @@ struct AudioCopy {
 }
 
 impl AudioCopy {
-    /// Writes packets that start before `until_us`.
+    /// Writes packets that start before `until_us` (all remaining ones when `None`).
     fn write_until(&mut self, writer: &mut Mp4Writer<OpfsFile>, until_us: Option<i64>) -> Result<(), ReframeError> {
         while let Some(s) = self.samples.get(self.next) {
             if until_us.is_some_and(|u| ticks_to_us(s.dts, self.timescale) > u) {
@@ -91,36 +106,27 @@ impl AudioCopy {
 }
 
 impl Shared {
-    fn wake(&mut self) {
-        if let Some(f) = self.waker.take() {
-            let _ = f.call0(&JsValue::UNDEFINED);
-        }
-    }
-
     fn fail(&mut self, e: ReframeError) {
         if self.error.is_none() {
             self.error = Some(e);
         }
-        self.wake();
     }
 
     /// A decoded frame: crop it and hand it to the encoder (or just count it when benchmarking).
     fn on_frame(&mut self, frame: VideoFrame) {
-        let ts = frame.timestamp();
-        let result = self.crop_and_encode(&frame, ts);
+        let result = self.crop_and_encode(&frame);
         frame.close();
         if let Err(e) = result {
             self.fail(e);
         }
-        self.wake();
     }
 
-    fn crop_and_encode(&mut self, frame: &VideoFrame, ts: f64) -> Result<(), ReframeError> {
-        let t = TimestampUs(ts.round() as i64);
-        if self.shown.binary_search(&t).is_err() {
+    fn crop_and_encode(&mut self, frame: &VideoFrame) -> Result<(), ReframeError> {
+        let t = TimestampUs(frame.timestamp().round() as i64);
+        let Ok(index) = self.shown.binary_search(&t) else {
             // Outside the edit list: decoded only as a reference for other frames.
             return Ok(());
-        }
+        };
         let now = js::now_ms();
         self.first_decode_ms.get_or_insert(now);
         self.last_decode_ms = now;
@@ -128,10 +134,11 @@ impl Shared {
         if self.decode_only {
             return Ok(());
         }
-        let Some(encoder) = &self.encoder else { return Ok(()) };
+        let Some(encoder) = self.encoder.clone() else { return Ok(()) };
+        let window = self.plan.window(index).ok_or_else(|| ReframeError::Internal("no crop for a frame".into()))?;
         // The crop, in the decoded frame's coordinates (offset by its own visible area).
         let (vx, vy) = frame.visible_rect().map(|r| (r.x(), r.y())).unwrap_or((0.0, 0.0));
-        let c = self.window.coded;
+        let c = window.coded;
         let rect = web_sys::DomRectInit::new();
         rect.set_x(vx + c.x as f64);
         rect.set_y(vy + c.y as f64);
@@ -145,12 +152,10 @@ impl Shared {
         if key {
             self.last_keyframe = Some(t.0);
         }
-        let options = VideoEncoderEncodeOptions::new();
-        options.set_key_frame(key);
-        let sent = encoder.encode_with_options(&cropped, &options);
+        let sent = encoder.encode(&cropped, key);
         cropped.close();
-        sent.map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
-        self.crop_path.push(CropPathEntry::new(t, self.window.display));
+        sent?;
+        self.crop_path.push(CropPathEntry::new(t, window.display));
         Ok(())
     }
 
@@ -159,13 +164,13 @@ impl Shared {
         if let Err(e) = self.write_chunk(&chunk, &metadata) {
             self.fail(e);
         }
-        self.wake();
     }
 
     fn write_chunk(&mut self, chunk: &EncodedVideoChunk, metadata: &JsValue) -> Result<(), ReframeError> {
+        let codec = self.codec.clone();
         let Some(writer) = self.writer.as_mut() else { return Ok(()) };
         if !writer.has_video_encoding() {
-            match encoding_from_metadata(&self.encoder_codec, metadata) {
+            match encoding_from_metadata(&codec, metadata) {
                 Some(enc) => writer.set_video_encoding(enc),
                 None => return Err(ReframeError::Encode("the encoder did not describe its output".into())),
             }
@@ -193,7 +198,11 @@ fn stem(name: &str) -> String {
     let clean: String =
         base.chars().map(|c| if c.is_alphanumeric() || "-_ ".contains(c) { c } else { '_' }).collect();
     let trimmed = clean.trim();
-    if trimmed.is_empty() { "video".to_string() } else { trimmed.chars().take(80).collect() }
+    if trimmed.is_empty() {
+        "video".to_string()
+    } else {
+        trimmed.chars().take(80).collect()
+    }
 }
 
 fn source_info(movie: &Movie, file_name: &str) -> SourceInfo {
@@ -211,59 +220,59 @@ fn source_info(movie: &Movie, file_name: &str) -> SourceInfo {
     }
 }
 
-/// Waits until a codec callback or the timeout (a safety net) wakes the loop.
-async fn wait_for_progress(shared: &Rc<RefCell<Shared>>) {
-    let shared2 = shared.clone();
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = js::worker_scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50);
-        shared2.borrow_mut().waker = Some(resolve);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
-}
-
 pub async fn run(file: File, file_name: String, settings: JobSettings, cancel: Rc<Cell<bool>>) -> Result<JobSummary, Stop> {
     let t_start = js::now_ms();
-    if settings.mode == CropMode::Auto {
-        return Err(ReframeError::Internal(
-            "automatic reframing (following people) is not available yet; use the fixed crop".into(),
-        )
-        .into());
-    }
     if !decode::has_webcodecs() {
         return Err(ReframeError::NoWebCodecs.into());
     }
 
     // 1. Read the index.
     messages::post(&FromWorker::Progress {
-        progress: Progress { stage: Stage::Reading, frames_done: 0, frames_total: 0, fps: 0.0, eta_s: None },
+        progress: Progress { stage: Stage::Reading, frames_done: 0, frames_total: 0, fps: 0.0, eta_s: None, detail: None },
     });
     let mut video_source = FileSource::new(file.clone())?;
     let movie = read_movie(&mut video_source)?;
-    let info = source_info(&movie, &file_name);
-    messages::post(&FromWorker::Probed { source: info.clone() });
+    messages::post(&FromWorker::Probed { source: source_info(&movie, &file_name) });
     let t_read = js::now_ms();
 
     let v = &movie.video;
     let display = v.display_size();
     let out_display = crop::output_size(display, settings.ratio);
-    let placed = crop::place(display, out_display, settings.position);
-    let window = crop::resolve(placed, v.coded_size, v.rotation);
     let shown = v.shown_timestamps();
     let frames_total = shown.len() as u64;
+    let decoder_choice = decode::choose(v).await?;
+
+    // 2. The crop of every frame.
+    let mut analysis_report = None;
+    let plan = match settings.mode {
+        CropMode::Fixed => {
+            let placed = crop::place(display, out_display, settings.position);
+            CropPlan::Fixed(crop::resolve(placed, v.coded_size, v.rotation))
+        }
+        CropMode::Auto => {
+            let result =
+                analyze::run(&movie, &mut video_source, &decoder_choice.config, &settings, &shown, &cancel).await?;
+            let path = result.crop_path.iter().map(|e| {
+                let r = reframe_core::units::PixelRect::new(e.x, e.y, e.width, e.height);
+                crop::resolve(r, v.coded_size, v.rotation)
+            });
+            let windows: Vec<CropWindow> = path.collect();
+            analysis_report = Some(result);
+            CropPlan::PerFrame(windows)
+        }
+    };
+    let t_analysed = js::now_ms();
+
+    // 3. Encoder and output file, after checking there is room for it.
+    let encoded_size = match &plan {
+        CropPlan::Fixed(w) => w.coded.size(),
+        CropPlan::PerFrame(v) => v.first().map(|w| w.coded.size()).unwrap_or_default(),
+    };
     let duration_s = (movie.video_duration().0 as f64 / 1e6).max(1e-3);
     let fps = frames_total as f64 / duration_s;
     let video_bytes: u64 = v.samples.iter().map(|s| s.size as u64).sum();
-    let last_frame_duration_us =
-        v.samples.iter().max_by_key(|s| s.cts).map(|s| ticks_to_us(s.duration as i64, v.timescale)).unwrap_or(33_333);
-
-    // 2. Decoder and encoder.
-    let decoder_choice = decode::choose(v).await?;
-    let encoded_size = window.coded.size();
     let bitrate = output_bitrate(video_bytes as f64 * 8.0 / duration_s, v.coded_size, encoded_size, fps);
     let encoder_choice = if settings.decode_only { None } else { Some(encode::choose(encoded_size, bitrate, fps).await?) };
-
-    // 3. Output file, after checking there is room for it.
-    let out_name = format!("{}-{}.mp4", stem(&file_name), settings.ratio.file_tag());
     let opfs_name = format!("{}-{}.mp4", stem(&file_name), js_sys::Date::now() as u64);
     let writer = if settings.decode_only {
         None
@@ -274,7 +283,7 @@ pub async fn run(file: File, file_name: String, settings: JobSettings, cancel: R
                 return Err(ReframeError::StorageFull.into());
             }
         }
-        let file = OpfsFile::create(&opfs_name).await?;
+        let out = OpfsFile::create(&opfs_name).await?;
         let audio = movie.audio.as_ref().map(|a| AudioSpec {
             sample_entry: a.sample_entry.clone(),
             edts: a.edts.clone(),
@@ -282,26 +291,23 @@ pub async fn run(file: File, file_name: String, settings: JobSettings, cancel: R
             language: a.language.clone(),
         });
         let spec = VideoSpec { size: encoded_size, rotation: v.rotation, timescale: v.timescale };
-        Some(Mp4Writer::new(file, movie.movie_timescale, spec, audio)?)
+        Some(Mp4Writer::new(out, movie.movie_timescale, spec, audio)?)
     };
     let audio = match (&movie.audio, settings.decode_only) {
-        (Some(a), false) => Some(AudioCopy {
-            source: FileSource::new(file.clone())?,
-            samples: a.samples.clone(),
-            next: 0,
-            timescale: a.timescale,
-        }),
+        (Some(a), false) => {
+            Some(AudioCopy { source: FileSource::new(file.clone())?, samples: a.samples.clone(), next: 0, timescale: a.timescale })
+        }
         _ => None,
     };
-
+    let last_frame_duration_us =
+        v.samples.iter().max_by_key(|s| s.cts).map(|s| ticks_to_us(s.duration as i64, v.timescale)).unwrap_or(33_333);
     let shared = Rc::new(RefCell::new(Shared {
         error: None,
-        waker: None,
         shown,
-        window,
+        plan,
         decode_only: settings.decode_only,
         encoder: None,
-        encoder_codec: encoder_choice.as_ref().map(|c| c.codec.clone()).unwrap_or_default(),
+        codec: encoder_choice.as_ref().map(|c| c.codec.clone()).unwrap_or_default(),
         writer,
         audio,
         last_keyframe: None,
@@ -315,17 +321,13 @@ pub async fn run(file: File, file_name: String, settings: JobSettings, cancel: R
         last_frame_duration_us,
     }));
 
-    let result = process(&movie, &mut video_source, &shared, decoder_choice.config, encoder_choice, &cancel, frames_total, t_read).await;
-
-    // Stop the codecs whatever happened, and keep no half-written output.
+    // 4. Decode, crop, encode, write.
+    let result = transcode(&movie, &mut video_source, &shared, &decoder_choice.config, encoder_choice, &cancel, frames_total).await;
     let mut s = shared.borrow_mut();
-    if let Some(enc) = s.encoder.take() {
-        if enc.state() != web_sys::CodecState::Closed {
-            let _ = enc.close();
-        }
-    }
+    s.encoder = None;
     let writer = s.writer.take();
     if let Err(stop) = result {
+        // Keep no half-written output.
         if let Some(w) = writer {
             drop(w);
             store::remove(&opfs_name).await;
@@ -334,20 +336,19 @@ pub async fn run(file: File, file_name: String, settings: JobSettings, cancel: R
     }
     let t_process = js::now_ms();
 
-    // 4. Finish the MP4.
+    // 5. Finish the MP4.
     messages::post(&FromWorker::Progress {
-        progress: Progress { stage: Stage::Finishing, frames_done: s.frames_encoded, frames_total, fps: 0.0, eta_s: None },
+        progress: Progress { stage: Stage::Finishing, frames_done: s.frames_encoded, frames_total, fps: 0.0, eta_s: None, detail: None },
     });
     let (output_bytes, audio_copied) = match writer {
         Some(mut w) => {
             if let Some(audio) = s.audio.as_mut() {
                 audio.write_until(&mut w, None)?;
             }
-            let audio_copied = s.audio.is_some();
-            let (file, len) = w.finish()?;
-            file.flush()?;
-            file.close();
-            (len, audio_copied)
+            let (out, len) = w.finish()?;
+            out.flush()?;
+            out.close();
+            (len, s.audio.is_some())
         }
         None => (0, false),
     };
@@ -360,99 +361,77 @@ pub async fn run(file: File, file_name: String, settings: JobSettings, cancel: R
     if frames_out != frames_total {
         return Err(ReframeError::Internal(format!("{frames_out} of {frames_total} frames came out")).into());
     }
+    let mut stages = vec![StageTime { stage: Stage::Reading, seconds: (t_read - t_start) / 1000.0 }];
+    if settings.mode == CropMode::Auto {
+        stages.push(StageTime { stage: Stage::Analysing, seconds: (t_analysed - t_read) / 1000.0 });
+    }
+    stages.push(StageTime { stage: Stage::Processing, seconds: (t_process - t_analysed) / 1000.0 });
+    stages.push(StageTime { stage: Stage::Finishing, seconds: (t_end - t_process) / 1000.0 });
     Ok(JobSummary {
         output_path: if settings.decode_only { String::new() } else { format!("{}/{}", store::OUTPUT_DIR, opfs_name) },
-        download_name: out_name,
+        download_name: format!("{}-{}.mp4", stem(&file_name), settings.ratio.file_tag()),
         output_bytes,
         output_size: encoded_size.rotated(v.rotation),
-        video_codec: s.encoder_codec.clone(),
+        video_codec: s.codec.clone(),
         audio_copied,
         frames_in: frames_total,
         frames_out,
         elapsed_s: (t_end - t_start) / 1000.0,
-        stages: vec![
-            StageTime { stage: Stage::Reading, seconds: (t_read - t_start) / 1000.0 },
-            StageTime { stage: Stage::Processing, seconds: (t_process - t_read) / 1000.0 },
-            StageTime { stage: Stage::Finishing, seconds: (t_end - t_process) / 1000.0 },
-        ],
+        stages,
         decode_fps: rate(s.frames_decoded, s.first_decode_ms, s.last_decode_ms),
         encode_fps: rate(s.frames_encoded, s.first_encode_ms, s.last_encode_ms),
         hardware_decode: decoder_choice.hardware,
         crop_path: std::mem::take(&mut s.crop_path),
+        analysis: analysis_report.map(|a| a.report),
     })
 }
 
 /// Feeds every sample to the decoder with back-pressure, then flushes both codecs.
-#[allow(clippy::too_many_arguments)]
-async fn process(
+async fn transcode(
     movie: &Movie,
     source: &mut FileSource,
     shared: &Rc<RefCell<Shared>>,
-    decoder_config: web_sys::VideoDecoderConfig,
+    decoder_config: &web_sys::VideoDecoderConfig,
     encoder_choice: Option<encode::EncoderChoice>,
     cancel: &Rc<Cell<bool>>,
     frames_total: u64,
-    t_start: f64,
 ) -> Result<(), Stop> {
-    // Encoder callbacks.
-    let s1 = shared.clone();
-    let enc_output = Closure::<dyn FnMut(EncodedVideoChunk, JsValue)>::new(move |chunk, meta| s1.borrow_mut().on_chunk(chunk, meta));
-    let s2 = shared.clone();
-    let enc_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-        s2.borrow_mut().fail(ReframeError::Encode(js::describe(&e).1))
-    });
-    if let Some(choice) = encoder_choice {
-        let encoder = VideoEncoder::new(&VideoEncoderInit::new(enc_error.as_ref().unchecked_ref(), enc_output.as_ref().unchecked_ref()))
-            .map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
-        encoder.configure(&choice.config).map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
-        shared.borrow_mut().encoder = Some(encoder);
-    }
-    // Decoder callbacks.
-    let s3 = shared.clone();
-    let dec_output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame| s3.borrow_mut().on_frame(frame));
-    let s4 = shared.clone();
-    let dec_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-        s4.borrow_mut().fail(ReframeError::Decode(js::describe(&e).1))
-    });
-    let decoder = VideoDecoder::new(&VideoDecoderInit::new(dec_error.as_ref().unchecked_ref(), dec_output.as_ref().unchecked_ref()))
-        .map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
-    let s5 = shared.clone();
-    let on_dequeue = Closure::<dyn FnMut()>::new(move || s5.borrow_mut().wake());
-    decoder.set_ondequeue(Some(on_dequeue.as_ref().unchecked_ref()));
-    if let Some(enc) = &shared.borrow().encoder {
-        enc.set_ondequeue(Some(on_dequeue.as_ref().unchecked_ref()));
-    }
-    decoder.configure(&decoder_config).map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
-
-    let result = feed(movie, source, shared, &decoder, cancel, frames_total, t_start).await;
-    let result = match result {
-        Ok(()) => flush(shared, &decoder).await,
-        Err(e) => Err(e),
-    };
-    // Close both codecs before their callbacks are dropped: a closed codec calls nothing.
-    decoder.set_ondequeue(None);
-    if decoder.state() != web_sys::CodecState::Closed {
-        let _ = decoder.close();
-    }
-    if let Some(enc) = shared.borrow().encoder.as_ref() {
-        enc.set_ondequeue(None);
-        if enc.state() != web_sys::CodecState::Closed {
-            let _ = enc.close();
+    let signal = Signal::default();
+    let encoder = match encoder_choice {
+        Some(choice) => {
+            let (s1, s2, w1, w2, w3) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
+            let enc = Encoder::new(
+                &choice,
+                move |chunk, meta| {
+                    s1.borrow_mut().on_chunk(chunk, meta);
+                    w1.wake();
+                },
+                move |e| {
+                    s2.borrow_mut().fail(e);
+                    w2.wake();
+                },
+                move || w3.wake(),
+            )?;
+            Some(Rc::new(enc))
         }
-    }
-    drop((enc_output, enc_error, dec_output, dec_error, on_dequeue));
-    result
-}
+        None => None,
+    };
+    shared.borrow_mut().encoder = encoder.clone();
+    let (s3, s4, w4, w5, w6) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
+    let decoder = Decoder::new(
+        decoder_config,
+        move |frame| {
+            s3.borrow_mut().on_frame(frame);
+            w4.wake();
+        },
+        move |e| {
+            s4.borrow_mut().fail(e);
+            w5.wake();
+        },
+        move || w6.wake(),
+    )?;
 
-async fn feed(
-    movie: &Movie,
-    source: &mut FileSource,
-    shared: &Rc<RefCell<Shared>>,
-    decoder: &VideoDecoder,
-    cancel: &Rc<Cell<bool>>,
-    frames_total: u64,
-    t_start: f64,
-) -> Result<(), Stop> {
+    let t_start = js::now_ms();
     let v = &movie.video;
     let mut last_progress = 0.0;
     for sample in &v.samples {
@@ -463,63 +442,44 @@ async fn feed(
             if let Some(e) = shared.borrow_mut().error.take() {
                 return Err(e.into());
             }
-            let enc_queue = shared.borrow().encoder.as_ref().map(|e| e.encode_queue_size()).unwrap_or(0);
-            if decoder.decode_queue_size() < MAX_QUEUE && enc_queue < MAX_QUEUE {
+            let enc_queue = encoder.as_ref().map(|e| e.queue_size()).unwrap_or(0);
+            if decoder.queue_size() < MAX_QUEUE && enc_queue < MAX_QUEUE {
                 break;
             }
-            wait_for_progress(shared).await;
+            signal.wait(50).await;
         }
         let mut data = vec![0u8; sample.size as usize];
         source.read_at(sample.offset, &mut data)?;
-        let pts = v.presentation_time(sample);
-        let init = EncodedVideoChunkInit::new(
-            &js_sys::Uint8Array::from(data.as_slice()),
-            0,
-            if sample.keyframe { EncodedVideoChunkType::Key } else { EncodedVideoChunkType::Delta },
-        );
-        // web-sys types the timestamp as i32; set it as a double so multi-hour files work.
-        js::set(&init, "timestamp", pts.0 as f64);
-        init.set_duration(ticks_to_us(sample.duration as i64, v.timescale).max(0) as u32);
-        let chunk = EncodedVideoChunk::new(&init).map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
-        decoder.decode(&chunk).map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
+        decoder.decode(v, sample, &data)?;
 
         let now = js::now_ms();
         if now - last_progress >= PROGRESS_EVERY_MS {
             last_progress = now;
-            post_progress(shared, frames_total, t_start, now);
+            let s = shared.borrow();
+            let done = if s.decode_only { s.frames_decoded } else { s.frames_encoded };
+            drop(s);
+            post_progress(Stage::Processing, done, frames_total, t_start, now);
             // Let the codec callbacks run even when the queues never fill.
-            wait_for_progress_or_yield().await;
+            js::sleep(0).await;
         }
+    }
+    decoder.flush().await?;
+    if let Some(e) = shared.borrow_mut().error.take() {
+        return Err(e.into());
+    }
+    if let Some(enc) = &encoder {
+        enc.flush().await?;
+    }
+    if let Some(e) = shared.borrow_mut().error.take() {
+        return Err(e.into());
     }
     Ok(())
 }
 
-async fn wait_for_progress_or_yield() {
-    js::sleep(0).await;
-}
-
-fn post_progress(shared: &Rc<RefCell<Shared>>, frames_total: u64, t_start: f64, now: f64) {
-    let s = shared.borrow();
-    let done = if s.decode_only { s.frames_decoded } else { s.frames_encoded };
+/// Posts progress of a stage: frames done of total, speed since `t_start`, time left.
+pub fn post_progress(stage: Stage, done: u64, frames_total: u64, t_start: f64, now: f64) {
     let secs = ((now - t_start) / 1000.0).max(1e-3);
     let fps = done as f64 / secs;
     let eta_s = (fps > 0.0).then(|| (frames_total.saturating_sub(done)) as f64 / fps);
-    messages::post(&FromWorker::Progress {
-        progress: Progress { stage: Stage::Processing, frames_done: done, frames_total, fps, eta_s },
-    });
-}
-
-async fn flush(shared: &Rc<RefCell<Shared>>, decoder: &VideoDecoder) -> Result<(), Stop> {
-    js::wait(decoder.flush(), |e| ReframeError::Decode(js::describe(e).1)).await?;
-    if let Some(e) = shared.borrow_mut().error.take() {
-        return Err(e.into());
-    }
-    let encoder = shared.borrow().encoder.clone();
-    if let Some(enc) = encoder {
-        js::wait(enc.flush(), |e| ReframeError::Encode(js::describe(e).1)).await?;
-    }
-    if let Some(e) = shared.borrow_mut().error.take() {
-        return Err(e.into());
-    }
-    Ok(())
+    messages::post(&FromWorker::Progress { progress: Progress { stage, frames_done: done, frames_total, fps, eta_s, detail: None } });
 }

@@ -1,0 +1,243 @@
+//! The stored analysis of a video: detections, tracks, shots (cuts) and the planned path, as a
+//! versioned JSON file, so that a later export with another aspect ratio, smoothness or subject
+//! reuses it without detecting again.
+//!
+//! The file is one JSON object with a `version` field ([`ANALYSIS_VERSION`]). Reading checks the
+//! version first: a file from a newer Reframe is refused with a clear message instead of being
+//! misread; a missing or zero version is refused as not an analysis file.
+
+use crate::camera_path::{plan_camera_path, CameraSettings, PlannedPath};
+use crate::frame_path::crop_path_for_frames;
+use crate::protocol::CropPathEntry;
+use crate::track::{track_people, Detection, Track, TrackerConfig};
+use crate::units::{PixelSize, TimestampUs};
+use serde::{Deserialize, Serialize};
+
+/// The analysis file format this code writes and reads.
+pub const ANALYSIS_VERSION: u32 = 1;
+
+/// Why an analysis file could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("this is not a Reframe analysis file ({0})")]
+    NotAnalysis(String),
+    #[error(
+        "this analysis file was written by a newer version of Reframe (format {found}); this version reads format {supported} or older. Update Reframe or analyse the video again"
+    )]
+    TooNew { found: u64, supported: u32 },
+    #[error("the analysis file is damaged: {0}")]
+    Corrupt(String),
+}
+
+impl From<AnalysisError> for crate::error::ReframeError {
+    fn from(e: AnalysisError) -> Self {
+        crate::error::ReframeError::Read(e.to_string())
+    }
+}
+
+/// Everything the analysis learnt about one video.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Format version, [`ANALYSIS_VERSION`] when written by this code.
+    pub version: u32,
+    /// The video's size as displayed (all boxes and paths are in these pixels).
+    pub source_size: PixelSize,
+    /// One entry per analysed frame, sorted by time.
+    pub detections: Vec<Detection>,
+    pub tracks: Vec<Track>,
+    /// First timestamp of each new shot, sorted.
+    pub cuts_us: Vec<TimestampUs>,
+    /// The last planned path, if any.
+    #[serde(default)]
+    pub path: Option<PlannedPath>,
+}
+
+impl Analysis {
+    /// Tracks people through `detections` (ending tracks at `cuts`) and keeps everything.
+    pub fn new(
+        source_size: PixelSize,
+        mut detections: Vec<Detection>,
+        mut cuts_us: Vec<TimestampUs>,
+    ) -> Analysis {
+        detections.sort_by_key(|d| d.timestamp_us);
+        cuts_us.sort();
+        cuts_us.dedup();
+        let tracks = track_people(&detections, &cuts_us, TrackerConfig::default());
+        Analysis {
+            version: ANALYSIS_VERSION,
+            source_size,
+            detections,
+            tracks,
+            cuts_us,
+            path: None,
+        }
+    }
+
+    /// The analysed frames' timestamps.
+    pub fn sample_times(&self) -> Vec<TimestampUs> {
+        self.detections.iter().map(|d| d.timestamp_us).collect()
+    }
+
+    /// Plans the camera path for `settings` from the stored tracks and cuts, and keeps it.
+    pub fn plan(&mut self, settings: &CameraSettings) -> &PlannedPath {
+        let plan = plan_camera_path(
+            self.source_size,
+            &self.sample_times(),
+            &self.tracks,
+            &self.cuts_us,
+            settings,
+        );
+        self.path.insert(plan)
+    }
+
+    /// Plans for `settings` and returns one crop window per frame of `frame_timestamps`.
+    pub fn crop_path(
+        &mut self,
+        settings: &CameraSettings,
+        frame_timestamps: &[TimestampUs],
+    ) -> Vec<CropPathEntry> {
+        let plan = self.plan(settings);
+        crop_path_for_frames(plan, frame_timestamps)
+    }
+
+    /// The analysis as compact JSON.
+    pub fn to_json(&self) -> Result<String, AnalysisError> {
+        serde_json::to_string(self).map_err(|e| AnalysisError::Corrupt(e.to_string()))
+    }
+
+    /// Reads an analysis file, checking its version first.
+    pub fn from_json(text: &str) -> Result<Analysis, AnalysisError> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| AnalysisError::NotAnalysis(format!("not JSON: {e}")))?;
+        let version = match value.get("version") {
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| AnalysisError::NotAnalysis("its version is not a number".into()))?,
+            None => return Err(AnalysisError::NotAnalysis("no version field".into())),
+        };
+        if version == 0 {
+            return Err(AnalysisError::NotAnalysis("version 0".into()));
+        }
+        if version > ANALYSIS_VERSION as u64 {
+            return Err(AnalysisError::TooNew {
+                found: version,
+                supported: ANALYSIS_VERSION,
+            });
+        }
+        let mut a: Analysis =
+            serde_json::from_value(value).map_err(|e| AnalysisError::Corrupt(e.to_string()))?;
+        // Everything downstream expects time order; a hand-edited file may not keep it.
+        a.detections.sort_by_key(|d| d.timestamp_us);
+        a.cuts_us.sort();
+        a.cuts_us.dedup();
+        for t in &mut a.tracks {
+            t.samples.sort_by_key(|s| s.timestamp_us);
+        }
+        if let Some(p) = &mut a.path {
+            for shot in &mut p.shots {
+                shot.x.keys.sort_by_key(|k| k.t_us);
+                shot.y.keys.sort_by_key(|k| k.t_us);
+            }
+        }
+        Ok(a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::camera_path::Smoothness;
+    use crate::track::PersonBox;
+    use crate::units::{AspectRatio, FrameIndex};
+
+    fn sample() -> Analysis {
+        let dets = (0..20)
+            .map(|i| Detection {
+                timestamp_us: TimestampUs(i * 200_000),
+                frame: FrameIndex(i as u64 * 6),
+                boxes: vec![PersonBox::new(
+                    300.0 + 20.0 * i as f32,
+                    400.0,
+                    140.0,
+                    420.0,
+                    0.9,
+                )],
+            })
+            .collect();
+        Analysis::new(
+            PixelSize::new(1920, 1080),
+            dets,
+            vec![TimestampUs(2_000_000)],
+        )
+    }
+
+    #[test]
+    fn round_trip() {
+        let mut a = sample();
+        a.plan(&CameraSettings::new(
+            AspectRatio::PORTRAIT_9_16,
+            Smoothness::Calm,
+        ));
+        assert_eq!(a.tracks.len(), 2, "the cut ends the first track");
+        let text = a.to_json().unwrap();
+        assert!(text.contains("\"version\":1"));
+        let b = Analysis::from_json(&text).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn re_export_with_another_ratio_reuses_the_analysis() {
+        let mut a = Analysis::from_json(&sample().to_json().unwrap()).unwrap();
+        let frames: Vec<TimestampUs> = (0..120).map(|i| TimestampUs(i * 33_333)).collect();
+        let portrait = a.crop_path(
+            &CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced),
+            &frames,
+        );
+        let square = a.crop_path(
+            &CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive),
+            &frames,
+        );
+        assert_eq!(portrait.len(), 120);
+        assert_eq!((portrait[0].width, portrait[0].height), (608, 1080));
+        assert_eq!((square[0].width, square[0].height), (1080, 1080));
+        assert_eq!(
+            a.path.as_ref().unwrap().settings.smoothness,
+            Smoothness::Responsive
+        );
+    }
+
+    #[test]
+    fn future_versions_and_garbage_are_refused() {
+        let text = sample()
+            .to_json()
+            .unwrap()
+            .replace("\"version\":1", "\"version\":7");
+        let err = Analysis::from_json(&text).unwrap_err();
+        assert_eq!(
+            err,
+            AnalysisError::TooNew {
+                found: 7,
+                supported: ANALYSIS_VERSION
+            }
+        );
+        assert!(
+            err.to_string()
+                .contains("newer version of Reframe (format 7)"),
+            "{err}"
+        );
+        assert!(matches!(
+            Analysis::from_json("{}"),
+            Err(AnalysisError::NotAnalysis(_))
+        ));
+        assert!(matches!(
+            Analysis::from_json("not json"),
+            Err(AnalysisError::NotAnalysis(_))
+        ));
+        assert!(matches!(
+            Analysis::from_json("{\"version\": 1}"),
+            Err(AnalysisError::Corrupt(_))
+        ));
+        let user: crate::error::ReframeError = err.into();
+        assert_eq!(user.code(), "read");
+    }
+}

@@ -1,0 +1,375 @@
+//! Measuring a crop path against ground truth, and the naive baseline it is compared with.
+//!
+//! [`evaluate`] reports, over the frames of a video:
+//! - `subject_inside`: share of the frames showing the primary subject (and where the subject fits
+//!   in the crop at all) whose subject box is fully inside the crop window;
+//! - `still_share`: share of frame-to-frame steps (inside a shot) where the crop does not move;
+//! - `mean_abs_accel`: mean |second difference| of the crop centre, px/frame^2, frame by frame, on
+//!   the even-pixel path the encoder gets. Even-pixel snapping alone adds up to ~2 px/frame^2
+//!   while panning at a speed that is not a multiple of 2 px/frame (steps alternate, e.g. 4, 6, 4);
+//! - `mean_abs_accel_5f`: the same over a 5-frame spacing, `|c[i+5] - 2c[i] + c[i-5]| / 25`, which
+//!   sees shake and lurches but hardly the snapping (at most 4/25 px/frame^2 from it);
+//! - `max_abs_accel_5f`: the largest of those: an abrupt start or stop of a pan shows here;
+//! - `reversals_per_minute`: how often the crop changes direction (x and y counted separately;
+//!   a pause between two moves in opposite directions counts as a reversal too).
+//!
+//! Second differences and reversals never span a cut: the camera restarts there.
+//!
+//! [`baseline_crop_path`] is what a naive auto-crop does: centre the crop on the most confident
+//! large detection of the latest analysed frame, smoothed by an exponential moving average per
+//! frame (reset at each cut).
+
+use crate::crop::output_size;
+use crate::protocol::CropPathEntry;
+use crate::track::{Detection, PersonBox};
+use crate::units::{AspectRatio, PixelSize, TimestampUs};
+use serde::{Deserialize, Serialize};
+
+/// The truth for one frame: where the primary subject is (`None` when not visible).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GroundTruthFrame {
+    pub timestamp_us: TimestampUs,
+    pub subject: Option<PersonBox>,
+}
+
+/// Ground truth of a video: every frame, and the cuts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroundTruth {
+    pub frames: Vec<GroundTruthFrame>,
+    pub cuts_us: Vec<TimestampUs>,
+}
+
+/// Quality figures of a crop path (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Metrics {
+    /// Frames evaluated (frames of the truth found in the path).
+    pub frames: usize,
+    /// Frames where the subject is visible and fits in the crop.
+    pub subject_frames: usize,
+    pub subject_inside: f64,
+    pub still_share: f64,
+    pub mean_abs_accel: f64,
+    pub mean_abs_accel_5f: f64,
+    pub max_abs_accel_5f: f64,
+    pub reversals_per_minute: f64,
+}
+
+/// Whether `b` lies fully inside the crop window `e`.
+pub fn box_inside(b: &PersonBox, e: &CropPathEntry) -> bool {
+    b.x >= e.x as f32
+        && b.y >= e.y as f32
+        && b.right() <= (e.x + e.width) as f32
+        && b.bottom() <= (e.y + e.height) as f32
+}
+
+/// Evaluates `path` (one entry per frame, sorted by time) against `truth`.
+pub fn evaluate(path: &[CropPathEntry], truth: &GroundTruth) -> Metrics {
+    // Pair each truth frame with the path entry of the same timestamp.
+    let mut pairs: Vec<(&GroundTruthFrame, &CropPathEntry)> = Vec::new();
+    for f in &truth.frames {
+        if let Ok(i) = path.binary_search_by(|e| e.timestamp_us.cmp(&f.timestamp_us)) {
+            pairs.push((f, &path[i]));
+        }
+    }
+    let n = pairs.len();
+    if n == 0 {
+        return Metrics::default();
+    }
+
+    let mut subject_frames = 0usize;
+    let mut inside = 0usize;
+    for (f, e) in &pairs {
+        if let Some(b) = &f.subject {
+            if b.width <= e.width as f32 && b.height <= e.height as f32 {
+                subject_frames += 1;
+                if box_inside(b, e) {
+                    inside += 1;
+                }
+            }
+        }
+    }
+
+    let shot = |t: TimestampUs| crate::shots::shot_index(&truth.cuts_us, t);
+    let centre = |e: &CropPathEntry| {
+        (
+            e.x as f64 + e.width as f64 / 2.0,
+            e.y as f64 + e.height as f64 / 2.0,
+        )
+    };
+
+    // Steps and stillness.
+    let (mut steps, mut still) = (0usize, 0usize);
+    for w in pairs.windows(2) {
+        if shot(w[0].1.timestamp_us) != shot(w[1].1.timestamp_us) {
+            continue;
+        }
+        steps += 1;
+        if w[0].1.x == w[1].1.x && w[0].1.y == w[1].1.y {
+            still += 1;
+        }
+    }
+
+    // Accelerations at spacing 1 and 5: (mean, max).
+    let accel = |k: usize| -> (f64, f64) {
+        let (mut sum, mut count, mut max) = (0.0, 0usize, 0.0f64);
+        for i in k..n.saturating_sub(k) {
+            let (a, b, c) = (pairs[i - k].1, pairs[i].1, pairs[i + k].1);
+            if shot(a.timestamp_us) != shot(c.timestamp_us) {
+                continue;
+            }
+            let (pa, pb, pc) = (centre(a), centre(b), centre(c));
+            let ax = pc.0 - 2.0 * pb.0 + pa.0;
+            let ay = pc.1 - 2.0 * pb.1 + pa.1;
+            let a = (ax * ax + ay * ay).sqrt() / (k * k) as f64;
+            sum += a;
+            max = max.max(a);
+            count += 1;
+        }
+        if count == 0 {
+            (0.0, 0.0)
+        } else {
+            (sum / count as f64, max)
+        }
+    };
+
+    // Direction reversals per axis.
+    let mut reversals = 0usize;
+    let (mut last_sx, mut last_sy) = (0i64, 0i64);
+    for w in pairs.windows(2) {
+        if shot(w[0].1.timestamp_us) != shot(w[1].1.timestamp_us) {
+            last_sx = 0;
+            last_sy = 0;
+            continue;
+        }
+        let sx = (w[1].1.x as i64 - w[0].1.x as i64).signum();
+        let sy = (w[1].1.y as i64 - w[0].1.y as i64).signum();
+        if sx != 0 {
+            if last_sx != 0 && sx != last_sx {
+                reversals += 1;
+            }
+            last_sx = sx;
+        }
+        if sy != 0 {
+            if last_sy != 0 && sy != last_sy {
+                reversals += 1;
+            }
+            last_sy = sy;
+        }
+    }
+    let minutes = pairs[n - 1]
+        .1
+        .timestamp_us
+        .since(pairs[0].1.timestamp_us)
+        .seconds()
+        / 60.0;
+
+    Metrics {
+        frames: n,
+        subject_frames,
+        subject_inside: if subject_frames == 0 {
+            1.0
+        } else {
+            inside as f64 / subject_frames as f64
+        },
+        still_share: if steps == 0 {
+            1.0
+        } else {
+            still as f64 / steps as f64
+        },
+        mean_abs_accel: accel(1).0,
+        mean_abs_accel_5f: accel(5).0,
+        max_abs_accel_5f: accel(5).1,
+        reversals_per_minute: if minutes > 0.0 {
+            reversals as f64 / minutes
+        } else {
+            0.0
+        },
+    }
+}
+
+/// Per-frame weight of the newest target in the baseline's exponential moving average
+/// (time constant ~10 frames, a third of a second at 30 fps).
+pub const BASELINE_ALPHA: f64 = 0.1;
+
+/// The naive baseline: per frame, the target is the centre of the detection with the largest
+/// `area x score` (score >= 0.5) on the latest analysed frame of the same shot (held when nobody is
+/// detected); the crop centre follows it by an exponential moving average with weight `alpha` per
+/// frame, restarting on the target at each cut; clamped to the frame, snapped to even pixels.
+pub fn baseline_crop_path(
+    source: PixelSize,
+    ratio: AspectRatio,
+    detections: &[Detection],
+    cuts: &[TimestampUs],
+    frame_timestamps: &[TimestampUs],
+    alpha: f64,
+) -> Vec<CropPathEntry> {
+    let crop = output_size(source, ratio);
+    let max_x = source.width.saturating_sub(crop.width);
+    let max_y = source.height.saturating_sub(crop.height);
+    let (half_w, half_h) = (crop.width as f64 / 2.0, crop.height as f64 / 2.0);
+    let frame_centre = (source.width as f64 / 2.0, source.height as f64 / 2.0);
+    let mut out = Vec::with_capacity(frame_timestamps.len());
+    let mut state: Option<(f64, f64)> = None;
+    let mut target = frame_centre;
+    let mut shot = usize::MAX;
+    for &t in frame_timestamps {
+        let s = crate::shots::shot_index(cuts, t);
+        let new_shot = s != shot;
+        if new_shot {
+            shot = s;
+            target = frame_centre;
+        }
+        // Latest analysed frame at or before t, in this shot.
+        let i = detections.partition_point(|d| d.timestamp_us <= t);
+        if i > 0 {
+            let d = &detections[i - 1];
+            if crate::shots::shot_index(cuts, d.timestamp_us) == s {
+                let best = d
+                    .boxes
+                    .iter()
+                    .filter(|b| b.score >= 0.5)
+                    .max_by(|a, b| (a.area() * a.score).total_cmp(&(b.area() * b.score)));
+                if let Some(b) = best {
+                    target = (b.centre_x() as f64, b.centre_y() as f64);
+                }
+            }
+        }
+        let c = match state {
+            Some(c) if !new_shot => (
+                c.0 + alpha * (target.0 - c.0),
+                c.1 + alpha * (target.1 - c.1),
+            ),
+            _ => target,
+        };
+        state = Some(c);
+        let x = crate::frame_path::snap_even(c.0 - half_w, max_x);
+        let y = crate::frame_path::snap_even(c.1 - half_h, max_y);
+        out.push(CropPathEntry {
+            timestamp_us: t,
+            x,
+            y,
+            width: crop.width,
+            height: crop.height,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(t: i64, x: u32) -> CropPathEntry {
+        CropPathEntry {
+            timestamp_us: TimestampUs(t),
+            x,
+            y: 0,
+            width: 100,
+            height: 100,
+        }
+    }
+
+    #[test]
+    fn metrics_of_a_known_path() {
+        // 0..10 still at 0; 10..20 moving +2/frame; 20..30 moving -2/frame.
+        let mut x = 0i64;
+        let mut path = Vec::new();
+        let mut frames = Vec::new();
+        for i in 0..30 {
+            if i >= 20 {
+                x -= 2;
+            } else if i >= 10 {
+                x += 2;
+            }
+            path.push(entry(i * 1_000_000, x as u32));
+            let subject = Some(PersonBox::new(
+                if i < 15 { 10.0 } else { 500.0 },
+                10.0,
+                20.0,
+                20.0,
+                1.0,
+            ));
+            frames.push(GroundTruthFrame {
+                timestamp_us: TimestampUs(i * 1_000_000),
+                subject,
+            });
+        }
+        let m = evaluate(
+            &path,
+            &GroundTruth {
+                frames,
+                cuts_us: vec![],
+            },
+        );
+        assert_eq!(m.frames, 30);
+        assert!((m.subject_inside - 15.0 / 30.0).abs() < 1e-9, "{m:?}");
+        assert!((m.still_share - 9.0 / 29.0).abs() < 1e-9, "{m:?}");
+        // One reversal in 29 seconds.
+        assert!((m.reversals_per_minute - 60.0 / 29.0).abs() < 1e-9, "{m:?}");
+        // Second differences: +2 at the start, -4 at the turn; 28 triples.
+        assert!((m.mean_abs_accel - 6.0 / 28.0).abs() < 1e-9, "{m:?}");
+    }
+
+    #[test]
+    fn cuts_do_not_count_as_motion() {
+        let path: Vec<CropPathEntry> = (0..20)
+            .map(|i| entry(i, if i < 10 { 0 } else { 800 }))
+            .collect();
+        let frames: Vec<GroundTruthFrame> = (0..20)
+            .map(|i| GroundTruthFrame {
+                timestamp_us: TimestampUs(i),
+                subject: None,
+            })
+            .collect();
+        let m = evaluate(
+            &path,
+            &GroundTruth {
+                frames: frames.clone(),
+                cuts_us: vec![TimestampUs(10)],
+            },
+        );
+        assert_eq!(
+            (m.still_share, m.mean_abs_accel, m.reversals_per_minute),
+            (1.0, 0.0, 0.0)
+        );
+        // Without the cut, the jump is motion.
+        let m = evaluate(
+            &path,
+            &GroundTruth {
+                frames,
+                cuts_us: vec![],
+            },
+        );
+        assert!(m.still_share < 1.0 && m.mean_abs_accel > 0.0);
+    }
+
+    #[test]
+    fn baseline_follows_with_lag_and_restarts_at_cuts() {
+        let src = PixelSize::new(1920, 1080);
+        let dets = vec![
+            Detection {
+                timestamp_us: TimestampUs(0),
+                frame: Default::default(),
+                boxes: vec![PersonBox::new(200.0, 300.0, 100.0, 300.0, 0.9)],
+            },
+            Detection {
+                timestamp_us: TimestampUs(500),
+                frame: Default::default(),
+                boxes: vec![PersonBox::new(1500.0, 300.0, 100.0, 300.0, 0.9)],
+            },
+        ];
+        let frames: Vec<TimestampUs> = (0..10).map(|i| TimestampUs(i * 100)).collect();
+        let p = baseline_crop_path(src, AspectRatio::PORTRAIT_9_16, &dets, &[], &frames, 0.5);
+        assert_eq!(p[0].x, 0); // centre 250 -> clamped
+        assert!(p[6].x > p[5].x && p[6].x < 1312, "{:?}", &p[5..7]);
+        let p = baseline_crop_path(
+            src,
+            AspectRatio::PORTRAIT_9_16,
+            &dets,
+            &[TimestampUs(500)],
+            &frames,
+            0.5,
+        );
+        assert_eq!(p[5].x, 1246); // 1550 - 304, restarted on the target at the cut
+    }
+}

@@ -1,0 +1,944 @@
+//! The virtual camera: an offline crop path per shot, from tracks and cuts.
+//!
+//! For each shot (the stretch between two cuts) the planner sees the whole shot at once, like an
+//! editor, and works in four steps:
+//!
+//! 1. **Who** ([`crate::subject`]): at each analysed sample, the region to frame (the primary
+//!    subject, joined by people who fit in the crop with them), or nobody.
+//! 2. **Where the crop may be** (per axis, in crop top-left coordinates, pixels):
+//!    - the *safe band*: positions that keep the region inside the crop with a safe margin
+//!      ([`MARGIN`] of the crop size on each side) and, vertically, headroom above the subject's
+//!      head ([`HEADROOM`] of the crop height); when the region is too big for that, the margin is
+//!      dropped, and when it is bigger than the crop, the crop stays inside the region (vertically:
+//!      the head stays in the upper half);
+//!    - the *target*: the region centred (vertically: centred, raised if needed to give headroom);
+//!    - the *dead zone*: the target +- the smoothness's dead zone, intersected with the safe band.
+//!      The camera may rest anywhere in it: small movements of the subject do not move the camera.
+//!    - samples without anybody to frame: an absence of at most [`BRIDGE_S`] between two sightings
+//!      is left free, so the camera glides straight through an occlusion; a longer one, or one
+//!      that lasts to the end of the shot, **holds the last framing** (first moved on with the
+//!      subject's last velocity for [`COAST_S`], so someone walking out is followed to the edge)
+//!      for the hold time, then is free for the return time, then pins the crop to the frame's
+//!      centre (the camera **eases back to the centre**); just before someone comes back (return
+//!      time) the band is free again so the camera can travel to them in time.
+//!      Before the first sighting in a shot, the camera holds the first framing (the subject is
+//!      probably there undetected, or enters there). A shot with nobody in it is framed at the
+//!      centre.
+//!    - **still stretches**: where the target stays within +-[`STILL_TOLERANCE`] of the crop size
+//!      for at least [`STILL_MIN_S`] (the subject stands, give or take detector jitter and sway),
+//!      the path is constrained to be constant over those samples, at the position the optimal path
+//!      chooses within all their bands (see `string_with_stills`: usually where the camera arrives,
+//!      if that framing is within the dead zone for the whole stretch, so it does not reframe for
+//!      nothing). So the camera is exactly still while the subject is, instead of drifting through
+//!      the stop in a slow pan, and moves between stills as pans.
+//! 3. **Path** ([`crate::taut_string`]): the taut string through the dead-zone bands: exactly still
+//!    where a still camera fits, otherwise straight constant-velocity pans bending only where
+//!    forced; it is the L1/L2-optimal path through the corridor (cf. Grundmann, Kwatra & Essa,
+//!    CVPR 2011, whose LP minimises |velocity|, |acceleration| and |jerk| under the same kind of
+//!    constraints: the taut string solves the velocity term exactly, in closed form, and the jerk
+//!    is handled by step 4). Vertex positions are rounded to even pixels so that still parts snap
+//!    to one even position exactly.
+//! 4. **Easing**: the path is averaged over a sliding window of the smoothness's ease time (a box
+//!    filter, see [`crate::taut_string::eased_at`]): each change of velocity becomes a constant
+//!    acceleration over that time (ease-out, ease-in), pans and still parts are unchanged. Easing
+//!    can move a corner by `|dv| * ease / 8`. So the planner checks the eased path against the
+//!    safe band with half the margin at every framed (or coasting) sample, and halfway between two
+//!    samples framing the same people against both their bands; where it leaves them, it tightens
+//!    the dead-zone bands of the samples under that easing window (widened when none can move) by
+//!    the overshoot and plans again (at most [`MAX_TIGHTENING`] rounds).
+//!
+//! Vertical and horizontal positions are planned the same way, independently; an axis along
+//! which the crop spans the whole frame (e.g. 9:16 from 16:9 vertically) stays at 0.
+//!
+//! Shots are planned independently and each frame is looked up in its own shot's path (see
+//! [`crate::frame_path`]), so the camera never pans across a cut: it restarts.
+
+use crate::crop::output_size;
+use crate::subject::{choose_subjects, Framing, Region, SubjectConfig};
+use crate::taut_string::{eased_at, polyline_at, taut_string};
+use crate::track::Track;
+use crate::units::{AspectRatio, PixelSize, TimestampUs};
+use serde::{Deserialize, Serialize};
+
+/// Safe margin kept between the framed people and the crop's edges, as a fraction of the crop's
+/// width (horizontally) or height (vertically).
+pub const MARGIN: f64 = 0.05;
+/// Room kept above the subject's head, as a fraction of the crop height.
+pub const HEADROOM: f64 = 0.08;
+/// A subject counts as standing still while its target position stays within +- this fraction of
+/// the crop size...
+pub const STILL_TOLERANCE: f64 = 0.04;
+/// ...for at least this long (seconds); the camera is then pinned (exactly still) for that stretch.
+pub const STILL_MIN_S: f64 = 1.0;
+/// Absences of the subject up to this long (seconds) between two sightings are bridged by a
+/// straight camera move (occlusions, missed detections, a track that broke and restarted).
+pub const BRIDGE_S: f64 = 4.0;
+/// After the last sighting before a longer absence, the framing keeps moving with the subject's
+/// last velocity for this long (seconds) before it is held (a person walking out of the frame is
+/// followed to the edge).
+pub const COAST_S: f64 = 0.5;
+/// Rounds of band tightening when easing pushes the path out of the safe band.
+pub const MAX_TIGHTENING: usize = 12;
+
+/// How eagerly the camera follows, as a user chooses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Smoothness {
+    /// A tripod operator: the subject may drift far from the centre before the camera moves, and
+    /// moves start and stop slowly. Best for talks, interviews, slow scenes.
+    Calm,
+    /// The default: still when the subject stays roughly in place, smooth pans when they walk.
+    #[default]
+    Balanced,
+    /// A handheld operator keeping the subject near the centre, with quick eases. Best for sport
+    /// and dance.
+    Responsive,
+}
+
+/// What a [`Smoothness`] means in numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SmoothnessParams {
+    /// How far the subject's centre may drift from the crop's centre before the camera moves, as
+    /// a fraction of the crop size, on each side.
+    pub dead_zone: f64,
+    /// Duration of the ease-in/ease-out at each change of camera speed, seconds.
+    pub ease_s: f64,
+    /// How long the last framing is held when the subject disappears for good or for longer than
+    /// [`BRIDGE_S`], seconds.
+    pub hold_s: f64,
+    /// How long the camera takes to return to the centre after a hold (and to reach a subject
+    /// who reappears), seconds.
+    pub return_s: f64,
+}
+
+impl Smoothness {
+    pub fn params(self) -> SmoothnessParams {
+        match self {
+            Smoothness::Calm => SmoothnessParams {
+                dead_zone: 0.20,
+                ease_s: 1.2,
+                hold_s: 2.0,
+                return_s: 2.0,
+            },
+            Smoothness::Balanced => SmoothnessParams {
+                dead_zone: 0.12,
+                ease_s: 0.8,
+                hold_s: 1.5,
+                return_s: 1.5,
+            },
+            Smoothness::Responsive => SmoothnessParams {
+                dead_zone: 0.06,
+                ease_s: 0.4,
+                hold_s: 1.0,
+                return_s: 1.0,
+            },
+        }
+    }
+
+    /// Parses "calm", "balanced" or "responsive" (any case).
+    pub fn parse(text: &str) -> Option<Smoothness> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "calm" => Some(Smoothness::Calm),
+            "balanced" => Some(Smoothness::Balanced),
+            "responsive" => Some(Smoothness::Responsive),
+            _ => None,
+        }
+    }
+}
+
+/// Everything the user chose that shapes the camera path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CameraSettings {
+    pub ratio: AspectRatio,
+    pub smoothness: Smoothness,
+    /// Follow this track (from the analysis) in the shots where it appears.
+    #[serde(default)]
+    pub subject_track: Option<u32>,
+}
+
+impl CameraSettings {
+    pub fn new(ratio: AspectRatio, smoothness: Smoothness) -> Self {
+        CameraSettings {
+            ratio,
+            smoothness,
+            subject_track: None,
+        }
+    }
+}
+
+/// A vertex of a planned axis path.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PathKey {
+    pub t_us: TimestampUs,
+    /// Crop position (left or top edge), pixels.
+    pub pos: f64,
+}
+
+/// The planned crop position along one axis over one shot: a polyline through `keys` (constant
+/// before the first and after the last) smoothed by a box filter `ease_us` wide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AxisPath {
+    pub keys: Vec<PathKey>,
+    pub ease_us: i64,
+}
+
+impl AxisPath {
+    fn constant(t: TimestampUs, pos: f64) -> AxisPath {
+        AxisPath {
+            keys: vec![PathKey { t_us: t, pos }],
+            ease_us: 0,
+        }
+    }
+
+    /// The eased position at `t`.
+    pub fn at(&self, t: TimestampUs) -> f64 {
+        if self.keys.is_empty() {
+            return 0.0;
+        }
+        // Only the keys around the window matter; times become f64 microseconds relative to `t`
+        // (exact integers) for the filter.
+        let half = self.ease_us.max(0) / 2 + 1;
+        let lo = self
+            .keys
+            .partition_point(|k| k.t_us.0 < t.0 - half)
+            .saturating_sub(1);
+        let hi = (self.keys.partition_point(|k| k.t_us.0 <= t.0 + half) + 1)
+            .min(self.keys.len())
+            .max(lo);
+        let keys: Vec<(f64, f64)> = self.keys[lo..hi]
+            .iter()
+            .map(|k| ((k.t_us.0 - t.0) as f64, k.pos))
+            .collect();
+        eased_at(&keys, self.ease_us as f64, 0.0)
+    }
+}
+
+/// The camera plan of one shot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShotPath {
+    /// First timestamp of the shot (the cut before it), `None` for the first shot.
+    pub start_us: Option<TimestampUs>,
+    /// The shot's primary subject.
+    pub subject_track: Option<u32>,
+    pub x: AxisPath,
+    pub y: AxisPath,
+}
+
+/// The camera plan of a whole video: one [`ShotPath`] per shot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedPath {
+    pub source: PixelSize,
+    /// The crop window's size (constant).
+    pub crop: PixelSize,
+    pub settings: CameraSettings,
+    pub cuts_us: Vec<TimestampUs>,
+    /// `cuts_us.len() + 1` shots, in order.
+    pub shots: Vec<ShotPath>,
+}
+
+impl PlannedPath {
+    /// The (unsnapped) crop top-left at `t`, from the shot that contains `t`.
+    pub fn position_at(&self, t: TimestampUs) -> (f64, f64) {
+        let s = crate::shots::shot_index(&self.cuts_us, t).min(self.shots.len().saturating_sub(1));
+        match self.shots.get(s) {
+            Some(shot) => (shot.x.at(t), shot.y.at(t)),
+            None => (self.max_x() / 2.0, self.max_y() / 2.0),
+        }
+    }
+    /// Largest crop left edge.
+    pub fn max_x(&self) -> f64 {
+        self.source.width.saturating_sub(self.crop.width) as f64
+    }
+    /// Largest crop top edge.
+    pub fn max_y(&self) -> f64 {
+        self.source.height.saturating_sub(self.crop.height) as f64
+    }
+}
+
+/// Plans the crop path of a video of `source` size (display orientation) analysed at
+/// `sample_times` (sorted), with the tracked people and the cuts.
+pub fn plan_camera_path(
+    source: PixelSize,
+    sample_times: &[TimestampUs],
+    tracks: &[Track],
+    cuts: &[TimestampUs],
+    settings: &CameraSettings,
+) -> PlannedPath {
+    let crop = output_size(source, settings.ratio);
+    let mut cuts: Vec<TimestampUs> = cuts.to_vec();
+    cuts.sort();
+    cuts.dedup();
+    let mut samples: Vec<TimestampUs> = sample_times.to_vec();
+    samples.sort();
+    samples.dedup();
+
+    let mut shots = Vec::with_capacity(cuts.len() + 1);
+    for s in 0..=cuts.len() {
+        let start = if s == 0 { None } else { Some(cuts[s - 1]) };
+        let end = cuts.get(s).copied();
+        let inside = |t: TimestampUs| start.is_none_or(|s| s <= t) && end.is_none_or(|e| t < e);
+        let shot_samples: Vec<TimestampUs> =
+            samples.iter().copied().filter(|&t| inside(t)).collect();
+        // Tracks restricted to the shot (the tracker already ends tracks at cuts; this makes the
+        // planner independent of that).
+        let shot_tracks: Vec<Track> = tracks
+            .iter()
+            .map(|tr| Track {
+                id: tr.id,
+                samples: tr
+                    .samples
+                    .iter()
+                    .copied()
+                    .filter(|s| inside(s.timestamp_us))
+                    .collect(),
+            })
+            .filter(|tr| !tr.samples.is_empty())
+            .collect();
+        let start_t = start.unwrap_or(TimestampUs(0));
+        shots.push(plan_shot(
+            source,
+            crop,
+            start,
+            start_t,
+            &shot_samples,
+            &shot_tracks,
+            settings,
+        ));
+    }
+    PlannedPath {
+        source,
+        crop,
+        settings: *settings,
+        cuts_us: cuts,
+        shots,
+    }
+}
+
+/// What constrains the camera at one sample (the same for both axes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rule {
+    /// Frame the sample's region.
+    Frame,
+    /// Anywhere: the path interpolates.
+    Free,
+    /// Keep the dead-zone band of the framed sample `.0`, its region moved on by the subject's
+    /// velocity for `.1` microseconds.
+    Hold(usize, i64),
+    /// The frame's centre.
+    Centre,
+}
+
+/// One axis's geometry, in pixels.
+#[derive(Debug, Clone, Copy)]
+struct Axis {
+    /// Crop length along the axis.
+    len: f64,
+    /// Largest crop position (source length - crop length).
+    max: f64,
+    /// Vertical axis: apply headroom.
+    vertical: bool,
+    dead_zone: f64,
+}
+
+/// Where the crop may be along one axis for one framed region (crop positions, pixels).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bands {
+    /// The dead zone around the target, within the safe band: where the path may go.
+    soft: (f64, f64),
+    /// The safe band with half the margin: what the eased path is checked against.
+    check: (f64, f64),
+    /// The preferred position.
+    target: f64,
+}
+
+/// Intersects `[lo, hi]` with `[0, max]`; when they do not meet, the nearest end of `[0, max]`.
+fn clamp_band(lo: f64, hi: f64, max: f64) -> (f64, f64) {
+    let (l, h) = (lo.max(0.0), hi.min(max));
+    if l <= h {
+        (l, h)
+    } else if hi < 0.0 {
+        (0.0, 0.0)
+    } else {
+        (max, max)
+    }
+}
+
+impl Axis {
+    /// The region's extent along this axis.
+    fn extent(&self, r: &Region) -> (f64, f64) {
+        if self.vertical {
+            (r.y0, r.y1)
+        } else {
+            (r.x0, r.x1)
+        }
+    }
+
+    /// Crop positions keeping `[r0, r1]` inside with `margin` on each side (see module docs).
+    fn safe_band(&self, r0: f64, r1: f64, margin: f64) -> (f64, f64) {
+        let len = self.len;
+        let top_room = if self.vertical {
+            margin.max(HEADROOM * len)
+        } else {
+            margin
+        };
+        let (lo, hi) = if r1 - r0 + margin + top_room <= len {
+            (r1 + margin - len, r0 - top_room)
+        } else if r1 - r0 <= len {
+            (r1 - len, r0)
+        } else if self.vertical {
+            // Taller than the crop: keep the head in the upper half, below the margin.
+            (r0 - len / 2.0, r0 - margin.min(len / 2.0))
+        } else {
+            // Wider than the crop: the crop stays inside the region.
+            (r0, r1 - len)
+        };
+        clamp_band(lo, hi, self.max)
+    }
+
+    /// The preferred crop position for `[r0, r1]`, inside `band`.
+    fn target(&self, r0: f64, r1: f64, band: (f64, f64)) -> f64 {
+        let mut t = (r0 + r1) / 2.0 - self.len / 2.0;
+        if self.vertical {
+            // Raise the crop so that the head has its headroom, when centring does not give it.
+            t = t.min(r0 - HEADROOM * self.len);
+        }
+        t.clamp(band.0, band.1)
+    }
+
+    /// The bands of a framed region.
+    fn bands(&self, r: &Region) -> Bands {
+        let (r0, r1) = self.extent(r);
+        let margin = MARGIN * self.len;
+        let safe = self.safe_band(r0, r1, margin);
+        let target = self.target(r0, r1, safe);
+        let dz = self.dead_zone * self.len;
+        let soft = ((target - dz).max(safe.0), (target + dz).min(safe.1));
+        let check = self.safe_band(r0, r1, margin / 2.0);
+        Bands {
+            soft,
+            check,
+            target,
+        }
+    }
+}
+
+/// Rounds to the nearest even number within `[0, max]`.
+fn even_within(v: f64, max: f64) -> f64 {
+    let top = (max / 2.0).floor() * 2.0;
+    ((v / 2.0).round() * 2.0).clamp(0.0, top.max(0.0))
+}
+
+fn plan_shot(
+    source: PixelSize,
+    crop: PixelSize,
+    start: Option<TimestampUs>,
+    start_t: TimestampUs,
+    samples: &[TimestampUs],
+    tracks: &[Track],
+    settings: &CameraSettings,
+) -> ShotPath {
+    let p = settings.smoothness.params();
+    let axes = [
+        Axis {
+            len: crop.width as f64,
+            max: source.width.saturating_sub(crop.width) as f64,
+            vertical: false,
+            dead_zone: p.dead_zone,
+        },
+        Axis {
+            len: crop.height as f64,
+            max: source.height.saturating_sub(crop.height) as f64,
+            vertical: true,
+            dead_zone: p.dead_zone,
+        },
+    ];
+    let config = SubjectConfig {
+        margin_x: MARGIN * crop.width as f64,
+        margin_y: MARGIN * crop.height as f64,
+        bridge_us: (BRIDGE_S * 1e6) as i64,
+        group_gap_us: (p.hold_s * 1e6) as i64,
+        user_track: settings.subject_track,
+    };
+    let plan = choose_subjects(samples, tracks, source, crop, &config);
+    let t_first = samples.first().copied().unwrap_or(start_t);
+    if plan.framings.iter().all(|f| f.is_none()) {
+        return ShotPath {
+            start_us: start,
+            subject_track: plan.primary,
+            x: AxisPath::constant(t_first, even_within(axes[0].max / 2.0, axes[0].max)),
+            y: AxisPath::constant(t_first, even_within(axes[1].max / 2.0, axes[1].max)),
+        };
+    }
+    let rules = absence_rules(samples, &plan.framings, &p);
+    // The regions that held samples keep.
+    let held: Vec<Option<Region>> = rules
+        .iter()
+        .map(|r| match *r {
+            Rule::Hold(j, dt) => plan.framings[j].as_ref().map(|f| {
+                let (vx, vy) = region_velocity(samples, &plan.framings, j);
+                let (dx, dy) = (vx * dt as f64, vy * dt as f64);
+                let moved = Region {
+                    x0: f.region.x0 + dx,
+                    y0: f.region.y0 + dy,
+                    x1: f.region.x1 + dx,
+                    y1: f.region.y1 + dy,
+                };
+                moved.clipped(source)
+            }),
+            _ => None,
+        })
+        .collect();
+    let paths: Vec<AxisPath> = axes
+        .iter()
+        .map(|ax| plan_axis(ax, samples, &plan.framings, &held, &rules, &p))
+        .collect();
+    let mut it = paths.into_iter();
+    let x = it
+        .next()
+        .unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
+    let y = it
+        .next()
+        .unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
+    ShotPath {
+        start_us: start,
+        subject_track: plan.primary,
+        x,
+        y,
+    }
+}
+
+/// Velocity of the framed region's centre at framed sample `j` (pixels per microsecond), from the
+/// earliest sample of the same subject within the second before it; zero if there is none.
+fn region_velocity(samples: &[TimestampUs], framings: &[Option<Framing>], j: usize) -> (f64, f64) {
+    let Some(fj) = framings[j].as_ref() else {
+        return (0.0, 0.0);
+    };
+    let centre = |r: &Region| ((r.x0 + r.x1) / 2.0, (r.y0 + r.y1) / 2.0);
+    let earliest = (0..j).find(|&i| {
+        let dt = samples[j].since(samples[i]).0;
+        dt > 0
+            && dt <= 1_000_000
+            && framings[i]
+                .as_ref()
+                .is_some_and(|f| f.track_id == fj.track_id)
+    });
+    match earliest.and_then(|i| framings[i].as_ref().map(|f| (i, f))) {
+        Some((i, fi)) => {
+            let dt = samples[j].since(samples[i]).0 as f64;
+            let (a, b) = (centre(&fi.region), centre(&fj.region));
+            ((b.0 - a.0) / dt, (b.1 - a.1) / dt)
+        }
+        None => (0.0, 0.0),
+    }
+}
+
+/// The rule for every sample: framed samples frame, absences follow the hold/return policy.
+fn absence_rules(
+    samples: &[TimestampUs],
+    framings: &[Option<Framing>],
+    p: &SmoothnessParams,
+) -> Vec<Rule> {
+    let n = samples.len();
+    let hold = (p.hold_s * 1e6) as i64;
+    let ret = (p.return_s * 1e6) as i64;
+    let bridge = (BRIDGE_S * 1e6) as i64;
+    let coast = (COAST_S * 1e6) as i64;
+    let mut rules = vec![Rule::Frame; n];
+    let mut i = 0;
+    while i < n {
+        if framings[i].is_some() {
+            i += 1;
+            continue;
+        }
+        let a = i;
+        while i < n && framings[i].is_none() {
+            i += 1;
+        }
+        let b = i; // nobody on a..b
+        let prev = a.checked_sub(1);
+        let next = if b < n { Some(b) } else { None };
+        // Nobody at the start of the shot: the camera starts on the first framing (the subject
+        // is probably there, undetected, or about to enter there).
+        if let (None, Some(ni)) = (prev, next) {
+            for r in &mut rules[a..b] {
+                *r = Rule::Hold(ni, 0);
+            }
+            continue;
+        }
+        let short = match (prev, next) {
+            (Some(pi), Some(ni)) => samples[ni].since(samples[pi]).0 <= bridge,
+            _ => false,
+        };
+        for k in a..b {
+            rules[k] = if short {
+                Rule::Free
+            } else {
+                let since = prev.map(|pi| samples[k].since(samples[pi]).0);
+                let until = next.map(|ni| samples[ni].since(samples[k]).0);
+                match (since, until) {
+                    (_, Some(u)) if u <= ret => Rule::Free,
+                    (Some(s), _) if s <= hold => Rule::Hold(prev.unwrap_or(0), s.min(coast)),
+                    (Some(s), _) if s <= hold + ret => Rule::Free,
+                    _ => Rule::Centre,
+                }
+            };
+        }
+    }
+    rules
+}
+
+/// Sample times in microseconds since the first sample (exact in f64).
+fn t_us(samples: &[TimestampUs]) -> Vec<f64> {
+    let t0 = samples.first().copied().unwrap_or_default();
+    samples.iter().map(|s| s.since(t0).0 as f64).collect()
+}
+
+/// The still stretches (see the module docs) as `(first, last)` sample indices.
+fn still_runs(
+    ax: &Axis,
+    t: &[f64],
+    rules: &[Rule],
+    framed: &[Option<Bands>],
+) -> Vec<(usize, usize)> {
+    let n = t.len();
+    let tol = STILL_TOLERANCE * ax.len;
+    let target = |k: usize| framed[k].map(|b| b.target);
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let (Rule::Frame, Some(ti)) = (rules[i], target(i)) else {
+            i += 1;
+            continue;
+        };
+        // Extend the stretch while the targets stay within +-tol; short absences (free samples)
+        // do not interrupt it. `j` is the last framed sample of the stretch.
+        let (mut lo, mut hi) = (ti, ti);
+        let mut j = i;
+        let mut k = i + 1;
+        while k < n {
+            match (rules[k], target(k)) {
+                (Rule::Free, _) => {}
+                (Rule::Frame, Some(tk)) if tk.max(hi) - tk.min(lo) <= 2.0 * tol => {
+                    lo = lo.min(tk);
+                    hi = hi.max(tk);
+                    j = k;
+                }
+                _ => break,
+            }
+            k += 1;
+        }
+        if t[j] - t[i] < STILL_MIN_S * 1e6 {
+            i += 1;
+            continue;
+        }
+        runs.push((i, j));
+        i = j + 1;
+    }
+    runs
+}
+
+/// The taut string through `soft`, constant over each still stretch of `runs`.
+///
+/// Each stretch is collapsed into one instant whose band is the intersection of the stretch's
+/// bands (time after it is shifted back by the stretch's length), the string is pulled through
+/// that corridor, and the instant is then stretched back into a flat segment. So the still
+/// position is the one the optimal path chooses: where the camera arrives if that framing is
+/// good enough for the whole stretch, not a fixed target it would have to reframe to.
+/// A stretch whose bands have no common position is left unpinned.
+fn string_with_stills(
+    t: &[f64],
+    soft: &[(f64, f64)],
+    runs: &[(usize, usize)],
+    prefer: f64,
+) -> Vec<(f64, f64)> {
+    let n = t.len();
+    let (mut ct, mut lo, mut hi) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    // (compressed time of the stretch, its start, its end) for each pinned stretch.
+    let mut stretches: Vec<(f64, f64, f64)> = Vec::new();
+    let mut offset = 0.0;
+    let mut r = 0;
+    let mut k = 0;
+    while k < n {
+        if let Some(&(i, j)) = runs.get(r).filter(|run| run.0 == k) {
+            r += 1;
+            let common_lo = soft[i..=j]
+                .iter()
+                .map(|b| b.0)
+                .fold(f64::NEG_INFINITY, f64::max);
+            let common_hi = soft[i..=j]
+                .iter()
+                .map(|b| b.1)
+                .fold(f64::INFINITY, f64::min);
+            if common_lo <= common_hi {
+                ct.push(t[i] - offset);
+                lo.push(common_lo);
+                hi.push(common_hi);
+                stretches.push((t[i] - offset, t[i], t[j]));
+                offset += t[j] - t[i];
+                k = j + 1;
+                continue;
+            }
+        }
+        ct.push(t[k] - offset);
+        lo.push(soft[k].0);
+        hi.push(soft[k].1);
+        k += 1;
+    }
+    let mut compressed = taut_string(&ct, &lo, &hi, prefer);
+    // Every stretch needs a vertex to be stretched back, also where the string passes it
+    // straight.
+    for st in &stretches {
+        if !compressed.iter().any(|k| k.0 == st.0) {
+            let v = polyline_at(&compressed, st.0);
+            let at = compressed.partition_point(|k| k.0 < st.0);
+            compressed.insert(at, (st.0, v));
+        }
+    }
+    // Back to real time.
+    let mut keys = Vec::with_capacity(compressed.len() + stretches.len());
+    for (tc, v) in compressed {
+        let before: f64 = stretches
+            .iter()
+            .filter(|s| s.0 < tc)
+            .map(|s| s.2 - s.1)
+            .sum();
+        match stretches.iter().find(|s| s.0 == tc) {
+            Some(&(_, a, b)) => {
+                keys.push((a, v));
+                keys.push((b, v));
+            }
+            None => keys.push((tc + before, v)),
+        }
+    }
+    keys
+}
+
+/// Plans one axis of one shot (steps 2-4 of the module docs).
+fn plan_axis(
+    ax: &Axis,
+    samples: &[TimestampUs],
+    framings: &[Option<Framing>],
+    held: &[Option<Region>],
+    rules: &[Rule],
+    p: &SmoothnessParams,
+) -> AxisPath {
+    let t0 = samples[0];
+    if ax.max <= 0.0 {
+        return AxisPath::constant(t0, 0.0);
+    }
+    let n = samples.len();
+    let centre = even_within(ax.max / 2.0, ax.max);
+    // Dead-zone bands, check bands and targets of framed samples.
+    let framed: Vec<Option<Bands>> = framings
+        .iter()
+        .map(|f| f.as_ref().map(|f| ax.bands(&f.region)))
+        .collect();
+    let mut soft: Vec<(f64, f64)> = (0..n)
+        .map(|k| match rules[k] {
+            Rule::Frame => framed[k].map_or((0.0, ax.max), |b| b.soft),
+            Rule::Free => (0.0, ax.max),
+            Rule::Hold(..) => held[k].as_ref().map_or((0.0, ax.max), |r| ax.bands(r).soft),
+            Rule::Centre => (centre, centre),
+        })
+        .collect();
+    // Preferred level if the whole shot can be still: the mean target.
+    let targets: Vec<f64> = framed.iter().flatten().map(|b| b.target).collect();
+    let prefer = if targets.is_empty() {
+        centre
+    } else {
+        targets.iter().sum::<f64>() / targets.len() as f64
+    };
+    let t = t_us(samples);
+    let runs = still_runs(ax, &t, rules, &framed);
+
+    // The safe bands (half margin) that the eased path must respect: at framed samples, and
+    // while coasting after the last sighting (the subject is most likely where it is predicted).
+    let check_band: Vec<Option<(f64, f64)>> = (0..n)
+        .map(|k| match rules[k] {
+            Rule::Frame => framed[k].map(|b| b.check),
+            Rule::Hold(_, dt) if dt > 0 => held[k].as_ref().map(|r| ax.bands(r).check),
+            _ => None,
+        })
+        .collect();
+    let ease = (p.ease_s * 1e6).round();
+    let mut keys = Vec::new();
+    for _round in 0..=MAX_TIGHTENING {
+        keys = string_with_stills(&t, &soft, &runs, prefer);
+        for k in keys.iter_mut() {
+            k.1 = even_within(k.1, ax.max);
+        }
+        // Check the eased path against the safe band (half margin) at framed samples and halfway
+        // between consecutive samples framing the same people.
+        let mut checks: Vec<(f64, (f64, f64))> = Vec::new();
+        for k in 0..n {
+            let Some(check) = check_band[k] else { continue };
+            checks.push((t[k], check));
+            // Halfway, when the same people are framed at both samples.
+            let same = |a: &Option<Framing>, b: &Option<Framing>| match (a, b) {
+                (Some(a), Some(b)) => a.track_id == b.track_id && a.group == b.group,
+                _ => false,
+            };
+            let same_people = framings
+                .get(k + 1)
+                .is_some_and(|next| same(&framings[k], next));
+            if let (true, Some(Some(next))) = (same_people, check_band.get(k + 1)) {
+                // Between two samples the subject may have moved any way from one to the other
+                // (e.g. stopped): both samples' bands must hold, when they can together.
+                let (lo, hi) = (check.0.max(next.0), check.1.min(next.1));
+                let both = if lo <= hi {
+                    (lo, hi)
+                } else {
+                    ((check.0 + next.0) / 2.0, (check.1 + next.1) / 2.0)
+                };
+                checks.push(((t[k] + t[k + 1]) / 2.0, both));
+            }
+        }
+        // Overshoots: (time, amount), positive when the crop must move to higher positions.
+        let overshoots: Vec<(f64, f64)> = checks
+            .iter()
+            .filter_map(|&(tc, (lo, hi))| {
+                let v = eased_at(&keys, ease, tc);
+                if v < lo - 0.5 {
+                    Some((tc, lo - v))
+                } else if v > hi + 0.5 {
+                    Some((tc, hi - v))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        // Tighten every constrained sample under the easing window of each overshoot: the eased
+        // value there depends on the path over the whole window, and the sample itself may
+        // already be pinned (e.g. at the frame's edge). When no band there can move, the window
+        // widens (up to three ease times on each side): the path must turn earlier or later.
+        let mut changed = false;
+        for &(tc, e) in &overshoots {
+            for widen in 1..=6 {
+                let half = ease / 2.0 * widen as f64;
+                let first = t.partition_point(|&x| x < tc - half);
+                let last = t.partition_point(|&x| x <= tc + half);
+                // At least the samples on both sides of the check time.
+                let first = first.min(t.partition_point(|&x| x < tc).saturating_sub(1));
+                let last = last.max((t.partition_point(|&x| x <= tc) + 1).min(n));
+                let mut moved = false;
+                for j in first..last {
+                    if !matches!(rules[j], Rule::Frame | Rule::Hold(..)) {
+                        continue;
+                    }
+                    let (lo_j, hi_j) = soft[j];
+                    if e > 0.0 {
+                        let nl = (lo_j + e + 2.0).min(hi_j);
+                        if nl > lo_j {
+                            soft[j].0 = nl;
+                            moved = true;
+                        }
+                    } else {
+                        let nh = (hi_j + e - 2.0).max(lo_j);
+                        if nh < hi_j {
+                            soft[j].1 = nh;
+                            moved = true;
+                        }
+                    }
+                }
+                if moved {
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let keys = keys
+        .into_iter()
+        .map(|(tt, v)| PathKey {
+            t_us: TimestampUs(t0.0 + tt.round() as i64),
+            pos: v,
+        })
+        .collect();
+    AxisPath {
+        keys,
+        ease_us: ease as i64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::track::{PersonBox, TrackSample};
+    use crate::units::FrameIndex;
+
+    fn still_track(x: f32, n: usize) -> (Vec<TimestampUs>, Track) {
+        let times: Vec<TimestampUs> = (0..n as i64).map(|i| TimestampUs(i * 200_000)).collect();
+        let samples = times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| TrackSample {
+                timestamp_us: t,
+                frame: FrameIndex(i as u64 * 6),
+                // +-4 px of detector jitter.
+                bbox: PersonBox::new(x + ((i * 7) % 9) as f32 - 4.0, 300.0, 140.0, 400.0, 0.9),
+            })
+            .collect();
+        (times, Track { id: 1, samples })
+    }
+
+    #[test]
+    fn a_still_subject_gives_one_still_even_position() {
+        let (times, tr) = still_track(1200.0, 50);
+        let settings = CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced);
+        let plan = plan_camera_path(PixelSize::new(1920, 1080), &times, &[tr], &[], &settings);
+        assert_eq!(plan.crop, PixelSize::new(608, 1080));
+        let x0 = plan.position_at(times[0]).0;
+        for i in 0..300 {
+            let (x, y) = plan.position_at(TimestampUs(i * 33_333));
+            assert_eq!(x, x0);
+            assert_eq!(y, 0.0);
+        }
+        assert_eq!(x0 % 2.0, 0.0);
+        // Subject centre 1270 -> crop left ~966.
+        assert!((x0 - 966.0).abs() <= 4.0, "{x0}");
+    }
+
+    #[test]
+    fn nobody_means_centre() {
+        let times: Vec<TimestampUs> = (0..10).map(|i| TimestampUs(i * 200_000)).collect();
+        let settings = CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Calm);
+        let plan = plan_camera_path(PixelSize::new(1920, 1080), &times, &[], &[], &settings);
+        assert_eq!(plan.position_at(TimestampUs(500_000)), (656.0, 0.0));
+    }
+
+    #[test]
+    fn vertical_axis_keeps_headroom() {
+        // Portrait source, landscape crop: the camera moves vertically.
+        let (times, mut tr) = still_track(300.0, 20);
+        for s in tr.samples.iter_mut() {
+            s.bbox = PersonBox::new(400.0, 900.0, 200.0, 500.0, 0.9);
+        }
+        let settings = CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced);
+        let plan = plan_camera_path(PixelSize::new(1080, 1920), &times, &[tr], &[], &settings);
+        assert_eq!(plan.crop, PixelSize::new(1080, 608));
+        let (_, y) = plan.position_at(TimestampUs(1_000_000));
+        // Person 900..1400 fits in 608 with margin and headroom: head at least 8% below the top.
+        assert!(
+            y <= 900.0 - HEADROOM * 608.0 && y + 608.0 >= 1400.0 + 0.5 * MARGIN * 608.0,
+            "{y}"
+        );
+    }
+
+    #[test]
+    fn smoothness_names_parse() {
+        assert_eq!(Smoothness::parse(" Calm "), Some(Smoothness::Calm));
+        assert_eq!(
+            Smoothness::parse("responsive"),
+            Some(Smoothness::Responsive)
+        );
+        assert_eq!(Smoothness::parse("wobbly"), None);
+        assert!(Smoothness::Calm.params().dead_zone > Smoothness::Responsive.params().dead_zone);
+    }
+}

@@ -1,0 +1,439 @@
+//! Shot boundaries (cuts) from cheap per-frame statistics.
+//!
+//! The worker computes a [`FrameStats`] for every decoded frame with [`FrameStats::from_luma`]
+//! (a 32-bin luma histogram and a 16x9 thumbnail of mean luma, from every 4th pixel of every 4th row
+//! of the Y plane) and feeds it to a [`ShotDetector`], which keeps only one difference score per
+//! frame, so memory stays small for long videos. [`ShotDetector::finish`] returns the cut times.
+//!
+//! ## Hard cuts
+//! The difference between consecutive frames `a`, `b` is
+//! `d = (hist_l1(a, b) + 2 * thumb_mad(a, b)).min(1)`, where `hist_l1` is half the L1 distance of the
+//! normalised histograms (0 = same, 1 = disjoint) and `thumb_mad` is the mean absolute difference of
+//! the thumbnails divided by 255. A frame starts a new shot when
+//! - `d >= cut_threshold` (an absolute floor), and
+//! - `d >= local_ratio * m`, where `m` is the median of `d` over the `window` frames on each side
+//!   (camera motion or a busy scene raises every frame's `d`; a cut stands out from its neighbours),
+//! - and it is not a **flash**: when the frame after the candidate looks like the frame before it
+//!   (`d(prev, next) < cut_threshold / 2`) the candidate was a one-frame flash or glitch.
+//!
+//! ## Fades through black
+//! A run of dark frames (mean luma <= `dark_luma` and at least 95% of the histogram in the darkest
+//! bins) between two non-dark frames marks a fade out/fade in; its cut is placed at the first frame
+//! after the dark run (the first frame of the new shot). Runs at the very start or end are not cuts.
+//! Cross-dissolves (one picture blending into another) are not detected.
+//!
+//! Cuts closer than `min_shot` to the previous accepted cut are dropped, keeping the stronger one.
+
+use crate::units::{DurationUs, TimestampUs};
+use serde::{Deserialize, Serialize};
+
+/// Number of luma histogram bins.
+pub const HIST_BINS: usize = 32;
+/// Thumbnail width in cells.
+pub const THUMB_W: usize = 16;
+/// Thumbnail height in cells.
+pub const THUMB_H: usize = 9;
+/// Pixels skipped in each direction when sampling the Y plane.
+const STEP: usize = 4;
+
+/// Per-frame statistics for shot detection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameStats {
+    pub timestamp_us: TimestampUs,
+    /// Share of sampled pixels in each of [`HIST_BINS`] equal luma bins; sums to 1.
+    pub histogram: Vec<f32>,
+    /// Mean luma of each cell of a [`THUMB_W`] x [`THUMB_H`] grid over the frame, row by row.
+    pub thumbnail: Vec<u8>,
+    /// Mean luma of the sampled pixels, 0..255.
+    pub mean_luma: f32,
+}
+
+/// Why a Y plane could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StatsError {
+    #[error("the luma plane is empty ({width}x{height})")]
+    Empty { width: u32, height: u32 },
+    #[error("the luma plane is too small: {len} bytes for {width}x{height} with stride {stride}")]
+    TooSmall {
+        len: usize,
+        width: u32,
+        height: u32,
+        stride: u32,
+    },
+}
+
+impl FrameStats {
+    /// Statistics of a frame from its luma (Y) plane: `width` x `height` pixels, `stride` bytes
+    /// between rows (`stride >= width`), one byte per pixel (8-bit video, e.g. the Y plane of I420
+    /// or NV12). The plane may be in coded orientation: the statistics do not depend on rotation
+    /// for the purpose of comparing consecutive frames.
+    pub fn from_luma(
+        timestamp_us: TimestampUs,
+        luma: &[u8],
+        width: u32,
+        height: u32,
+        stride: u32,
+    ) -> Result<FrameStats, StatsError> {
+        if width == 0 || height == 0 {
+            return Err(StatsError::Empty { width, height });
+        }
+        let (w, h, s) = (width as usize, height as usize, stride as usize);
+        let needed = (h - 1).saturating_mul(s).saturating_add(w);
+        if s < w || luma.len() < needed {
+            return Err(StatsError::TooSmall {
+                len: luma.len(),
+                width,
+                height,
+                stride,
+            });
+        }
+        let mut hist = [0u32; HIST_BINS];
+        let mut cell_sum = [0u64; THUMB_W * THUMB_H];
+        let mut cell_n = [0u32; THUMB_W * THUMB_H];
+        let mut total: u64 = 0;
+        let mut n: u64 = 0;
+        // Sample the centre of each STEP x STEP block (or the only row/column of a tiny frame).
+        let first_y = (STEP / 2).min(h - 1);
+        let first_x = (STEP / 2).min(w - 1);
+        for y in (first_y..h).step_by(STEP) {
+            let row = &luma[y * s..y * s + w];
+            let cy = y * THUMB_H / h;
+            for x in (first_x..w).step_by(STEP) {
+                let v = row[x];
+                hist[v as usize * HIST_BINS / 256] += 1;
+                let cell = cy * THUMB_W + x * THUMB_W / w;
+                cell_sum[cell] += v as u64;
+                cell_n[cell] += 1;
+                total += v as u64;
+                n += 1;
+            }
+        }
+        let n = n.max(1);
+        let histogram = hist.iter().map(|&c| c as f32 / n as f32).collect();
+        let mean_luma = total as f32 / n as f32;
+        // Cells that no sample fell in (frames smaller than the grid) take the frame's mean.
+        let thumbnail = cell_sum
+            .iter()
+            .zip(cell_n.iter())
+            .map(|(&sum, &cnt)| {
+                if cnt == 0 {
+                    mean_luma.round() as u8
+                } else {
+                    (sum / cnt as u64) as u8
+                }
+            })
+            .collect();
+        Ok(FrameStats {
+            timestamp_us,
+            histogram,
+            thumbnail,
+            mean_luma,
+        })
+    }
+
+    /// Whether the frame is (nearly) black: a fade's middle.
+    pub fn is_dark(&self, dark_luma: f32) -> bool {
+        // Bins covering luma 0..=dark_luma (inclusive of the bin holding dark_luma).
+        let last_bin = ((dark_luma.max(0.0) as usize) * HIST_BINS / 256).min(HIST_BINS - 1);
+        let dark_share: f32 = self.histogram.iter().take(last_bin + 1).sum();
+        self.mean_luma <= dark_luma && dark_share >= 0.95
+    }
+}
+
+/// Difference of two frames in [0, 1]: `(hist_l1 + 2 * thumb_mad).min(1)` (see the module docs).
+pub fn frame_difference(a: &FrameStats, b: &FrameStats) -> f32 {
+    let hist: f32 = a
+        .histogram
+        .iter()
+        .zip(b.histogram.iter())
+        .map(|(x, y)| (x - y).abs())
+        .sum::<f32>()
+        * 0.5;
+    let cells = a.thumbnail.len().min(b.thumbnail.len()).max(1);
+    let mad: f32 = a
+        .thumbnail
+        .iter()
+        .zip(b.thumbnail.iter())
+        .map(|(&x, &y)| (x as f32 - y as f32).abs())
+        .sum::<f32>()
+        / cells as f32
+        / 255.0;
+    (hist + 2.0 * mad).min(1.0)
+}
+
+/// Tuning of the shot detector.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ShotConfig {
+    /// Absolute floor of the difference score for a cut.
+    pub cut_threshold: f32,
+    /// A cut's score must be this many times the median of its neighbours' scores.
+    pub local_ratio: f32,
+    /// Neighbours on each side for the median.
+    pub window: usize,
+    /// Mean luma (0..255) at or below which a frame counts as black.
+    pub dark_luma: f32,
+    /// Shortest shot: cuts closer than this to the previous one are merged (stronger kept).
+    pub min_shot: DurationUs,
+}
+
+impl Default for ShotConfig {
+    fn default() -> Self {
+        ShotConfig {
+            cut_threshold: 0.25,
+            local_ratio: 3.0,
+            window: 8,
+            dark_luma: 30.0,
+            min_shot: DurationUs(500_000),
+        }
+    }
+}
+
+/// What the detector remembers of each frame.
+#[derive(Debug, Clone, Copy)]
+struct FrameRecord {
+    timestamp_us: TimestampUs,
+    /// Difference to the previous frame (0 for the first).
+    diff: f32,
+    /// Difference between the previous and the next frame, filled when the next frame arrives.
+    skip_diff: f32,
+    dark: bool,
+}
+
+/// Streaming shot detector: [`push`](ShotDetector::push) each frame's stats in presentation order,
+/// then [`finish`](ShotDetector::finish).
+#[derive(Debug, Clone)]
+pub struct ShotDetector {
+    config: ShotConfig,
+    prev2: Option<FrameStats>,
+    prev: Option<FrameStats>,
+    records: Vec<FrameRecord>,
+}
+
+impl ShotDetector {
+    pub fn new(config: ShotConfig) -> Self {
+        ShotDetector {
+            config,
+            prev2: None,
+            prev: None,
+            records: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, stats: FrameStats) {
+        let diff = self
+            .prev
+            .as_ref()
+            .map_or(0.0, |p| frame_difference(p, &stats));
+        // The previous frame's "skip" difference: its predecessor against this frame.
+        if let (Some(p2), Some(last)) = (self.prev2.as_ref(), self.records.last_mut()) {
+            last.skip_diff = frame_difference(p2, &stats);
+        }
+        self.records.push(FrameRecord {
+            timestamp_us: stats.timestamp_us,
+            diff,
+            skip_diff: 1.0,
+            dark: stats.is_dark(self.config.dark_luma),
+        });
+        self.prev2 = self.prev.take();
+        self.prev = Some(stats);
+    }
+
+    /// The cut times: the timestamp of the first frame of each new shot, sorted.
+    pub fn finish(&self) -> Vec<TimestampUs> {
+        let cfg = self.config;
+        let r = &self.records;
+        // (index of the first frame of the new shot, strength)
+        let mut candidates: Vec<(usize, f32)> = Vec::new();
+
+        for i in 1..r.len() {
+            let d = r[i].diff;
+            if d < cfg.cut_threshold || r[i].dark || r[i - 1].dark {
+                continue; // transitions into or out of black are handled as fades below
+            }
+            let lo = i.saturating_sub(cfg.window);
+            let hi = (i + cfg.window + 1).min(r.len());
+            let mut neighbours: Vec<f32> = (lo.max(1)..hi)
+                .filter(|&j| j != i)
+                .map(|j| r[j].diff)
+                .collect();
+            let median = median(&mut neighbours);
+            if d < cfg.local_ratio * median {
+                continue;
+            }
+            // Flash: the frame after looks like the frame before.
+            if r[i].skip_diff < cfg.cut_threshold * 0.5 {
+                continue;
+            }
+            // The frame after a flash: the frame two back looks like this one.
+            if i >= 2 && r[i - 1].skip_diff < cfg.cut_threshold * 0.5 {
+                continue;
+            }
+            candidates.push((i, d));
+        }
+
+        // Fades through black: a dark run strictly inside the video.
+        let mut i = 0;
+        while i < r.len() {
+            if !r[i].dark {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < r.len() && r[i].dark {
+                i += 1;
+            }
+            if start > 0 && i < r.len() {
+                candidates.push((i, 1.0));
+            }
+        }
+
+        candidates.sort_by_key(|c| c.0);
+        let mut accepted: Vec<(usize, f32)> = Vec::new();
+        for (idx, strength) in candidates {
+            let t = r[idx].timestamp_us;
+            match accepted.last_mut() {
+                Some(last) if t.since(r[last.0].timestamp_us) < cfg.min_shot => {
+                    if strength > last.1 {
+                        *last = (idx, strength);
+                    }
+                }
+                _ => accepted.push((idx, strength)),
+            }
+        }
+        accepted
+            .into_iter()
+            .map(|(idx, _)| r[idx].timestamp_us)
+            .collect()
+    }
+}
+
+fn median(v: &mut [f32]) -> f32 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Cut times for a whole sequence of frame statistics (in presentation order).
+pub fn detect_cuts(stats: &[FrameStats], config: ShotConfig) -> Vec<TimestampUs> {
+    let mut d = ShotDetector::new(config);
+    for s in stats {
+        d.push(s.clone());
+    }
+    d.finish()
+}
+
+/// Index of the shot that contains `t`: the number of cuts at or before `t` (a cut's timestamp is
+/// the first frame of its new shot).
+pub fn shot_index(cuts: &[TimestampUs], t: TimestampUs) -> usize {
+    cuts.partition_point(|c| *c <= t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(t: i64, v: u8, w: u32, h: u32) -> FrameStats {
+        let plane = vec![v; (w * h) as usize];
+        FrameStats::from_luma(TimestampUs(t), &plane, w, h, w).unwrap()
+    }
+
+    #[test]
+    fn stats_of_a_flat_frame() {
+        let s = flat(0, 200, 64, 36);
+        assert_eq!(s.thumbnail.len(), THUMB_W * THUMB_H);
+        assert!(s.thumbnail.iter().all(|&v| v == 200));
+        assert_eq!(s.histogram[200 * HIST_BINS / 256], 1.0);
+        assert_eq!(s.mean_luma, 200.0);
+        assert!(!s.is_dark(30.0));
+        assert!(flat(0, 16, 64, 36).is_dark(30.0));
+    }
+
+    #[test]
+    fn stats_respect_the_stride() {
+        // Left half 50, right half 150, with 8 bytes of padding (255) at the end of each row.
+        let (w, h, stride) = (128u32, 72u32, 136u32);
+        let mut plane = vec![255u8; (stride * h) as usize];
+        for y in 0..h {
+            for x in 0..w {
+                plane[(y * stride + x) as usize] = if x < w / 2 { 50 } else { 150 };
+            }
+        }
+        let s = FrameStats::from_luma(TimestampUs(0), &plane, w, h, stride).unwrap();
+        assert_eq!(s.thumbnail[0], 50);
+        assert_eq!(s.thumbnail[THUMB_W - 1], 150);
+        assert!((s.mean_luma - 100.0).abs() < 1e-3);
+        assert_eq!(
+            s.histogram[255 * HIST_BINS / 256],
+            0.0,
+            "padding must not be read"
+        );
+    }
+
+    #[test]
+    fn bad_planes_are_errors() {
+        assert!(FrameStats::from_luma(TimestampUs(0), &[], 0, 10, 10).is_err());
+        assert!(FrameStats::from_luma(TimestampUs(0), &[0; 99], 10, 10, 10).is_err());
+        assert!(FrameStats::from_luma(TimestampUs(0), &[0; 100], 10, 10, 9).is_err());
+        // The last row needs only `width` bytes, not a full stride.
+        assert!(FrameStats::from_luma(TimestampUs(0), &[0; 9 * 12 + 10], 10, 10, 12).is_ok());
+    }
+
+    #[test]
+    fn a_jump_between_flat_levels_is_a_cut_and_a_flash_is_not() {
+        let mut stats = Vec::new();
+        for i in 0..60 {
+            let v = if i < 30 { 80 } else { 170 };
+            // Frame 15 is a one-frame flash.
+            let v = if i == 15 { 250 } else { v };
+            stats.push(flat(i * 33_333, v, 64, 36));
+        }
+        assert_eq!(
+            detect_cuts(&stats, ShotConfig::default()),
+            vec![TimestampUs(30 * 33_333)]
+        );
+    }
+
+    #[test]
+    fn a_fade_through_black_is_one_cut() {
+        let mut stats = Vec::new();
+        // 30 frames at 150, fade out over 10 frames to 16, 5 black frames, fade in to 120.
+        let mut t = 0;
+        let mut push = |v: f32| {
+            stats.push(flat(t * 33_333, v.round() as u8, 64, 36));
+            t += 1;
+        };
+        for _ in 0..30 {
+            push(150.0);
+        }
+        for k in 1..=10 {
+            push(150.0 - (150.0 - 16.0) * k as f32 / 10.0);
+        }
+        for _ in 0..5 {
+            push(16.0);
+        }
+        for k in 1..=10 {
+            push(16.0 + (120.0 - 16.0) * k as f32 / 10.0);
+        }
+        for _ in 0..30 {
+            push(120.0);
+        }
+        let cuts = detect_cuts(&stats, ShotConfig::default());
+        assert_eq!(cuts.len(), 1, "{cuts:?}");
+        // The first frame after the black run (frames 38..=44 have mean <= 30).
+        let first_after = stats
+            .iter()
+            .position(|s| s.timestamp_us > TimestampUs(40 * 33_333) && !s.is_dark(30.0))
+            .unwrap();
+        assert_eq!(cuts[0], stats[first_after].timestamp_us);
+    }
+
+    #[test]
+    fn shot_index_counts_cuts_at_or_before() {
+        let cuts = [TimestampUs(100), TimestampUs(200)];
+        assert_eq!(shot_index(&cuts, TimestampUs(99)), 0);
+        assert_eq!(shot_index(&cuts, TimestampUs(100)), 1);
+        assert_eq!(shot_index(&cuts, TimestampUs(250)), 2);
+    }
+}

@@ -1,0 +1,111 @@
+//! Pre-processing as tensor ops, so it runs wherever the model runs (GPU on WebGPU): an RGBA u8
+//! frame of any size -> NCHW f32 `[1, 3, 300, 300]`, bilinear resize, value `x * 2/255 - 1`.
+//!
+//! The resize is TF1's legacy bilinear (`align_corners = false`, `half_pixel_centers = false`,
+//! no antialiasing), which is what the TF graph the model was trained with does: output pixel `d`
+//! samples source coordinate `d * in / out`. burn's `interpolate` only offers half-pixel or
+//! align-corners mapping, so the resize is written as two gathers (`select`) and two lerps,
+//! rows then columns, with the taps and weights computed here (600 numbers, not per pixel).
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+/// Model input side, pixels.
+pub const INPUT_SIZE: usize = 300;
+
+/// Source taps and weights for resizing `n_in` samples to `n_out`, TF1 legacy bilinear.
+/// Float32 arithmetic exactly as TF (and `models/convert/make_fixtures.py`) computes it.
+pub fn legacy_bilinear_taps(n_in: usize, n_out: usize) -> (Vec<i32>, Vec<i32>, Vec<f32>) {
+    let scale = n_in as f32 / n_out as f32;
+    let mut i0 = Vec::with_capacity(n_out);
+    let mut i1 = Vec::with_capacity(n_out);
+    let mut w = Vec::with_capacity(n_out);
+    for d in 0..n_out {
+        let src = d as f32 * scale;
+        let lo = (src.floor() as usize).min(n_in - 1);
+        i0.push(lo as i32);
+        i1.push((lo + 1).min(n_in - 1) as i32);
+        w.push(src - lo as f32);
+    }
+    (i0, i1, w)
+}
+
+/// Errors from pre-processing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreprocessError {
+    /// `rgba.len()` is not `width * height * 4`, or a side is zero.
+    BadFrame { width: u32, height: u32, len: usize },
+}
+
+impl core::fmt::Display for PreprocessError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::BadFrame { width, height, len } => {
+                write!(f, "RGBA frame of {width}x{height} needs {} bytes, got {len}", *width as usize * *height as usize * 4)
+            }
+        }
+    }
+}
+
+impl std::error::Error for PreprocessError {}
+
+/// Uploads an RGBA u8 frame (row-major, `width * height * 4` bytes) and returns the model input
+/// `[1, 3, 300, 300]` on `device`.
+pub fn preprocess_rgba(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    device: &Device,
+) -> Result<Tensor<4>, PreprocessError> {
+    let (w, h) = (width as usize, height as usize);
+    if w == 0 || h == 0 || rgba.len() != w * h * 4 {
+        return Err(PreprocessError::BadFrame { width, height, len: rgba.len() });
+    }
+    let frame = Tensor::<3, Int>::from_data(TensorData::new(rgba.to_vec(), [h, w, 4]), device);
+    Ok(preprocess_tensor(frame))
+}
+
+/// Same as [`preprocess_rgba`] for a frame already on the device as `[height, width, 4]` integers
+/// 0..255 (RGBA; alpha ignored).
+pub fn preprocess_tensor(frame: Tensor<3, Int>) -> Tensor<4> {
+    let device = frame.device();
+    let [h, w, _] = frame.dims();
+    let n = INPUT_SIZE;
+    let idx = |v: Vec<i32>| Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device);
+    let weights = |v: Vec<f32>, shape: [usize; 3]| Tensor::<3>::from_data(TensorData::new(v, shape), &device);
+
+    // Rows: [h, w, 4] -> [300, w, 4].
+    let (y0, y1, wy) = legacy_bilinear_taps(h, n);
+    let top = frame.clone().select(0, idx(y0)).float();
+    let bottom = frame.select(0, idx(y1)).float();
+    let rows = top.clone() + (bottom - top) * weights(wy, [n, 1, 1]);
+
+    // Columns: [300, w, 4] -> [300, 300, 4].
+    let (x0, x1, wx) = legacy_bilinear_taps(w, n);
+    let left = rows.clone().select(1, idx(x0));
+    let right = rows.select(1, idx(x1));
+    let resized = left.clone() + (right - left) * weights(wx, [1, n, 1]);
+
+    // RGB only, HWC -> CHW, batch of one, scale to -1..1.
+    resized
+        .narrow(2, 0, 3)
+        .permute([2, 0, 1])
+        .unsqueeze::<4>()
+        .mul_scalar(2.0f32 / 255.0)
+        .sub_scalar(1.0f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taps_match_tf_legacy_mapping() {
+        let (i0, i1, w) = legacy_bilinear_taps(600, 300);
+        assert_eq!((i0[1], i1[1], w[1]), (2, 3, 0.0));
+        let (i0, i1, w) = legacy_bilinear_taps(150, 300);
+        assert_eq!((i0[1], i1[1], w[1]), (0, 1, 0.5));
+        assert_eq!((i0[299], i1[299]), (149, 149));
+        let (i0, _, _) = legacy_bilinear_taps(1, 300);
+        assert!(i0.iter().all(|&v| v == 0));
+    }
+}

