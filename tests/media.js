@@ -148,6 +148,14 @@ const CLIPS = {
     steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, '-t', '6', ...X264(0), '-an', out]]],
     expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 60, audio: false, bframes: false },
   },
+  'vtest-20s': {
+    kind: 'resume',
+    description: "the first 20 s of OpenCV's vtest.avi as H.264 MP4 with a 440 Hz AAC tone: resume tests",
+    needs: VTEST,
+    steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '20',
+      ...X264(0), '-c:a', 'aac', '-b:a', '96k', '-shortest', out]]],
+    expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 200, audio: true, bframes: false },
+  },
   'bench-1080p30-60s': {
     kind: 'bench',
     description: '1080p30 H.264 + AAC, 60 s, for tests/bench',

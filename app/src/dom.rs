@@ -58,6 +58,10 @@ pub struct Page {
     pub result: HtmlElement,
     pub result_text: HtmlElement,
     pub download: HtmlAnchorElement,
+    pub jobs_panel: HtmlElement,
+    pub jobs_list: HtmlElement,
+    pub delete_all: HtmlButtonElement,
+    pub cache_limit: HtmlInputElement,
 }
 
 fn el<T: JsCast>(document: &Document, id: &str) -> Option<T> {
@@ -92,6 +96,10 @@ impl Page {
             result: el(d, "result")?,
             result_text: el(d, "result-text")?,
             download: el(d, "download")?,
+            jobs_panel: el(d, "jobs-panel")?,
+            jobs_list: el(d, "jobs")?,
+            delete_all: el(d, "delete-all")?,
+            cache_limit: el(d, "cache-limit")?,
             document,
         })
     }
@@ -244,4 +252,47 @@ pub fn human_duration(s: f64) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// `localStorage[key]`, if the browser allows storage.
+pub fn local_get(key: &str) -> Option<String> {
+    gloo::utils::window().local_storage().ok().flatten()?.get_item(key).ok().flatten()
+}
+
+pub fn local_set(key: &str, value: &str) {
+    if let Some(s) = gloo::utils::window().local_storage().ok().flatten() {
+        let _ = s.set_item(key, value);
+    }
+}
+
+/// `items[0].getAsFileSystemHandle()` of a drop (Chromium), if the browser has it.
+pub fn file_handle_promise(transfer: &web_sys::DataTransfer) -> Option<js_sys::Promise> {
+    let items = js_sys::Reflect::get(transfer, &"items".into()).ok()?;
+    let first = js_sys::Reflect::get(&items, &0.into()).ok().filter(|v| v.is_object())?;
+    let f = js_sys::Reflect::get(&first, &"getAsFileSystemHandle".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    f.call0(&first).ok()?.dyn_into::<js_sys::Promise>().ok()
+}
+
+/// The `File` behind a stored `FileSystemFileHandle`, after asking for read permission again
+/// (a click is the user gesture the browser wants). `None` when refused or gone.
+pub async fn file_from_handle(handle: &wasm_bindgen::JsValue) -> Option<web_sys::File> {
+    use wasm_bindgen_futures::JsFuture;
+    let call = |name: &str, arg: Option<&wasm_bindgen::JsValue>| -> Option<js_sys::Promise> {
+        let f = js_sys::Reflect::get(handle, &name.into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+        let r = match arg {
+            Some(a) => f.call1(handle, a),
+            None => f.call0(handle),
+        };
+        r.ok()?.dyn_into::<js_sys::Promise>().ok()
+    };
+    let mode = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&mode, &"mode".into(), &"read".into());
+    if let Some(p) = call("requestPermission", Some(&mode)) {
+        let state = JsFuture::from(p).await.ok()?.as_string().unwrap_or_default();
+        if state != "granted" {
+            return None;
+        }
+    }
+    let file = JsFuture::from(call("getFile", None)?).await.ok()?;
+    file.dyn_into::<web_sys::File>().ok()
 }

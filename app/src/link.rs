@@ -21,12 +21,14 @@ impl WorkerLink {
         Ok(WorkerLink { worker })
     }
 
-    pub fn on_message(&self, mut handler: impl FnMut(FromWorker) + 'static) {
+    /// Calls `handler` with each message, and the raw value (for what serde cannot carry, like
+    /// the file handles next to `Jobs`).
+    pub fn on_message(&self, mut handler: impl FnMut(FromWorker, JsValue) + 'static) {
         EventListener::new(&self.worker, "message", move |e| {
             let e: &MessageEvent = e.unchecked_ref();
             match serde_wasm_bindgen::from_value::<FromWorker>(e.data()) {
-                Ok(msg) => handler(msg),
-                Err(err) => web_sys_console(&format!("unreadable message from the worker: {err}")),
+                Ok(msg) => handler(msg, e.data()),
+                Err(err) => web_sys::console::error_1(&format!("unreadable message from the worker: {err}").into()),
             }
         })
         .forget();
@@ -40,31 +42,32 @@ impl WorkerLink {
         .forget();
     }
 
-    fn post(&self, msg: &ToWorker, file: Option<&File>) {
+    /// Posts `[message, file?, handle?]`.
+    fn post(&self, msg: &ToWorker, file: Option<&File>, handle: Option<&JsValue>) {
         let serializer = serde_wasm_bindgen::Serializer::json_compatible();
         let Ok(value) = msg.serialize(&serializer) else { return };
         let array = js_sys::Array::new();
         array.push(&value);
         if let Some(f) = file {
             array.push(f);
+            if let Some(h) = handle {
+                array.push(h);
+            }
         }
         let _ = self.worker.post_message(&array);
     }
 
-    pub fn start_job(&self, settings: JobSettings, file: &File) {
-        self.post(&ToWorker::Start { settings, file_name: file.name() }, Some(file));
+    /// Starts (or resumes) a job; `handle` is the file's `FileSystemFileHandle` when the browser
+    /// gave one, kept by the worker so that a resume can reopen the file.
+    pub fn start_job(&self, settings: JobSettings, file: &File, handle: Option<&JsValue>, resume: Option<String>, keep_finished_bytes: Option<u64>) {
+        self.post(&ToWorker::Start { settings, file_name: file.name(), resume, keep_finished_bytes }, Some(file), handle);
+    }
+
+    pub fn send(&self, msg: &ToWorker) {
+        self.post(msg, None, None);
     }
 
     pub fn cancel(&self) {
-        self.post(&ToWorker::Cancel, None);
-    }
-}
-
-fn web_sys_console(text: &str) {
-    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap_or(JsValue::UNDEFINED);
-    if let Ok(f) = js_sys::Reflect::get(&console, &"error".into()) {
-        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
-            let _ = f.call1(&console, &text.into());
-        }
+        self.post(&ToWorker::Cancel, None, None);
     }
 }

@@ -2,22 +2,25 @@
 //! crop window over the video, offer the result for download. All heavy work is in the worker.
 //!
 //! Modules: [`dom`] (the page's elements), [`link`] (the worker and its messages),
-//! [`preview`] (the crop window drawn over the video), [`download`] (the finished file).
+//! [`preview`] (the crop window drawn over the video), [`download`] (the finished file),
+//! [`jobs`] (stored jobs: resume, download, delete).
 
 mod dom;
 mod download;
+mod jobs;
 mod link;
 mod preview;
 
 use dom::{Page, PageState};
 use gloo::events::EventListener;
 use reframe_core::camera_path::Smoothness;
-use reframe_core::protocol::{CropMode, DetectorBackend, CropPosition, FromWorker, JobSettings, Profile};
+use reframe_core::job::JobListEntry;
+use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, FromWorker, JobSettings, Profile, ToWorker};
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{File, HtmlInputElement};
 
 /// Everything the page remembers between events.
@@ -31,7 +34,18 @@ struct App {
     decode_only: bool,
     /// Set by `?detector=webgpu|cpu` (tests, benchmarks): where the person detector runs.
     detector: DetectorBackend,
+    /// Set by `?chunk_s=N` (tests): seconds of video per stored chunk.
+    chunk_seconds: Option<f64>,
+    /// The stored job the user asked to resume; the next chosen file resumes it.
+    resume: Option<JobListEntry>,
+    /// The dropped file's `FileSystemFileHandle` (Chromium), kept with the job for a resume.
+    handle: Option<JsValue>,
+    /// Stored jobs' file handles, by job id (from the worker's `Jobs` message).
+    job_handles: JsValue,
 }
+
+/// localStorage key of the cache limit (GB of finished videos to keep).
+const CACHE_LIMIT_KEY: &str = "reframe.cache_limit_gb";
 
 fn main() {
     std::panic::set_hook(Box::new(|info| {
@@ -50,6 +64,8 @@ fn main() {
     } else {
         DetectorBackend::Auto
     };
+    let params = web_sys::UrlSearchParams::new_with_str(&query).ok();
+    let chunk_seconds = params.and_then(|p| p.get("chunk_s")).and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0);
     let worker = match link::WorkerLink::start() {
         Ok(w) => w,
         Err(message) => {
@@ -57,7 +73,7 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector }));
+    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, resume: None, handle: None, job_handles: JsValue::UNDEFINED }));
     wire(&app);
 }
 
@@ -66,7 +82,7 @@ fn wire(app: &Rc<RefCell<App>>) {
     let page = app.borrow().page.clone();
 
     let a = app.clone();
-    app.borrow().worker.on_message(move |msg| on_worker_message(&a, msg));
+    app.borrow().worker.on_message(move |msg, raw| on_worker_message(&a, msg, &raw));
     let a = app.clone();
     app.borrow().worker.on_error(move |message| a.borrow().page.show_error(&message, "worker"));
 
@@ -75,6 +91,7 @@ fn wire(app: &Rc<RefCell<App>>) {
         let input: HtmlInputElement = a.borrow().page.file_input.clone();
         let file = input.files().and_then(|l| l.get(0));
         if let Some(f) = file {
+            a.borrow_mut().handle = None;
             choose_file(&a, f);
         }
     })
@@ -99,8 +116,22 @@ fn wire(app: &Rc<RefCell<App>>) {
         e.prevent_default();
         let _ = a.borrow().page.drop_zone.class_list().remove_1("dragging");
         let drag: &web_sys::DragEvent = e.unchecked_ref();
-        let file = drag.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0));
+        let transfer = drag.data_transfer();
+        let file = transfer.as_ref().and_then(|d| d.files()).and_then(|l| l.get(0));
+        // Chromium can give a handle to the dropped file; it must be asked for during the drop.
+        let handle_promise = transfer.and_then(|d| dom::file_handle_promise(&d));
         if let Some(f) = file {
+            a.borrow_mut().handle = None;
+            if let Some(p) = handle_promise {
+                let a2 = a.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Ok(h) = wasm_bindgen_futures::JsFuture::from(p).await {
+                        if h.is_object() {
+                            a2.borrow_mut().handle = Some(h);
+                        }
+                    }
+                });
+            }
             choose_file(&a, f);
         }
     })
@@ -129,6 +160,109 @@ fn wire(app: &Rc<RefCell<App>>) {
     EventListener::new(&page.start, "click", move |_| start(&a)).forget();
     let a = app.clone();
     EventListener::new(&page.cancel, "click", move |_| a.borrow().worker.cancel()).forget();
+    // The cache limit, remembered in localStorage.
+    if let Some(gb) = dom::local_get(CACHE_LIMIT_KEY) {
+        page.cache_limit.set_value(&gb);
+    }
+    let a = app.clone();
+    EventListener::new(&page.cache_limit, "change", move |_| {
+        dom::local_set(CACHE_LIMIT_KEY, &a.borrow().page.cache_limit.value());
+    })
+    .forget();
+    let a = app.clone();
+    EventListener::new(&page.delete_all, "click", move |_| {
+        let a = a.borrow();
+        if a.page.state() == PageState::Running {
+            return;
+        }
+        let sure = gloo::utils::window()
+            .confirm_with_message("Delete every stored job, finished video and the downloaded detector model from this browser?")
+            .unwrap_or(false);
+        if sure {
+            a.worker.send(&ToWorker::DeleteAll);
+        }
+    })
+    .forget();
+}
+
+/// Shows the form as a stored job's settings.
+fn apply_settings(page: &Page, s: &JobSettings) {
+    let ratio = format!("{}:{}", s.ratio.w, s.ratio.h);
+    let known = ["9:16", "1:1", "4:5", "16:9"].contains(&ratio.as_str());
+    page.ratio.set_value(if known { &ratio } else { "custom" });
+    page.custom_ratio.set_value(if known { "" } else { &ratio });
+    page.custom_ratio.set_hidden(known);
+    page.mode.set_value(match s.mode {
+        CropMode::Auto => "auto",
+        CropMode::Fixed => "fixed",
+    });
+    page.profile.set_value(match s.profile {
+        Profile::Fast => "fast",
+        Profile::Balanced => "balanced",
+        Profile::Quality => "quality",
+    });
+    page.smoothness.set_value(match s.smoothness {
+        Smoothness::Calm => "calm",
+        Smoothness::Balanced => "balanced",
+        Smoothness::Responsive => "responsive",
+    });
+    page.pos_x.set_value_as_number(s.position.x * 100.0);
+    page.pos_y.set_value_as_number(s.position.y * 100.0);
+}
+
+fn on_job_action(app: &Rc<RefCell<App>>, action: jobs::JobAction) {
+    if app.borrow().page.state() == PageState::Running {
+        return;
+    }
+    match action {
+        jobs::JobAction::Delete(id) => app.borrow().worker.send(&ToWorker::DeleteJob { id }),
+        jobs::JobAction::Resume(job) => {
+            let handle = js_sys::Reflect::get(&app.borrow().job_handles, &job.id.as_str().into()).ok().filter(|h| h.is_object());
+            {
+                let mut a = app.borrow_mut();
+                apply_settings(&a.page, &job.settings);
+                a.page.clear_error();
+                a.page.show_note(&format!("To resume, choose or drop \"{}\" again.", job.file_name));
+                a.resume = Some(job);
+            }
+            match handle {
+                // The file was dropped: reopen it (the browser may ask the user for permission).
+                Some(h) => {
+                    let app = app.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        match dom::file_from_handle(&h).await {
+                            Some(file) => {
+                                app.borrow_mut().handle = Some(h);
+                                choose_file(&app, file);
+                            }
+                            None => app.borrow().page.file_input.click(),
+                        }
+                    });
+                }
+                // Browsers only hand a file to the page through the user: open the file picker.
+                None => app.borrow().page.file_input.click(),
+            }
+        }
+        jobs::JobAction::Download(job) => {
+            let Some(path) = job.output_path.clone() else { return };
+            let app = app.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match download::object_url(&path).await {
+                    Ok(url) => {
+                        let document = gloo::utils::document();
+                        if let Ok(a) = document.create_element("a") {
+                            let _ = a.set_attribute("href", &url);
+                            let _ = a.set_attribute("download", &job.download_name);
+                            if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
+                                a.click();
+                            }
+                        }
+                    }
+                    Err(message) => app.borrow().page.show_error(&message, "storage"),
+                }
+            });
+        }
+    }
 }
 
 fn choose_file(app: &Rc<RefCell<App>>, file: File) {
@@ -149,6 +283,10 @@ fn choose_file(app: &Rc<RefCell<App>>, file: File) {
     a.page.clear_error();
     a.page.start.set_disabled(false);
     a.page.set_state(PageState::Ready);
+    if a.resume.is_some() {
+        drop(a);
+        start(app);
+    }
 }
 
 fn read_ratio(page: &Page) -> Result<AspectRatio, ReframeError> {
@@ -169,7 +307,16 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         _ => Profile::Balanced,
     };
     let smoothness = Smoothness::parse(&page.smoothness.value()).unwrap_or_default();
-    Ok(JobSettings { ratio: read_ratio(page)?, mode, position, profile, smoothness, detector: app.detector, decode_only: app.decode_only })
+    Ok(JobSettings {
+        ratio: read_ratio(page)?,
+        mode,
+        position,
+        profile,
+        smoothness,
+        detector: app.detector,
+        decode_only: app.decode_only,
+        chunk_seconds: app.chunk_seconds,
+    })
 }
 
 fn start(app: &Rc<RefCell<App>>) {
@@ -178,12 +325,17 @@ fn start(app: &Rc<RefCell<App>>) {
         a.page.show_error("Choose a video first.", "no_file");
         return;
     };
-    let settings = match read_settings(&a) {
-        Ok(s) => s,
-        Err(e) => {
-            a.page.show_error(&e.to_string(), e.code());
-            return;
-        }
+    // A resumed job keeps its own settings (they are part of its key).
+    let resume = a.resume.take();
+    let settings = match &resume {
+        Some(job) => JobSettings { detector: a.detector, decode_only: false, chunk_seconds: a.chunk_seconds, ..job.settings.clone() },
+        None => match read_settings(&a) {
+            Ok(s) => s,
+            Err(e) => {
+                a.page.show_error(&e.to_string(), e.code());
+                return;
+            }
+        },
     };
     if let Some(url) = a.download_url.take() {
         let _ = web_sys::Url::revoke_object_url(&url);
@@ -191,17 +343,27 @@ fn start(app: &Rc<RefCell<App>>) {
     a.page.clear_error();
     a.page.hide_result();
     a.page.set_state(PageState::Running);
-    a.worker.start_job(settings, &file);
+    let keep = a.page.cache_limit.value().parse::<f64>().ok().filter(|gb| *gb >= 0.0).map(|gb| (gb * 1e9) as u64);
+    a.worker.start_job(settings, &file, a.handle.as_ref(), resume.map(|j| j.id), keep);
 }
 
-fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker) {
+fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
     match msg {
         FromWorker::Ready => {
             let a = app.borrow();
             if a.page.state() == PageState::Loading {
                 a.page.set_state(PageState::Ready);
             }
+            a.worker.send(&ToWorker::ListJobs);
         }
+        FromWorker::Jobs { jobs } => {
+            dom::expose("jobs", &jobs);
+            app.borrow_mut().job_handles = js_sys::Reflect::get(raw, &"handles".into()).unwrap_or(JsValue::UNDEFINED);
+            let a = app.clone();
+            jobs::render(&app.borrow().page, &jobs, move |action| on_job_action(&a, action));
+        }
+        started @ FromWorker::Started { .. } => dom::expose("started", &started),
+        FromWorker::Notice { message } => app.borrow().page.show_note(&message),
         FromWorker::Probed { source } => {
             let a = app.borrow();
             a.page.show_source(&source);
@@ -237,7 +399,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker) {
         }
         FromWorker::Cancelled => {
             let a = app.borrow();
-            a.page.show_note("Cancelled. Nothing was saved; press Start to begin again.");
+            a.page.show_note("Paused. The work done so far is kept: press Start with the same file and settings, or Resume below, to go on.");
             a.page.set_state(PageState::Ready);
         }
     }

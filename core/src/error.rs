@@ -20,7 +20,7 @@ pub enum ReframeError {
     NoEncoder,
     #[error("This browser has no WebCodecs support. Use a recent Chrome, Edge or Safari.")]
     NoWebCodecs,
-    #[error("The disk is full: the browser refused to store more data. Free some space and try again.")]
+    #[error("The disk is full: the browser refused to store more data. The job is paused and kept: free some space, then resume it.")]
     StorageFull,
     #[error("Could not store the output: {0}.")]
     Storage(String),
@@ -32,6 +32,10 @@ pub enum ReframeError {
     Encode(String),
     #[error("The aspect ratio {0} is not valid. Use two positive numbers, like 9:16.")]
     BadRatio(String),
+    #[error("This is not the file of the job you are resuming: {0}. Choose the original file.")]
+    WrongFile(String),
+    #[error("This video is already being processed in another tab or window. Finish or close it there first.")]
+    JobBusy,
     #[error("Internal error: {0}.")]
     Internal(String),
 }
@@ -53,6 +57,8 @@ impl ReframeError {
             ReframeError::Decode(_) => "decode",
             ReframeError::Encode(_) => "encode",
             ReframeError::BadRatio(_) => "bad_ratio",
+            ReframeError::WrongFile(_) => "wrong_file",
+            ReframeError::JobBusy => "job_busy",
             ReframeError::Internal(_) => "internal",
         }
     }

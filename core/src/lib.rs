@@ -7,13 +7,19 @@
 //! - [`encode_settings`]: bitrate, keyframe interval and codec strings for the encoder.
 //! - [`protocol`]: the messages between the page and the pipeline worker.
 //! - [`error`]: errors, each with a message a user understands.
+//! - [`fingerprint`], [`job`], [`records`], [`resume`]: finding a job again after a reload, what
+//!   is stored of it, and which chunks are left to do.
 
 pub mod crop;
 pub mod demux;
 pub mod encode_settings;
 pub mod error;
+pub mod fingerprint;
+pub mod job;
 pub mod mux;
 pub mod protocol;
+pub mod records;
+pub mod resume;
 pub mod units;
 
 pub mod analysis;

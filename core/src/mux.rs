@@ -29,7 +29,7 @@ impl ByteSink for Vec<u8> {
 }
 
 /// The encoded video's codec configuration, as the encoder reported it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum VideoEncoding {
     /// H.264 with its avcC record (the encoder's `decoderConfig.description`).
     Avc { avcc: Vec<u8> },

@@ -80,6 +80,10 @@ pub struct JobSettings {
     /// Benchmark aid: decode every frame and stop (no crop, encode or output).
     #[serde(default)]
     pub decode_only: bool,
+    /// Test aid: seconds of video per stored chunk (`?chunk_s=` in the page URL); default
+    /// `resume::CHUNK_DURATION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_seconds: Option<f64>,
 }
 
 impl Default for JobSettings {
@@ -92,6 +96,7 @@ impl Default for JobSettings {
             smoothness: Default::default(),
             detector: DetectorBackend::Auto,
             decode_only: false,
+            chunk_seconds: None,
         }
     }
 }
@@ -100,8 +105,24 @@ impl Default for JobSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Process the file posted next to this message.
-    Start { settings: JobSettings, file_name: String },
+    /// Process the file posted next to this message. A stored unfinished job for the same file and
+    /// settings is resumed; a finished one is returned as is. With `resume`, the file must be the
+    /// one of that stored job (else the job fails with `wrong_file`).
+    Start {
+        settings: JobSettings,
+        file_name: String,
+        #[serde(default)]
+        resume: Option<String>,
+        /// The user's cache limit: finished videos beyond it are deleted, least recently used first.
+        #[serde(default)]
+        keep_finished_bytes: Option<u64>,
+    },
+    /// List the stored jobs (answer: `Jobs`).
+    ListJobs,
+    /// Delete a stored job and its files (answer: `Jobs`).
+    DeleteJob { id: String },
+    /// Delete every stored job, output, analysis and the cached model (answer: `Jobs`).
+    DeleteAll,
     /// Stop the running job; the worker answers `Cancelled`.
     Cancel,
 }
@@ -235,8 +256,25 @@ pub enum FromWorker {
     /// The worker's wasm is loaded and it accepts `Start`.
     Ready,
     Probed { source: SourceInfo },
+    /// The job's key, and what was reused from storage when it was resumed.
+    Started { job_id: String, resumed: Option<ResumeInfo> },
     Progress { progress: Progress },
     Done { summary: JobSummary },
     Failed { error: crate::error::UserError },
     Cancelled,
+    /// Something the user should know that does not stop a job (e.g. a delete was refused).
+    Notice { message: String },
+    /// The stored jobs, most recent first.
+    Jobs { jobs: Vec<crate::job::JobListEntry> },
+}
+
+/// Where a resumed job picks up its work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumeInfo {
+    /// First frame the analysis does again (`None`: the analysis was complete and is reused).
+    pub analysis_from_frame: Option<u64>,
+    /// First frame encoded again (`frames_total` when every segment was stored).
+    pub encode_from_frame: u64,
+    /// Stored chunks found damaged and redone.
+    pub damaged_chunks: u64,
 }

@@ -188,19 +188,26 @@ impl Default for ShotConfig {
     }
 }
 
-/// What the detector remembers of each frame.
-#[derive(Debug, Clone, Copy)]
-struct FrameRecord {
-    timestamp_us: TimestampUs,
+/// What the detector remembers of each frame (16 bytes; stored in the analysis chunks so that a
+/// resumed analysis does not need the frames again).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    pub timestamp_us: TimestampUs,
     /// Difference to the previous frame (0 for the first).
-    diff: f32,
+    pub diff: f32,
     /// Difference between the previous and the next frame, filled when the next frame arrives.
-    skip_diff: f32,
-    dark: bool,
+    pub skip_diff: f32,
+    pub dark: bool,
 }
 
 /// Streaming shot detector: [`push`](ShotDetector::push) each frame's stats in presentation order,
 /// then [`finish`](ShotDetector::finish).
+///
+/// A video can also be analysed in pieces (a resumed job): start a piece with
+/// [`warm_up`](ShotDetector::warm_up) on the two frames before it, push its frames, end it with
+/// [`peek`](ShotDetector::peek) on the frame after it, take its [`records`](ShotDetector::records),
+/// and join the pieces' records with [`from_records`](ShotDetector::from_records): the cuts are the
+/// same as in one pass.
 #[derive(Debug, Clone)]
 pub struct ShotDetector {
     config: ShotConfig,
@@ -219,15 +226,40 @@ impl ShotDetector {
         }
     }
 
+    /// A detector holding the records of a whole video, gathered piece by piece.
+    pub fn from_records(config: ShotConfig, records: Vec<FrameRecord>) -> Self {
+        ShotDetector {
+            config,
+            prev2: None,
+            prev: None,
+            records,
+        }
+    }
+
+    /// The records pushed so far, one per frame.
+    pub fn records(&self) -> &[FrameRecord] {
+        &self.records
+    }
+
+    /// A frame before the piece being analysed: remembered for the next differences, not recorded.
+    pub fn warm_up(&mut self, stats: FrameStats) {
+        self.prev2 = self.prev.take();
+        self.prev = Some(stats);
+    }
+
+    /// The frame after the piece: completes the last record, adds none.
+    pub fn peek(&mut self, stats: &FrameStats) {
+        if let (Some(p2), Some(last)) = (self.prev2.as_ref(), self.records.last_mut()) {
+            last.skip_diff = frame_difference(p2, stats);
+        }
+    }
+
     pub fn push(&mut self, stats: FrameStats) {
         let diff = self
             .prev
             .as_ref()
             .map_or(0.0, |p| frame_difference(p, &stats));
-        // The previous frame's "skip" difference: its predecessor against this frame.
-        if let (Some(p2), Some(last)) = (self.prev2.as_ref(), self.records.last_mut()) {
-            last.skip_diff = frame_difference(p2, &stats);
-        }
+        self.peek(&stats);
         self.records.push(FrameRecord {
             timestamp_us: stats.timestamp_us,
             diff,
@@ -427,6 +459,47 @@ mod tests {
             .position(|s| s.timestamp_us > TimestampUs(40 * 33_333) && !s.is_dark(30.0))
             .unwrap();
         assert_eq!(cuts[0], stats[first_after].timestamp_us);
+    }
+
+    #[test]
+    fn analysing_in_pieces_gives_the_same_records_and_cuts() {
+        // Levels with two cuts, a flash and a fade.
+        let levels: Vec<u8> = (0..60)
+            .map(|i| match i {
+                0..=14 => 60 + (i % 3) as u8,
+                15..=29 => 200,
+                30 => 10,
+                31..=40 => 120 - (i % 2) as u8,
+                41..=45 => 5,
+                _ => 160,
+            })
+            .collect();
+        let frames: Vec<FrameStats> =
+            levels.iter().enumerate().map(|(i, &v)| flat(i as i64 * 40_000, v, 64, 36)).collect();
+        let mut whole = ShotDetector::new(ShotConfig::default());
+        for f in &frames {
+            whole.push(f.clone());
+        }
+        // Pieces [0, 13), [13, 31), [31, 60): each warmed up on the two frames before it and
+        // completed with the frame after it.
+        let mut records = Vec::new();
+        for (a, b) in [(0usize, 13usize), (13, 31), (31, 60)] {
+            let mut piece = ShotDetector::new(ShotConfig::default());
+            for f in &frames[a.saturating_sub(2)..a] {
+                piece.warm_up(f.clone());
+            }
+            for f in &frames[a..b] {
+                piece.push(f.clone());
+            }
+            if let Some(next) = frames.get(b) {
+                piece.peek(next);
+            }
+            records.extend_from_slice(piece.records());
+        }
+        assert_eq!(records, whole.records());
+        let joined = ShotDetector::from_records(ShotConfig::default(), records);
+        assert_eq!(joined.finish(), whole.finish());
+        assert!(!whole.finish().is_empty());
     }
 
     #[test]

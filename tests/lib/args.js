@@ -24,6 +24,11 @@ Options:
   --detector auto|webgpu|cpu
                           where the person detector runs in auto mode (default auto: WebGPU on
                           a hardware adapter, else CPU); opens the page with ?detector=...
+  --chunk-s N             seconds of video per stored chunk (page ?chunk_s=N; default 10)
+  --reload-at F1,F2,...   reload the page when overall progress passes each fraction (0..1),
+                          then resume as a user would (Resume, choose the same file)
+  --restart-browser-at F  kill Chromium when progress passes F, restart it on the same profile
+                          and resume; the report's "reloads" lists every interruption
   --timeout-s N           give up after N seconds from opening the page (default 3600); exit 3
   --keep-browser-log FILE write the page's console and errors to FILE instead of stderr
   --url URL               use an already running server at URL (skips build and host)
@@ -45,7 +50,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'pos-x', 'pos-y',
-  'timeout-s', 'keep-browser-log', 'url', 'chromium', 'detector',
+  'timeout-s', 'keep-browser-log', 'url', 'chromium', 'detector', 'chunk-s', 'reload-at', 'restart-browser-at',
 ]);
 
 /**
@@ -100,6 +105,8 @@ function parseArgs(argv) {
     build: !raw['no-build'],
     chromium: raw.chromium || process.env.REFRAME_CHROMIUM || '/usr/bin/chromium',
     quiet: Boolean(raw.quiet),
+    chunkS: null,
+    interruptions: [],
     given,
   };
 
@@ -126,6 +133,25 @@ function parseArgs(argv) {
     if (!Number.isFinite(t) || t <= 0) throw new UsageError(`--timeout-s must be a positive number, got "${raw['timeout-s']}"`);
     opts.timeoutS = t;
   }
+  if (raw['chunk-s'] !== undefined) {
+    const c = Number(raw['chunk-s']);
+    if (!Number.isFinite(c) || c <= 0) throw new UsageError(`--chunk-s must be a positive number, got "${raw['chunk-s']}"`);
+    opts.chunkS = c;
+  }
+  const fractions = (name, kind) => {
+    if (raw[name] === undefined) return;
+    for (const part of raw[name].split(',')) {
+      const f = Number(part);
+      if (part.trim() === '' || !Number.isFinite(f) || f <= 0 || f >= 1) {
+        throw new UsageError(`--${name} takes fractions between 0 and 1, got "${part}"`);
+      }
+      opts.interruptions.push({ at: f, kind });
+    }
+  };
+  fractions('reload-at', 'reload');
+  fractions('restart-browser-at', 'restart_browser');
+  opts.interruptions.sort((a, b) => a.at - b.at);
+  if (opts.interruptions.length && opts.decodeOnly) throw new UsageError('--reload-at and --restart-browser-at need a real job (not --decode-only)');
   if (opts.url && !/^https?:\/\//.test(opts.url)) throw new UsageError(`--url must start with http:// or https://`);
   return opts;
 }

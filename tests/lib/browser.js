@@ -5,6 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { findByUserDataDir } = require('./rss');
 
 /** Flags from the issue; WebGPU is enabled for later features (detection). */
 const CHROMIUM_ARGS = [
@@ -21,13 +22,13 @@ const CHROMIUM_ARGS = [
  * Launches Chromium with a new user data dir (so OPFS and caches start empty).
  * Resolves with { context, page, userDataDir, close() }; close() also deletes the profile.
  */
-async function launchBrowser({ executablePath = '/usr/bin/chromium', extraArgs = [] } = {}) {
+async function launchBrowser({ executablePath = '/usr/bin/chromium', extraArgs = [], userDataDir: reuse = null } = {}) {
   if (!fs.existsSync(executablePath)) {
     throw new Error(`${executablePath} not found: install Debian's chromium (apt-get install -y chromium)`);
   }
   // $REFRAME_PROFILE_TAG lets tests recognise their own profiles (to check none is left behind).
   const tag = (process.env.REFRAME_PROFILE_TAG || '').replace(/[^\w-]/g, '');
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), `reframe-chromium-${tag}`));
+  const userDataDir = reuse || fs.mkdtempSync(path.join(os.tmpdir(), `reframe-chromium-${tag}`));
   let context;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -57,7 +58,20 @@ async function launchBrowser({ executablePath = '/usr/bin/chromium', extraArgs =
     }
     fs.rmSync(userDataDir, { recursive: true, force: true });
   };
-  return { context, page, userDataDir, close };
+  /** Kills Chromium at once (like a crash), keeping the profile for a restart. */
+  const kill = async () => {
+    closed = true;
+    const pid = findByUserDataDir(userDataDir);
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await context.close().catch(() => {});
+  };
+  return { context, page, userDataDir, close, kill };
 }
 
 /**

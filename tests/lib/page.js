@@ -168,6 +168,7 @@ async function runJob(page, opts) {
   const url = new URL(opts.url);
   if (opts.decodeOnly) url.searchParams.set('decode_only', '1');
   if (opts.detector && opts.detector !== 'auto') url.searchParams.set('detector', opts.detector);
+  if (opts.chunkS) url.searchParams.set('chunk_s', String(opts.chunkS));
 
   const loadDeadline = Math.min(opts.deadline, now() + (opts.readyTimeoutS || 120));
   log(`opening ${url.href}`);
@@ -212,14 +213,44 @@ async function runJob(page, opts) {
       .catch(() => '');
     opts.progress(`[${(now() - t0).toFixed(1)} s] ${state} ${text}`);
   };
-  const end = await waitForState(page, ['done', 'error'], opts.deadline, 'the job to finish', { onPoll });
+  // Interruptions (--reload-at, --restart-browser-at): each one when overall progress passes it.
+  const pending = [...(opts.interruptions || [])];
+  const reloads = [];
+  let end;
+  for (;;) {
+    let state = '';
+    try {
+      state = await readState(page);
+    } catch (err) {
+      if (/crash|closed|Target/i.test(err.message)) throw new ContractError(`the page crashed while waiting for the job to finish: ${err.message}`);
+    }
+    if (state === 'done' || state === 'error') {
+      end = state;
+      break;
+    }
+    await onPoll(state);
+    if (pending.length && state === 'running') {
+      const info = await page.evaluate(() => {
+        const r = window.__reframe || {};
+        return { p: r.progress || null, started: r.started || null };
+      });
+      const frac = overallProgress(info.p, opts.mode);
+      if (frac != null && info.started && frac >= pending[0].at) {
+        const it = pending.shift();
+        log(`${it.kind === 'reload' ? 'reloading the page' : 'killing and restarting Chromium'} at ${(100 * frac).toFixed(1)}% (${info.p.stage} ${info.p.frames_done}/${info.p.frames_total})`);
+        page = await interrupt(page, url, it, frac, info, opts, reloads);
+      }
+    }
+    if (now() > opts.deadline) throw new TimeoutError(`timed out waiting for the job to finish (state is "${state || 'none'}")`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   if (end === 'error') throw new PageError(await readError(page));
 
   const summary = await page.evaluate(() => (window.__reframe && window.__reframe.summary) || null);
   if (!summary || typeof summary !== 'object') throw new ContractError('state is done but window.__reframe.summary is missing');
 
   if (opts.decodeOnly) {
-    return { settings, summary, elapsedS: now() - t0, download: null };
+    return { settings, summary, elapsedS: now() - t0, download: null, reloads, page };
   }
 
   // The download link is ready once it has an href; that ends elapsed_s.
@@ -232,7 +263,65 @@ async function runJob(page, opts) {
   const failure = await download.failure();
   if (failure) throw new ContractError(`the download failed: ${failure}`);
   await download.saveAs(opts.out);
-  return { settings, summary, elapsedS, download: { path: opts.out, suggestedName: download.suggestedFilename() } };
+  return { settings, summary, elapsedS, download: { path: opts.out, suggestedName: download.suggestedFilename() }, reloads, page };
+}
+
+/** The job's overall progress 0..1 from the page's last progress (auto mode: analysis is the first
+ *  half), or null while it cannot be told (reading, loading the model). */
+function overallProgress(p, mode) {
+  if (!p) return null;
+  const f = p.frames_total ? p.frames_done / p.frames_total : 0;
+  if (p.stage === 'finishing') return 1;
+  if (mode === 'auto') {
+    if (p.stage === 'analysing') return 0.5 * f;
+    if (p.stage === 'processing') return 0.5 + 0.5 * f;
+    return null;
+  }
+  return p.stage === 'processing' ? f : null;
+}
+
+/**
+ * Reloads the page (or kills and restarts Chromium), then resumes as a user would: the job's
+ * Resume button, then the same file in the file chooser. Records the interruption in `reloads`
+ * with the frames the worker does again. Resolves with the page to go on with.
+ */
+async function interrupt(page, url, it, frac, info, opts, reloads) {
+  const jobId = info.started.job_id;
+  const before = { kind: it.kind, at: it.at, at_progress: Math.round(frac * 1000) / 1000, stage: info.p.stage, frames_done: info.p.frames_done };
+  if (it.kind === 'reload') {
+    await page.reload({ waitUntil: 'domcontentloaded' });
+  } else {
+    page = await opts.restartBrowser();
+    await page.goto(url.href, { waitUntil: 'domcontentloaded' });
+  }
+  const ready = await waitForState(page, ['ready', 'error'], opts.deadline, 'the page to become ready after the interruption');
+  if (ready === 'error') throw new PageError(await readError(page));
+  const resume = `li.job[data-job-id="${jobId}"] button.job-resume`;
+  await page.waitForSelector(resume, { timeout: 60000 }).catch(() => {
+    throw new ContractError(`after the interruption the page lists no Resume button for job ${jobId}`);
+  });
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 30000 }), page.click(resume)]);
+  await chooser.setFiles(opts.input);
+  let started = null;
+  for (;;) {
+    const r = await page.evaluate(() => ({ started: (window.__reframe || {}).started || null, state: document.body.dataset.state }));
+    if (r.state === 'error') throw new PageError(await readError(page));
+    if (r.started) {
+      started = r.started;
+      break;
+    }
+    if (now() > opts.deadline) throw new TimeoutError('timed out waiting for the resumed job to start');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const r = started.resumed || {};
+  let redone;
+  if (before.stage === 'analysing') {
+    redone = r.analysis_from_frame == null ? 0 : Math.max(0, before.frames_done - r.analysis_from_frame);
+  } else {
+    redone = Math.max(0, before.frames_done - (r.encode_from_frame ?? 0));
+  }
+  reloads.push({ ...before, resumed: r, frames_redone: redone });
+  return page;
 }
 
 async function waitForStartOrError(page, deadline) {

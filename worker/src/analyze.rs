@@ -1,24 +1,34 @@
 //! Auto mode's first pass: decode every frame once to gather shot statistics (tiny luma
 //! thumbnails) and, at the profile's analysis rate, detect people; then track them, find the
 //! cuts and plan the camera path over the whole video (`reframe_core::analysis`).
+//!
+//! The pass is cut into chunks (`reframe_core::resume`): each chunk's shot records and detections
+//! are stored as soon as the chunk is complete, with the job's progress. A resumed job reads the
+//! stored chunks and analyses only the missing or damaged ones; a finished analysis of the same
+//! file and profile (another ratio or smoothness) is reused without decoding at all.
 
-use crate::decode::Decoder;
+use crate::db::{now_epoch_ms, Db};
+use crate::decode::{self, Decoder, FeedLoop, MAX_QUEUE};
 use crate::detect::{self, PersonDetector, MODEL_NAME};
 use crate::frame_sample::Sampler;
-use crate::pipeline::{post_progress, Stop, MAX_QUEUE, PROGRESS_EVERY_MS};
+use crate::pipeline::{post_progress, Stop};
 use crate::signal::Signal;
 use crate::source::FileSource;
 use crate::{js, messages};
 use reframe_core::analysis::Analysis;
 use reframe_core::camera_path::CameraSettings;
-use reframe_core::demux::{ByteSource, Movie};
+use reframe_core::demux::Movie;
+use reframe_core::job::JobRecord;
 use reframe_core::protocol::{AnalysisReport, CropPathEntry, FromWorker, JobSettings, Progress, Stage};
+use reframe_core::records::AnalysisChunk;
+use reframe_core::resume::{is_analysed, runs_to_do, samples_for_frames, ChunkLayout};
 use reframe_core::shots::{ShotConfig, ShotDetector};
 use reframe_core::track::Detection;
-use reframe_core::units::{FrameIndex, PixelSize, TimestampUs};
+use reframe_core::units::{DurationUs, FrameIndex, PixelSize, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
 use std::rc::Rc;
 use web_sys::{VideoDecoderConfig, VideoFrame};
 
@@ -26,6 +36,20 @@ pub struct AnalysisResult {
     /// The crop of every shown frame, in display pixels.
     pub crop_path: Vec<CropPathEntry>,
     pub report: AnalysisReport,
+    /// The analysis as stored (the export format).
+    pub json: String,
+}
+
+/// What the job passes to the analysis.
+pub struct AnalysisJob<'a> {
+    pub movie: &'a Movie,
+    pub decoder_config: &'a VideoDecoderConfig,
+    pub settings: &'a JobSettings,
+    pub shown: &'a [TimestampUs],
+    pub pres: &'a [Option<u64>],
+    pub layout: ChunkLayout,
+    pub analysis_id: &'a str,
+    pub cancel: &'a Cell<bool>,
 }
 
 /// A frame waiting for the detector.
@@ -35,15 +59,18 @@ struct Pending {
     rgba: Vec<u8>,
 }
 
+/// State shared between the reading loop and the decoder's callbacks, for one run of chunks.
 struct Shared {
     error: Option<ReframeError>,
     shown: Vec<TimestampUs>,
     sampler: Sampler,
-    interval_us: i64,
-    next_sample_us: i64,
+    interval: DurationUs,
+    /// Frames of the run; the two before it warm the shot detector up, the one after completes it.
+    run: Range<u64>,
+    /// One past the highest frame index seen in this run.
+    seen_upto: u64,
     pending: VecDeque<Pending>,
     shots: ShotDetector,
-    frames_seen: u64,
 }
 
 impl Shared {
@@ -58,146 +85,283 @@ impl Shared {
     fn sample(&mut self, frame: &VideoFrame) -> Result<(), ReframeError> {
         let t = TimestampUs(frame.timestamp().round() as i64);
         let Ok(index) = self.shown.binary_search(&t) else { return Ok(()) };
-        self.frames_seen += 1;
-        self.shots.push(self.sampler.stats(frame, t)?);
-        if t.0 >= self.next_sample_us {
-            self.next_sample_us = t.0 + self.interval_us;
-            let rgba = self.sampler.detector_input(frame)?;
-            self.pending.push_back(Pending { t, frame: FrameIndex(index as u64), rgba });
+        let i = index as u64;
+        if i + 2 < self.run.start || i > self.run.end {
+            return Ok(());
+        }
+        let stats = self.sampler.stats(frame, t)?;
+        if i < self.run.start {
+            self.shots.warm_up(stats);
+        } else if i == self.run.end {
+            self.shots.peek(&stats);
+        } else {
+            self.shots.push(stats);
+            if is_analysed(&self.shown, index, self.interval) {
+                let rgba = self.sampler.detector_input(frame)?;
+                self.pending.push_back(Pending { t, frame: FrameIndex(i), rgba });
+            }
+        }
+        self.seen_upto = self.seen_upto.max(i + 1);
+        Ok(())
+    }
+}
+
+/// The reading loop of one run: detects people on pending frames and stores complete chunks.
+struct RunLoop<'a> {
+    shared: Rc<RefCell<Shared>>,
+    detector: &'a PersonDetector,
+    display: PixelSize,
+    db: &'a Db,
+    job: &'a mut JobRecord,
+    analysis_id: &'a str,
+    layout: ChunkLayout,
+    /// Chunks of the run not stored yet, in order.
+    chunks: VecDeque<u64>,
+    detections: Vec<Detection>,
+    stored: &'a mut BTreeMap<u64, AnalysisChunk>,
+    detect_ms: f64,
+    detected: u64,
+    t_start: f64,
+    frames_before: u64,
+}
+
+impl RunLoop<'_> {
+    async fn detect_pending(&mut self) -> Result<bool, Stop> {
+        let next = self.shared.borrow_mut().pending.pop_front();
+        let Some(p) = next else { return Ok(false) };
+        let t0 = js::now_ms();
+        let boxes = self.detector.detect(&p.rgba, self.display).await?;
+        self.detect_ms += js::now_ms() - t0;
+        self.detected += 1;
+        self.detections.push(Detection { timestamp_us: p.t, frame: p.frame, boxes });
+        Ok(true)
+    }
+
+    /// Stores every chunk whose frames have all been seen and detected.
+    async fn store_complete(&mut self, flushed: bool) -> Result<(), Stop> {
+        while let Some(&c) = self.chunks.front() {
+            let range = self.layout.range(c);
+            let (complete, records) = {
+                let s = self.shared.borrow();
+                let need = (range.end + 1).min(self.layout.frames);
+                let detected = s.pending.front().is_none_or(|p| p.frame.0 >= range.end);
+                let complete = (s.seen_upto >= need || flushed) && detected;
+                let offset = s.run.start;
+                let records = s.shots.records();
+                let slice = (range.start - offset) as usize..((range.end - offset) as usize).min(records.len());
+                (complete, records.get(slice).map(|r| r.to_vec()).unwrap_or_default())
+            };
+            if !complete {
+                return Ok(());
+            }
+            if records.len() as u64 != range.end - range.start {
+                return Err(ReframeError::Internal(format!(
+                    "analysis chunk {c} has {} of {} frames",
+                    records.len(),
+                    range.end - range.start
+                ))
+                .into());
+            }
+            let detections: Vec<Detection> = self.detections.iter().filter(|d| range.contains(&d.frame.0)).cloned().collect();
+            let chunk = AnalysisChunk { index: c, first_frame: range.start, end_frame: range.end, shots: records, detections };
+            self.job.analysis_chunks_done += 1;
+            self.job.updated_ms = now_epoch_ms();
+            self.db.commit_analysis_chunk(self.analysis_id, &chunk, self.job).await?;
+            self.stored.insert(c, chunk);
+            self.chunks.pop_front();
         }
         Ok(())
     }
 }
 
-pub async fn run(
-    movie: &Movie,
-    source: &mut FileSource,
-    decoder_config: &VideoDecoderConfig,
-    settings: &JobSettings,
-    shown: &[TimestampUs],
-    cancel: &Rc<Cell<bool>>,
-) -> Result<AnalysisResult, Stop> {
-    let v = &movie.video;
-    let display = v.display_size();
-    let frames_total = shown.len() as u64;
-
-    let detector = detect::load(settings.detector, |done, total| {
-        let mb = |b: u64| b as f64 / 1e6;
-        let detail = match total {
-            Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
-            None => format!("{:.1} MB (first use only)", mb(done)),
-        };
-        messages::post(&FromWorker::Progress {
-            progress: Progress { stage: Stage::LoadingModel, frames_done: 0, frames_total: 0, fps: 0.0, eta_s: None, detail: Some(detail) },
-        });
-    })
-    .await?;
-    messages::post(&FromWorker::Progress {
-        progress: Progress {
-            stage: Stage::Analysing,
-            frames_done: 0,
-            frames_total,
-            fps: 0.0,
-            eta_s: None,
-            detail: Some(format!("detector on {}", detector.backend)),
-        },
-    });
-
-    let shared = Rc::new(RefCell::new(Shared {
-        error: None,
-        shown: shown.to_vec(),
-        sampler: Sampler::new(detector.input_size(), v.rotation)?,
-        interval_us: settings.profile.analysis_interval().0,
-        next_sample_us: i64::MIN,
-        pending: VecDeque::new(),
-        shots: ShotDetector::new(ShotConfig::default()),
-        frames_seen: 0,
-    }));
-    let signal = Signal::default();
-    let (s1, s2, w1, w2, w3) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
-    let decoder = Decoder::new(
-        decoder_config,
-        move |frame| {
-            s1.borrow_mut().on_frame(frame);
-            w1.wake();
-        },
-        move |e| {
-            s2.borrow_mut().error.get_or_insert(e);
-            w2.wake();
-        },
-        move || w3.wake(),
-    )?;
-
-    let mut detections = Vec::new();
-    let mut detect_ms = 0.0;
-    let t_start = js::now_ms();
-    let mut last_progress = 0.0;
-    for sample in &v.samples {
+impl FeedLoop for RunLoop<'_> {
+    async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
         loop {
-            if cancel.get() {
-                return Err(Stop::Cancelled);
-            }
-            if let Some(e) = shared.borrow_mut().error.take() {
+            if let Some(e) = self.shared.borrow_mut().error.take() {
                 return Err(e.into());
             }
-            let next = shared.borrow_mut().pending.pop_front();
-            if let Some(p) = next {
-                detections.push(run_detector(&detector, p, display, &mut detect_ms).await?);
-                continue;
-            }
-            if decoder.queue_size() < MAX_QUEUE {
+            if !self.detect_pending().await? {
                 break;
             }
-            signal.wait(50).await;
         }
-        let mut data = vec![0u8; sample.size as usize];
-        source.read_at(sample.offset, &mut data)?;
-        decoder.decode(v, sample, &data)?;
-        let now = js::now_ms();
-        if now - last_progress >= PROGRESS_EVERY_MS {
-            last_progress = now;
-            let seen = shared.borrow().frames_seen;
-            post_progress(Stage::Analysing, seen, frames_total, t_start, now);
-            js::sleep(0).await;
-        }
+        self.store_complete(false).await?;
+        Ok(decoder.queue_size() < MAX_QUEUE)
     }
-    decoder.flush().await?;
-    loop {
-        if let Some(e) = shared.borrow_mut().error.take() {
-            return Err(e.into());
-        }
-        let next = shared.borrow_mut().pending.pop_front();
-        match next {
-            Some(p) => detections.push(run_detector(&detector, p, display, &mut detect_ms).await?),
-            None => break,
-        }
-    }
-    drop(decoder);
 
-    let cuts = shared.borrow().shots.finish();
-    let analysed = detections.len() as u64;
-    let mut analysis = Analysis::new(display, detections, cuts);
-    let camera = CameraSettings::new(settings.ratio, settings.smoothness);
-    let crop_path = analysis.crop_path(&camera, shown);
-    if crop_path.len() != shown.len() {
-        return Err(ReframeError::Internal(format!("the camera path has {} of {} frames", crop_path.len(), shown.len())).into());
+    fn progress(&mut self, now: f64) {
+        let s = self.shared.borrow();
+        let done = s.seen_upto.max(s.run.start);
+        post_progress(Stage::Analysing, done, self.layout.frames, self.t_start, now, done.saturating_sub(self.frames_before));
     }
-    Ok(AnalysisResult {
-        crop_path,
-        report: AnalysisReport {
-            backend: detector.backend.clone(),
-            model: MODEL_NAME.to_string(),
-            detections: analysis.detections.clone(),
-            cuts_us: analysis.cuts_us.clone(),
-            analysed_frames: analysed,
-            detect_ms_per_frame: if analysed > 0 { detect_ms / analysed as f64 } else { 0.0 },
-        },
-    })
 }
 
-async fn run_detector(detector: &PersonDetector, p: Pending, display: PixelSize, total_ms: &mut f64) -> Result<Detection, ReframeError> {
-    let t0 = js::now_ms();
-    let boxes = detector.detect(&p.rgba, display).await?;
-    *total_ms += js::now_ms() - t0;
-    Ok(Detection { timestamp_us: p.t, frame: p.frame, boxes })
+/// The sound analysis chunks stored for `analysis_id`, and how many were damaged (or cut for
+/// another chunk size) and must be redone.
+pub async fn stored_chunks(db: &Db, analysis_id: &str, layout: ChunkLayout) -> Result<(BTreeMap<u64, AnalysisChunk>, u64), ReframeError> {
+    let (chunks, mut damaged) = db.analysis_chunks(analysis_id).await?;
+    let mut stored = BTreeMap::new();
+    for c in chunks {
+        if layout.range(c.index) == (c.first_frame..c.end_frame) && c.shots.len() as u64 == c.end_frame - c.first_frame {
+            stored.insert(c.index, c);
+        } else {
+            damaged += 1;
+        }
+    }
+    Ok((stored, damaged))
+}
+
+/// The first frame of the first chunk not stored (`None` when all are).
+pub fn first_missing(stored: &BTreeMap<u64, AnalysisChunk>, layout: ChunkLayout) -> Option<u64> {
+    (0..layout.count()).find(|c| !stored.contains_key(c)).map(|c| layout.range(c).start)
+}
+
+/// Runs (or resumes from the `stored` chunks, or reuses) the analysis and plans the camera path.
+pub async fn run(
+    a: AnalysisJob<'_>,
+    mut stored: BTreeMap<u64, AnalysisChunk>,
+    source: &mut FileSource,
+    db: &Db,
+    job: &mut JobRecord,
+) -> Result<AnalysisResult, Stop> {
+    let v = &a.movie.video;
+    let display = v.display_size();
+    let camera = CameraSettings::new(a.settings.ratio, a.settings.smoothness);
+
+    // A finished analysis of this file and profile: plan the new path from it.
+    if let Some(json) = db.analysis(a.analysis_id).await? {
+        if let Ok(mut analysis) = Analysis::from_json(&json) {
+            if analysis.source_size == display {
+                let crop_path = analysis.crop_path(&camera, a.shown);
+                let report = report(&analysis, "reused: the stored analysis of this video".into(), 0, 0.0);
+                return Ok(AnalysisResult { crop_path, report, json });
+            }
+        }
+    }
+
+    let done: Vec<bool> = (0..a.layout.count()).map(|c| stored.contains_key(&c)).collect();
+    job.analysis_chunks_done = stored.len() as u64;
+    let runs = runs_to_do(&done);
+    let first_redone = runs.first().map(|r| a.layout.range(r.start).start);
+
+    let mut detect_ms = 0.0;
+    let mut detected = 0;
+    let mut backend = String::from("none: every chunk was stored");
+    if !runs.is_empty() {
+        let detector = detect::load(a.settings.detector, |done, total| {
+            let mb = |b: u64| b as f64 / 1e6;
+            let detail = match total {
+                Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
+                None => format!("{:.1} MB (first use only)", mb(done)),
+            };
+            messages::post(&FromWorker::Progress {
+                progress: Progress { stage: Stage::LoadingModel, frames_done: 0, frames_total: 0, fps: 0.0, eta_s: None, detail: Some(detail) },
+            });
+        })
+        .await?;
+        backend = detector.backend.clone();
+        messages::post(&FromWorker::Progress {
+            progress: Progress {
+                stage: Stage::Analysing,
+                frames_done: first_redone.unwrap_or(0),
+                frames_total: a.layout.frames,
+                fps: 0.0,
+                eta_s: None,
+                detail: Some(format!("detector on {}", detector.backend)),
+            },
+        });
+        let t_start = js::now_ms();
+        for run in &runs {
+            let frames = a.layout.frames_of(run);
+            let decode_frames = frames.start.saturating_sub(2)..(frames.end + 1).min(a.layout.frames);
+            let samples = samples_for_frames(v, a.pres, decode_frames);
+            let shared = Rc::new(RefCell::new(Shared {
+                error: None,
+                shown: a.shown.to_vec(),
+                sampler: Sampler::new(detector.input_size(), v.rotation)?,
+                interval: a.settings.profile.analysis_interval(),
+                run: frames.clone(),
+                seen_upto: 0,
+                pending: VecDeque::new(),
+                shots: ShotDetector::new(ShotConfig::default()),
+            }));
+            let signal = Signal::default();
+            let (s1, s2, w1, w2, w3) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
+            let decoder = Decoder::new(
+                a.decoder_config,
+                move |frame| {
+                    s1.borrow_mut().on_frame(frame);
+                    w1.wake();
+                },
+                move |e| {
+                    s2.borrow_mut().error.get_or_insert(e);
+                    w2.wake();
+                },
+                move || w3.wake(),
+            )?;
+            let mut lp = RunLoop {
+                shared: shared.clone(),
+                detector: &detector,
+                display,
+                db,
+                job: &mut *job,
+                analysis_id: a.analysis_id,
+                layout: a.layout,
+                chunks: run.clone().collect(),
+                detections: Vec::new(),
+                stored: &mut stored,
+                detect_ms: 0.0,
+                detected: 0,
+                t_start,
+                frames_before: first_redone.unwrap_or(0),
+            };
+            decode::feed(&decoder, v, source, samples, &signal, a.cancel, &mut lp).await?;
+            // Frames still waiting for the detector, then the last chunks.
+            loop {
+                if let Some(e) = shared.borrow_mut().error.take() {
+                    return Err(e.into());
+                }
+                if !lp.detect_pending().await? {
+                    break;
+                }
+            }
+            lp.store_complete(true).await?;
+            if !lp.chunks.is_empty() {
+                return Err(ReframeError::Internal(format!("{} analysis chunks were not completed", lp.chunks.len())).into());
+            }
+            detect_ms += lp.detect_ms;
+            detected += lp.detected;
+            drop(decoder);
+        }
+    }
+
+    // Join the chunks: every frame's shot record and every detection, in order.
+    let mut records = Vec::with_capacity(a.layout.frames as usize);
+    let mut detections = Vec::new();
+    for c in stored.into_values() {
+        records.extend(c.shots);
+        detections.extend(c.detections);
+    }
+    if records.len() as u64 != a.layout.frames {
+        return Err(ReframeError::Internal(format!("the analysis covers {} of {} frames", records.len(), a.layout.frames)).into());
+    }
+    let cuts = ShotDetector::from_records(ShotConfig::default(), records).finish();
+    let mut analysis = Analysis::new(display, detections, cuts);
+    let crop_path = analysis.crop_path(&camera, a.shown);
+    if crop_path.len() != a.shown.len() {
+        return Err(ReframeError::Internal(format!("the camera path has {} of {} frames", crop_path.len(), a.shown.len())).into());
+    }
+    let json = analysis.to_json().map_err(ReframeError::from)?;
+    let report = report(&analysis, backend, detected, detect_ms);
+    Ok(AnalysisResult { crop_path, report, json })
+}
+
+fn report(analysis: &Analysis, backend: String, detected: u64, detect_ms: f64) -> AnalysisReport {
+    AnalysisReport {
+        backend,
+        model: MODEL_NAME.to_string(),
+        detections: analysis.detections.clone(),
+        cuts_us: analysis.cuts_us.clone(),
+        analysed_frames: analysis.detections.len() as u64,
+        detect_ms_per_frame: if detected > 0 { detect_ms / detected as f64 } else { 0.0 },
+    }
 }

@@ -1,6 +1,11 @@
 //! Video decoding with WebCodecs `VideoDecoder`: choosing a configuration the browser supports.
 
 use crate::js;
+use crate::pipeline::Stop;
+use crate::signal::Signal;
+use crate::source::FileSource;
+use reframe_core::demux::ByteSource;
+use std::cell::Cell;
 use reframe_core::demux::{Sample, VideoTrack};
 use reframe_core::units::ticks_to_us;
 use reframe_core::ReframeError;
@@ -116,4 +121,53 @@ impl Drop for Decoder {
             let _ = self.decoder.close();
         }
     }
+}
+
+/// The loop around [`feed`]: work between samples, and progress.
+pub trait FeedLoop {
+    /// Called before each sample: does pending work (detections, segment commits), checks for
+    /// errors, and says whether the codec queues have room for another sample.
+    async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop>;
+    /// Called at most every [`PROGRESS_EVERY_MS`].
+    fn progress(&mut self, now_ms: f64);
+}
+
+/// Frames allowed in each codec queue before the reader waits.
+pub const MAX_QUEUE: u32 = 6;
+pub const PROGRESS_EVERY_MS: f64 = 250.0;
+
+/// Feeds `samples` (decode order) to the decoder with back-pressure, then flushes it.
+pub async fn feed(
+    decoder: &Decoder,
+    track: &VideoTrack,
+    source: &mut FileSource,
+    samples: std::ops::Range<usize>,
+    signal: &Signal,
+    cancel: &Cell<bool>,
+    lp: &mut impl FeedLoop,
+) -> Result<(), Stop> {
+    let mut last_progress = 0.0;
+    for sample in &track.samples[samples] {
+        loop {
+            if cancel.get() {
+                return Err(Stop::Cancelled);
+            }
+            if lp.ready(decoder).await? {
+                break;
+            }
+            signal.wait(50).await;
+        }
+        let mut data = vec![0u8; sample.size as usize];
+        source.read_at(sample.offset, &mut data)?;
+        decoder.decode(track, sample, &data)?;
+        let now = js::now_ms();
+        if now - last_progress >= PROGRESS_EVERY_MS {
+            last_progress = now;
+            lp.progress(now);
+            // Let the codec callbacks run even when the queues never fill.
+            js::sleep(0).await;
+        }
+    }
+    decoder.flush().await?;
+    Ok(())
 }

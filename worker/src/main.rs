@@ -8,18 +8,24 @@
 //! and plans the camera path.
 
 mod analyze;
+mod assemble;
+mod db;
 mod decode;
 mod detect;
 mod encode;
 mod frame_sample;
+mod jobs;
 mod js;
+mod lock;
 mod messages;
 mod pipeline;
 mod signal;
 mod source;
 mod store;
+mod transcode;
 
 use reframe_core::protocol::{FromWorker, ToWorker};
+use reframe_core::ReframeError;
 use std::cell::Cell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -31,35 +37,60 @@ fn main() {
     let busy = Rc::new(Cell::new(false));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
-        let Some((message, file)) = messages::parse(&data) else {
+        let Some(messages::Incoming { message, file, handle }) = messages::parse(&data) else {
             messages::post(&FromWorker::Failed {
-                error: reframe_core::ReframeError::Internal("unreadable message from the page".into()).to_user(),
+                error: ReframeError::Internal("unreadable message from the page".into()).to_user(),
             });
             return;
         };
         match message {
             ToWorker::Cancel => cancel.set(true),
-            ToWorker::Start { settings, file_name } => {
+            ToWorker::ListJobs => wasm_bindgen_futures::spawn_local(jobs::post_list()),
+            ToWorker::DeleteJob { id } => {
+                let busy = busy.get();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = if busy { Err(ReframeError::JobBusy) } else { jobs::delete(&id).await };
+                    if let Err(e) = result {
+                        messages::post(&FromWorker::Notice { message: format!("The job was not deleted. {e}") });
+                    }
+                    jobs::post_list().await;
+                });
+            }
+            ToWorker::DeleteAll => {
+                let busy = busy.get();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = if busy { Err(ReframeError::JobBusy) } else { jobs::delete_all().await };
+                    if let Err(e) = result {
+                        messages::post(&FromWorker::Notice { message: format!("Stored data was not deleted. {e}") });
+                    }
+                    jobs::post_list().await;
+                });
+            }
+            ToWorker::Start { settings, file_name, resume, keep_finished_bytes } => {
                 if busy.get() {
                     return;
                 }
                 let Some(file) = file else {
-                    messages::post(&FromWorker::Failed {
-                        error: reframe_core::ReframeError::Read("no file was given".into()).to_user(),
-                    });
+                    messages::post(&FromWorker::Failed { error: ReframeError::Read("no file was given".into()).to_user() });
                     return;
                 };
                 cancel.set(false);
                 busy.set(true);
                 let (cancel, busy) = (cancel.clone(), busy.clone());
                 wasm_bindgen_futures::spawn_local(async move {
-                    let result = pipeline::run(file, file_name, settings, cancel.clone()).await;
+                    if let Some(keep) = keep_finished_bytes {
+                        if let Err(e) = jobs::evict(keep, "").await {
+                            messages::post(&FromWorker::Notice { message: format!("Old videos could not be cleaned up. {e}") });
+                        }
+                    }
+                    let result = pipeline::run(file, handle, file_name, settings, resume, cancel.clone()).await;
                     busy.set(false);
                     match result {
                         Ok(summary) => messages::post(&FromWorker::Done { summary }),
                         Err(pipeline::Stop::Cancelled) => messages::post(&FromWorker::Cancelled),
                         Err(pipeline::Stop::Failed(e)) => messages::post(&FromWorker::Failed { error: e.to_user() }),
                     }
+                    jobs::post_list().await;
                 });
             }
         }

@@ -8,30 +8,38 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
 
-/// Splits an incoming message into the typed part and the optional `File`.
-pub fn parse(data: &JsValue) -> Option<(ToWorker, Option<File>)> {
+/// An incoming message: the typed part, the `File` and its `FileSystemFileHandle` when given.
+pub struct Incoming {
+    pub message: ToWorker,
+    pub file: Option<File>,
+    pub handle: Option<JsValue>,
+}
+
+/// Splits an incoming `[message, File?, handle?]`.
+pub fn parse(data: &JsValue) -> Option<Incoming> {
     let array: &js_sys::Array = data.dyn_ref()?;
     let message: ToWorker = serde_wasm_bindgen::from_value(array.get(0)).ok()?;
     let file = array.get(1).dyn_into::<File>().ok();
-    Some((message, file))
+    let handle = Some(array.get(2)).filter(|h| h.is_object());
+    Some(Incoming { message, file, handle })
 }
 
 pub fn post(message: &FromWorker) {
+    post_with(message, None);
+}
+
+/// Posts `message` with an extra property `extra = (name, value)` that serde cannot carry (e.g.
+/// file handles, which are structured-cloned).
+pub fn post_with(message: &FromWorker, extra: Option<(&str, JsValue)>) {
     // Maps become plain objects so the page (and test tools reading them) see ordinary JSON.
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     match message.serialize(&serializer) {
         Ok(value) => {
+            if let Some((name, v)) = extra {
+                let _ = js_sys::Reflect::set(&value, &name.into(), &v);
+            }
             let _ = worker_scope().post_message(&value);
         }
-        Err(e) => web_sys_log(&format!("could not serialise a message: {e}")),
-    }
-}
-
-fn web_sys_log(text: &str) {
-    let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).unwrap_or(JsValue::UNDEFINED);
-    if let Ok(f) = js_sys::Reflect::get(&console, &"error".into()) {
-        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
-            let _ = f.call1(&console, &text.into());
-        }
+        Err(e) => web_sys::console::error_1(&format!("could not serialise a message: {e}").into()),
     }
 }

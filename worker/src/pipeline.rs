@@ -1,27 +1,40 @@
-//! One job: read the file's index, plan the crop (fixed, or following people after an analysis
-//! pass), then decode every frame, crop it at source resolution, encode and mux to an OPFS file.
+//! One job, from a `File` to a finished MP4 in OPFS, resumable at every step:
+//!
+//! 1. read the file's index (`demux`) and fingerprint the file (`fingerprint`): the job's key;
+//! 2. take the job's Web Lock (one tab per job) and load what is stored of it (IndexedDB);
+//! 3. plan the crop: fixed, or (auto mode) from the analysis pass (`analyze`), resumed or reused;
+//! 4. encode the segments not stored yet (`transcode`);
+//! 5. assemble the MP4 from the segments and the source's audio (`assemble`).
+//!
 //! Memory stays flat: at most a few frames are in flight (back-pressure on the decoder's and
 //! encoder's queues), and samples are read and written one at a time.
 
-use crate::decode::{self, Decoder};
-use crate::encode::{self, encoding_from_metadata, Encoder};
+use crate::analyze::{self, AnalysisJob};
+use crate::assemble::assemble;
+use crate::db::{now_epoch_ms, Db};
+use crate::decode::{self, Decoder, FeedLoop, MAX_QUEUE};
+use crate::encode::{self};
 use crate::signal::Signal;
 use crate::source::FileSource;
-use crate::store::OpfsFile;
-use crate::{analyze, js, messages, store};
+use crate::transcode::{self, EncodeJob};
+use crate::{js, lock, messages, store};
+use reframe_core::analysis::Analysis;
 use reframe_core::crop::{self, CropWindow};
-use reframe_core::demux::{read_movie, ByteSource, Movie, Sample};
-use reframe_core::encode_settings::{output_bitrate, KEYFRAME_INTERVAL};
-use reframe_core::mux::{AudioSpec, Mp4Writer, VideoSpec};
+use reframe_core::demux::{read_movie, ByteSource, Movie};
+use reframe_core::encode_settings::output_bitrate;
+use reframe_core::fingerprint::{self, analysis_id, job_id};
+use reframe_core::job::{JobRecord, JobStage, JOB_SCHEMA};
 use reframe_core::protocol::{
-    CropMode, CropPathEntry, FromWorker, JobSettings, JobSummary, Progress, SourceInfo, Stage, StageTime,
+    AnalysisReport, CropMode, CropPathEntry, FromWorker, JobSettings, JobSummary, Progress, ResumeInfo, SourceInfo, Stage,
+    StageTime,
 };
-use reframe_core::units::{ticks_to_us, TimestampUs};
+use reframe_core::records::{CropPathRecord, SegmentIndex};
+use reframe_core::resume::{presentation_indices, runs_to_do, ChunkLayout, CHUNK_DURATION};
+use reframe_core::units::{DurationUs, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
-use web_sys::{EncodedVideoChunk, EncodedVideoChunkType, File, VideoFrame, VideoFrameInit};
+use web_sys::{File, VideoFrame};
 
 /// Why a job stopped early.
 pub enum Stop {
@@ -35,12 +48,6 @@ impl From<ReframeError> for Stop {
     }
 }
 
-/// Frames allowed in each codec queue before the reader waits.
-pub const MAX_QUEUE: u32 = 6;
-/// Audio is written up to this far ahead of the video, to interleave the two tracks.
-const AUDIO_LEAD_US: i64 = 500_000;
-pub const PROGRESS_EVERY_MS: f64 = 250.0;
-
 /// The crop window of every shown frame.
 pub enum CropPlan {
     Fixed(CropWindow),
@@ -49,147 +56,18 @@ pub enum CropPlan {
 }
 
 impl CropPlan {
-    fn window(&self, frame: usize) -> Option<CropWindow> {
+    pub fn window(&self, frame: usize) -> Option<CropWindow> {
         match self {
             CropPlan::Fixed(w) => Some(*w),
             CropPlan::PerFrame(v) => v.get(frame).copied(),
         }
     }
-}
 
-/// State shared between the reading loop and the codec callbacks of the encoding pass.
-struct Shared {
-    error: Option<ReframeError>,
-    /// Presentation timestamps of the frames that are shown, sorted (edit list applied).
-    shown: Vec<TimestampUs>,
-    plan: CropPlan,
-    decode_only: bool,
-    encoder: Option<Rc<Encoder>>,
-    /// WebCodecs codec string of the output.
-    codec: String,
-    writer: Option<Mp4Writer<OpfsFile>>,
-    audio: Option<AudioCopy>,
-    last_keyframe: Option<i64>,
-    frames_decoded: u64,
-    frames_encoded: u64,
-    first_decode_ms: Option<f64>,
-    last_decode_ms: f64,
-    first_encode_ms: Option<f64>,
-    last_encode_ms: f64,
-    crop_path: Vec<CropPathEntry>,
-    /// Duration of the last shown frame, for the muxer.
-    last_frame_duration_us: i64,
-}
-
-/// Copies the source's audio packets into the output, interleaved with the video.
-struct AudioCopy {
-    source: FileSource,
-    samples: Vec<Sample>,
-    next: usize,
-    timescale: u32,
-}
-
-impl AudioCopy {
-    /// Writes packets that start before `until_us` (all remaining ones when `None`).
-    fn write_until(&mut self, writer: &mut Mp4Writer<OpfsFile>, until_us: Option<i64>) -> Result<(), ReframeError> {
-        while let Some(s) = self.samples.get(self.next) {
-            if until_us.is_some_and(|u| ticks_to_us(s.dts, self.timescale) > u) {
-                break;
-            }
-            let mut buf = vec![0u8; s.size as usize];
-            self.source.read_at(s.offset, &mut buf)?;
-            writer.push_audio(&buf, s.dts, s.duration)?;
-            self.next += 1;
+    fn encoded_size(&self) -> reframe_core::units::PixelSize {
+        match self {
+            CropPlan::Fixed(w) => w.coded.size(),
+            CropPlan::PerFrame(v) => v.first().map(|w| w.coded.size()).unwrap_or_default(),
         }
-        Ok(())
-    }
-}
-
-impl Shared {
-    fn fail(&mut self, e: ReframeError) {
-        if self.error.is_none() {
-            self.error = Some(e);
-        }
-    }
-
-    /// A decoded frame: crop it and hand it to the encoder (or just count it when benchmarking).
-    fn on_frame(&mut self, frame: VideoFrame) {
-        let result = self.crop_and_encode(&frame);
-        frame.close();
-        if let Err(e) = result {
-            self.fail(e);
-        }
-    }
-
-    fn crop_and_encode(&mut self, frame: &VideoFrame) -> Result<(), ReframeError> {
-        let t = TimestampUs(frame.timestamp().round() as i64);
-        let Ok(index) = self.shown.binary_search(&t) else {
-            // Outside the edit list: decoded only as a reference for other frames.
-            return Ok(());
-        };
-        let now = js::now_ms();
-        self.first_decode_ms.get_or_insert(now);
-        self.last_decode_ms = now;
-        self.frames_decoded += 1;
-        if self.decode_only {
-            return Ok(());
-        }
-        let Some(encoder) = self.encoder.clone() else { return Ok(()) };
-        let window = self.plan.window(index).ok_or_else(|| ReframeError::Internal("no crop for a frame".into()))?;
-        // The crop, in the decoded frame's coordinates (offset by its own visible area).
-        let (vx, vy) = frame.visible_rect().map(|r| (r.x(), r.y())).unwrap_or((0.0, 0.0));
-        let c = window.coded;
-        let rect = web_sys::DomRectInit::new();
-        rect.set_x(vx + c.x as f64);
-        rect.set_y(vy + c.y as f64);
-        rect.set_width(c.width as f64);
-        rect.set_height(c.height as f64);
-        let init = VideoFrameInit::new();
-        init.set_visible_rect(&rect);
-        let cropped = VideoFrame::new_with_video_frame_and_video_frame_init(frame, &init)
-            .map_err(|e| ReframeError::Encode(format!("crop: {}", js::describe(&e).1)))?;
-        let key = self.last_keyframe.is_none_or(|k| t.0 - k >= KEYFRAME_INTERVAL.0);
-        if key {
-            self.last_keyframe = Some(t.0);
-        }
-        let sent = encoder.encode(&cropped, key);
-        cropped.close();
-        sent?;
-        self.crop_path.push(CropPathEntry::new(t, window.display));
-        Ok(())
-    }
-
-    /// An encoded chunk: write it (and the audio up to its time) to the output file.
-    fn on_chunk(&mut self, chunk: EncodedVideoChunk, metadata: JsValue) {
-        if let Err(e) = self.write_chunk(&chunk, &metadata) {
-            self.fail(e);
-        }
-    }
-
-    fn write_chunk(&mut self, chunk: &EncodedVideoChunk, metadata: &JsValue) -> Result<(), ReframeError> {
-        let codec = self.codec.clone();
-        let Some(writer) = self.writer.as_mut() else { return Ok(()) };
-        if !writer.has_video_encoding() {
-            match encoding_from_metadata(&codec, metadata) {
-                Some(enc) => writer.set_video_encoding(enc),
-                None => return Err(ReframeError::Encode("the encoder did not describe its output".into())),
-            }
-        }
-        let mut data = vec![0u8; chunk.byte_length() as usize];
-        chunk
-            .copy_to_with_u8_slice(&mut data)
-            .map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
-        let pts = TimestampUs(chunk.timestamp().round() as i64);
-        if let Some(audio) = self.audio.as_mut() {
-            audio.write_until(writer, Some(pts.0 + AUDIO_LEAD_US))?;
-        }
-        let duration = chunk.duration().map(|d| d.round() as i64).unwrap_or(self.last_frame_duration_us);
-        writer.push_video(&data, pts, duration.max(1), chunk.type_() == EncodedVideoChunkType::Key)?;
-        let now = js::now_ms();
-        self.first_encode_ms.get_or_insert(now);
-        self.last_encode_ms = now;
-        self.frames_encoded += 1;
-        Ok(())
     }
 }
 
@@ -220,266 +98,406 @@ fn source_info(movie: &Movie, file_name: &str) -> SourceInfo {
     }
 }
 
-pub async fn run(file: File, file_name: String, settings: JobSettings, cancel: Rc<Cell<bool>>) -> Result<JobSummary, Stop> {
+/// Posts progress of a stage: frames done of total, speed over the frames done in this session.
+pub fn post_progress(stage: Stage, done: u64, frames_total: u64, t_start: f64, now: f64, done_now: u64) {
+    let secs = ((now - t_start) / 1000.0).max(1e-3);
+    let fps = done_now as f64 / secs;
+    let eta_s = (fps > 0.0).then(|| (frames_total.saturating_sub(done)) as f64 / fps);
+    messages::post(&FromWorker::Progress { progress: Progress { stage, frames_done: done, frames_total, fps, eta_s, detail: None } });
+}
+
+fn post_stage(stage: Stage, done: u64, total: u64) {
+    messages::post(&FromWorker::Progress { progress: Progress { stage, frames_done: done, frames_total: total, fps: 0.0, eta_s: None, detail: None } });
+}
+
+pub async fn run(
+    file: File,
+    handle: Option<wasm_bindgen::JsValue>,
+    file_name: String,
+    settings: JobSettings,
+    resume: Option<String>,
+    cancel: Rc<Cell<bool>>,
+) -> Result<JobSummary, Stop> {
     let t_start = js::now_ms();
     if !decode::has_webcodecs() {
         return Err(ReframeError::NoWebCodecs.into());
     }
 
-    // 1. Read the index.
-    messages::post(&FromWorker::Progress {
-        progress: Progress { stage: Stage::Reading, frames_done: 0, frames_total: 0, fps: 0.0, eta_s: None, detail: None },
-    });
-    let mut video_source = FileSource::new(file.clone())?;
-    let movie = read_movie(&mut video_source)?;
+    // 1. The index, and the file's fingerprint.
+    post_stage(Stage::Reading, 0, 0);
+    let mut source = FileSource::new(file.clone())?;
+    let movie = read_movie(&mut source)?;
     messages::post(&FromWorker::Probed { source: source_info(&movie, &file_name) });
-    let t_read = js::now_ms();
-
     let v = &movie.video;
+    let decoder_choice = decode::choose(v).await?;
+    if settings.decode_only {
+        return decode_only(&movie, &mut source, &decoder_choice.config, &cancel, t_start).await;
+    }
+    let fp = fingerprint::fingerprint(&file_name, movie.file_bytes, file.last_modified(), |off, buf| source.read_at(off, buf))?;
+    let id = job_id(&fp, &settings);
+
+    // 2. One tab per job, and what is stored of it.
+    let db = Db::open().await?;
+    if let Some(expected) = &resume {
+        let Some(record) = db.job(expected).await? else {
+            return Err(ReframeError::Storage("the job to resume is no longer stored; start it again".into()).into());
+        };
+        if let Some(why) = record.file.mismatch(&fp) {
+            return Err(ReframeError::WrongFile(why).into());
+        }
+        if &id != expected {
+            return Err(ReframeError::WrongFile("the settings differ from the job's".into()).into());
+        }
+    }
+    let _lock = lock::lock_job(&id).await?;
+    // Ask the browser not to evict our stored work under storage pressure.
+    if let Ok(p) = js::worker_scope().navigator().storage().persist() {
+        let _ = js::wait(p, js::storage_error).await;
+    }
+
     let display = v.display_size();
     let out_display = crop::output_size(display, settings.ratio);
-    let shown = v.shown_timestamps();
+    let shown = Rc::new(v.shown_timestamps());
+    let pres = presentation_indices(v, &shown);
     let frames_total = shown.len() as u64;
-    let decoder_choice = decode::choose(v).await?;
+    let chunk = settings.chunk_seconds.map(DurationUs::from_seconds).unwrap_or(CHUNK_DURATION);
+    let layout = ChunkLayout::new(frames_total, movie.video_duration(), chunk);
+    let aid = (settings.mode == CropMode::Auto).then(|| analysis_id(&fp, &settings, crate::detect::MODEL_NAME));
 
-    // 2. The crop of every frame.
-    let mut analysis_report = None;
-    let plan = match settings.mode {
-        CropMode::Fixed => {
-            let placed = crop::place(display, out_display, settings.position);
-            CropPlan::Fixed(crop::resolve(placed, v.coded_size, v.rotation))
-        }
-        CropMode::Auto => {
-            let result =
-                analyze::run(&movie, &mut video_source, &decoder_choice.config, &settings, &shown, &cancel).await?;
-            let path = result.crop_path.iter().map(|e| {
-                let r = reframe_core::units::PixelRect::new(e.x, e.y, e.width, e.height);
-                crop::resolve(r, v.coded_size, v.rotation)
+    let stored = db.job(&id).await?;
+    if let Some(done) = stored.as_ref().filter(|r| r.stage == JobStage::Done) {
+        if let Some(summary) = finished(&db, done, &shown).await? {
+            messages::post(&FromWorker::Started {
+                job_id: id.clone(),
+                resumed: Some(ResumeInfo { analysis_from_frame: None, encode_from_frame: frames_total, damaged_chunks: 0 }),
             });
-            let windows: Vec<CropWindow> = path.collect();
-            analysis_report = Some(result);
-            CropPlan::PerFrame(windows)
+            return Ok(summary);
+        }
+    }
+    let usable = stored.filter(|r| {
+        r.schema <= JOB_SCHEMA && r.frames_total == frames_total && r.chunk_frames == layout.chunk_frames && r.stage != JobStage::Done
+    });
+    let resuming = usable.is_some();
+    let now = now_epoch_ms();
+    let mut job = usable.unwrap_or_else(|| JobRecord {
+        schema: JOB_SCHEMA,
+        id: id.clone(),
+        analysis_id: aid.clone(),
+        file: fp.clone(),
+        settings: settings.clone(),
+        stage: if aid.is_some() { JobStage::Analysing } else { JobStage::Encoding },
+        frames_total,
+        chunk_frames: layout.chunk_frames,
+        chunks: layout.count(),
+        analysis_chunks_done: 0,
+        segments_done: 0,
+        stored_bytes: 0,
+        output_path: None,
+        download_name: format!("{}-{}.mp4", stem(&file_name), settings.ratio.file_tag()),
+        created_ms: now,
+        updated_ms: now,
+        summary: None,
+    });
+    if !resuming {
+        // A stale job under this key (another chunk size, or a lost output): start it afresh.
+        store::remove(&store::job_dir(&id)).await;
+    }
+    job.updated_ms = now;
+    db.put_job(&job).await?;
+    if let Some(h) = &handle {
+        // Not fatal: without it the user picks the file again on resume.
+        let _ = db.put_handle(&id, h).await;
+    }
+
+    // What is stored: analysis chunks (auto mode) and output segments (files checked too).
+    let (stored_segments, mut damaged) = db.segments(&id).await?;
+    let mut segments: Vec<SegmentIndex> = Vec::new();
+    for s in stored_segments {
+        let sound = layout.range(s.index) == (s.first_frame..s.end_frame)
+            && s.samples.len() as u64 == s.end_frame - s.first_frame
+            && store::file_size(&store::segment_path(&id, s.index)).await == Some(s.file_bytes());
+        if sound {
+            segments.push(s);
+        } else {
+            damaged += 1;
+        }
+    }
+    let done: Vec<bool> = (0..layout.count()).map(|c| segments.iter().any(|s| s.index == c)).collect();
+    let runs = runs_to_do(&done);
+    job.segments_done = segments.len() as u64;
+    job.stored_bytes = segments.iter().map(|s| s.file_bytes()).sum();
+    let encode_from = runs.first().map(|r| layout.range(r.start).start).unwrap_or(frames_total);
+    let crop_path_stored = match (&aid, job.stage) {
+        (Some(_), JobStage::Analysing) => None,
+        (Some(_), _) => db.crop_path(&id).await?.filter(|p| p.entries.len() as u64 == frames_total),
+        (None, _) => None,
+    };
+    let (analysis_chunks, analysis_damaged) = match (&aid, &crop_path_stored) {
+        (Some(a), None) => analyze::stored_chunks(&db, a, layout).await?,
+        _ => Default::default(),
+    };
+    damaged += analysis_damaged;
+    let analysis_from = match (&aid, &crop_path_stored) {
+        (Some(_), None) => analyze::first_missing(&analysis_chunks, layout),
+        _ => None,
+    };
+    messages::post(&FromWorker::Started {
+        job_id: id.clone(),
+        resumed: resuming.then_some(ResumeInfo { analysis_from_frame: analysis_from, encode_from_frame: encode_from, damaged_chunks: damaged }),
+    });
+
+    // 3. The crop of every frame.
+    let t_read = js::now_ms();
+    let (plan, crop_path, analysis_report) = match &aid {
+        None => {
+            let placed = crop::place(display, out_display, settings.position);
+            let window = crop::resolve(placed, v.coded_size, v.rotation);
+            let path = shown.iter().map(|&t| CropPathEntry::new(t, window.display)).collect();
+            (CropPlan::Fixed(window), path, None)
+        }
+        Some(aid) => {
+            let (path, report) = match crop_path_stored {
+                Some(p) => {
+                    let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
+                    let report = analysis.map(|a| stored_report(&a)).unwrap_or_else(|| empty_report());
+                    (p.entries, report)
+                }
+                None => {
+                    let a = AnalysisJob {
+                        movie: &movie,
+                        decoder_config: &decoder_choice.config,
+                        settings: &settings,
+                        shown: &shown,
+                        pres: &pres,
+                        layout,
+                        analysis_id: aid,
+                        cancel: &cancel,
+                    };
+                    let result = analyze::run(a, analysis_chunks, &mut source, &db, &mut job).await?;
+                    job.stage = JobStage::Encoding;
+                    job.updated_ms = now_epoch_ms();
+                    let record = CropPathRecord { entries: result.crop_path };
+                    db.commit_analysis(aid, &result.json, &record, &job).await?;
+                    (record.entries, result.report)
+                }
+            };
+            let windows = path
+                .iter()
+                .map(|e| crop::resolve(reframe_core::units::PixelRect::new(e.x, e.y, e.width, e.height), v.coded_size, v.rotation))
+                .collect();
+            (CropPlan::PerFrame(windows), path, Some(report))
         }
     };
     let t_analysed = js::now_ms();
 
-    // 3. Encoder and output file, after checking there is room for it.
-    let encoded_size = match &plan {
-        CropPlan::Fixed(w) => w.coded.size(),
-        CropPlan::PerFrame(v) => v.first().map(|w| w.coded.size()).unwrap_or_default(),
-    };
+    // 4. Encode the segments not stored yet.
+    let encoded_size = plan.encoded_size();
     let duration_s = (movie.video_duration().0 as f64 / 1e6).max(1e-3);
     let fps = frames_total as f64 / duration_s;
     let video_bytes: u64 = v.samples.iter().map(|s| s.size as u64).sum();
     let bitrate = output_bitrate(video_bytes as f64 * 8.0 / duration_s, v.coded_size, encoded_size, fps);
-    let encoder_choice = if settings.decode_only { None } else { Some(encode::choose(encoded_size, bitrate, fps).await?) };
-    let opfs_name = format!("{}-{}.mp4", stem(&file_name), js_sys::Date::now() as u64);
-    let writer = if settings.decode_only {
-        None
-    } else {
-        let expected = movie.file_bytes as f64 * (encoded_size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5;
-        if let Some(free) = store::free_bytes().await {
-            if free < expected {
-                return Err(ReframeError::StorageFull.into());
-            }
+    let encoder_choice = Rc::new(encode::choose(encoded_size, bitrate, fps).await?);
+    let left = frames_total.saturating_sub(encode_from) as f64 / frames_total.max(1) as f64;
+    let expected = movie.file_bytes as f64 * (encoded_size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5 * left;
+    if let Some(free) = store::free_bytes().await {
+        if free < expected {
+            return Err(ReframeError::StorageFull.into());
         }
-        let out = OpfsFile::create(&opfs_name).await?;
-        let audio = movie.audio.as_ref().map(|a| AudioSpec {
-            sample_entry: a.sample_entry.clone(),
-            edts: a.edts.clone(),
-            timescale: a.timescale,
-            language: a.language.clone(),
-        });
-        let spec = VideoSpec { size: encoded_size, rotation: v.rotation, timescale: v.timescale };
-        Some(Mp4Writer::new(out, movie.movie_timescale, spec, audio)?)
-    };
-    let audio = match (&movie.audio, settings.decode_only) {
-        (Some(a), false) => {
-            Some(AudioCopy { source: FileSource::new(file.clone())?, samples: a.samples.clone(), next: 0, timescale: a.timescale })
-        }
-        _ => None,
-    };
-    let last_frame_duration_us =
-        v.samples.iter().max_by_key(|s| s.cts).map(|s| ticks_to_us(s.duration as i64, v.timescale)).unwrap_or(33_333);
-    let shared = Rc::new(RefCell::new(Shared {
-        error: None,
-        shown,
-        plan,
-        decode_only: settings.decode_only,
-        encoder: None,
-        codec: encoder_choice.as_ref().map(|c| c.codec.clone()).unwrap_or_default(),
-        writer,
-        audio,
-        last_keyframe: None,
-        frames_decoded: 0,
-        frames_encoded: 0,
-        first_decode_ms: None,
-        last_decode_ms: 0.0,
-        first_encode_ms: None,
-        last_encode_ms: 0.0,
-        crop_path: Vec::with_capacity(frames_total as usize),
-        last_frame_duration_us,
-    }));
-
-    // 4. Decode, crop, encode, write.
-    let result = transcode(&movie, &mut video_source, &shared, &decoder_choice.config, encoder_choice, &cancel, frames_total).await;
-    let mut s = shared.borrow_mut();
-    s.encoder = None;
-    let writer = s.writer.take();
-    if let Err(stop) = result {
-        // Keep no half-written output.
-        if let Some(w) = writer {
-            drop(w);
-            store::remove(&opfs_name).await;
-        }
-        return Err(stop);
     }
+    post_stage(Stage::Processing, encode_from, frames_total);
+    let plan = Rc::new(plan);
+    let e = EncodeJob {
+        movie: &movie,
+        decoder_config: &decoder_choice.config,
+        choice: encoder_choice.clone(),
+        plan,
+        shown: shown.clone(),
+        pres: &pres,
+        layout,
+        cancel: &cancel,
+    };
+    let stats = transcode::run(e, &runs, &mut source, &db, &mut job, &mut segments).await?;
     let t_process = js::now_ms();
 
-    // 5. Finish the MP4.
-    messages::post(&FromWorker::Progress {
-        progress: Progress { stage: Stage::Finishing, frames_done: s.frames_encoded, frames_total, fps: 0.0, eta_s: None, detail: None },
-    });
-    let (output_bytes, audio_copied) = match writer {
-        Some(mut w) => {
-            if let Some(audio) = s.audio.as_mut() {
-                audio.write_until(&mut w, None)?;
-            }
-            let (out, len) = w.finish()?;
-            out.flush()?;
-            out.close();
-            (len, s.audio.is_some())
-        }
-        None => (0, false),
-    };
-    let t_end = js::now_ms();
-    let rate = |n: u64, a: Option<f64>, b: f64| match a {
-        Some(a) if b > a => n as f64 / ((b - a) / 1000.0),
-        _ => 0.0,
-    };
-    let frames_out = if settings.decode_only { s.frames_decoded } else { s.frames_encoded };
-    if frames_out != frames_total {
+    // 5. One MP4 from the segments.
+    segments.sort_by_key(|s| s.index);
+    let frames_out: u64 = segments.iter().map(|s| s.samples.len() as u64).sum();
+    if frames_out != frames_total || segments.len() as u64 != layout.count() {
         return Err(ReframeError::Internal(format!("{frames_out} of {frames_total} frames came out")).into());
     }
+    job.stage = JobStage::Finishing;
+    job.updated_ms = now_epoch_ms();
+    db.put_job(&job).await?;
+    post_stage(Stage::Finishing, frames_out, frames_total);
+    let out_path = format!("{}/{}-{}.mp4", store::OUTPUT_DIR, stem(&file_name), &id[4..12]);
+    let (output_bytes, audio_copied) = assemble(&movie, &file, &id, &segments, encoded_size, &out_path).await?;
+    let t_end = js::now_ms();
+
     let mut stages = vec![StageTime { stage: Stage::Reading, seconds: (t_read - t_start) / 1000.0 }];
-    if settings.mode == CropMode::Auto {
+    if aid.is_some() {
         stages.push(StageTime { stage: Stage::Analysing, seconds: (t_analysed - t_read) / 1000.0 });
     }
     stages.push(StageTime { stage: Stage::Processing, seconds: (t_process - t_analysed) / 1000.0 });
     stages.push(StageTime { stage: Stage::Finishing, seconds: (t_end - t_process) / 1000.0 });
-    Ok(JobSummary {
-        output_path: if settings.decode_only { String::new() } else { format!("{}/{}", store::OUTPUT_DIR, opfs_name) },
-        download_name: format!("{}-{}.mp4", stem(&file_name), settings.ratio.file_tag()),
+    let rate = |n: u64| if stats.seconds > 0.0 { n as f64 / stats.seconds } else { 0.0 };
+    let summary = JobSummary {
+        output_path: out_path.clone(),
+        download_name: job.download_name.clone(),
         output_bytes,
         output_size: encoded_size.rotated(v.rotation),
-        video_codec: s.codec.clone(),
+        video_codec: encoder_choice.codec.clone(),
         audio_copied,
         frames_in: frames_total,
         frames_out,
         elapsed_s: (t_end - t_start) / 1000.0,
         stages,
-        decode_fps: rate(s.frames_decoded, s.first_decode_ms, s.last_decode_ms),
-        encode_fps: rate(s.frames_encoded, s.first_encode_ms, s.last_encode_ms),
+        decode_fps: rate(stats.frames_decoded),
+        encode_fps: rate(stats.frames_encoded),
         hardware_decode: decoder_choice.hardware,
-        crop_path: std::mem::take(&mut s.crop_path),
-        analysis: analysis_report.map(|a| a.report),
-    })
+        crop_path: Vec::new(),
+        analysis: None,
+    };
+    job.stage = JobStage::Done;
+    job.output_path = Some(out_path);
+    job.stored_bytes = output_bytes;
+    job.summary = Some(summary.clone());
+    job.updated_ms = now_epoch_ms();
+    if aid.is_none() {
+        // The fixed crop's path is kept like auto mode's, for a later look at the finished job.
+        db.put_crop_path(&job.id, &CropPathRecord { entries: crop_path.clone() }).await?;
+    }
+    db.commit_done(&job).await?;
+    store::remove(&store::job_dir(&id)).await;
+    Ok(JobSummary { crop_path, analysis: analysis_report, ..summary })
 }
 
-/// Feeds every sample to the decoder with back-pressure, then flushes both codecs.
-async fn transcode(
-    movie: &Movie,
-    source: &mut FileSource,
-    shared: &Rc<RefCell<Shared>>,
-    decoder_config: &web_sys::VideoDecoderConfig,
-    encoder_choice: Option<encode::EncoderChoice>,
-    cancel: &Rc<Cell<bool>>,
-    frames_total: u64,
-) -> Result<(), Stop> {
-    let signal = Signal::default();
-    let encoder = match encoder_choice {
-        Some(choice) => {
-            let (s1, s2, w1, w2, w3) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
-            let enc = Encoder::new(
-                &choice,
-                move |chunk, meta| {
-                    s1.borrow_mut().on_chunk(chunk, meta);
-                    w1.wake();
-                },
-                move |e| {
-                    s2.borrow_mut().fail(e);
-                    w2.wake();
-                },
-                move || w3.wake(),
-            )?;
-            Some(Rc::new(enc))
-        }
+/// A finished job's summary, when its output is still stored.
+async fn finished(db: &Db, job: &JobRecord, shown: &[TimestampUs]) -> Result<Option<JobSummary>, ReframeError> {
+    let (Some(path), Some(summary)) = (&job.output_path, &job.summary) else { return Ok(None) };
+    if store::file_size(path).await.is_none() {
+        return Ok(None);
+    }
+    let crop_path = db.crop_path(&job.id).await?.map(|p| p.entries).unwrap_or_default();
+    if crop_path.len() != shown.len() {
+        return Ok(None);
+    }
+    let analysis = match &job.analysis_id {
+        Some(a) => db.analysis(a).await?.and_then(|j| Analysis::from_json(&j).ok()).map(|a| stored_report(&a)),
         None => None,
     };
-    shared.borrow_mut().encoder = encoder.clone();
-    let (s3, s4, w4, w5, w6) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
-    let decoder = Decoder::new(
-        decoder_config,
-        move |frame| {
-            s3.borrow_mut().on_frame(frame);
-            w4.wake();
-        },
-        move |e| {
-            s4.borrow_mut().fail(e);
-            w5.wake();
-        },
-        move || w6.wake(),
-    )?;
-
-    let t_start = js::now_ms();
-    let v = &movie.video;
-    let mut last_progress = 0.0;
-    for sample in &v.samples {
-        loop {
-            if cancel.get() {
-                return Err(Stop::Cancelled);
-            }
-            if let Some(e) = shared.borrow_mut().error.take() {
-                return Err(e.into());
-            }
-            let enc_queue = encoder.as_ref().map(|e| e.queue_size()).unwrap_or(0);
-            if decoder.queue_size() < MAX_QUEUE && enc_queue < MAX_QUEUE {
-                break;
-            }
-            signal.wait(50).await;
-        }
-        let mut data = vec![0u8; sample.size as usize];
-        source.read_at(sample.offset, &mut data)?;
-        decoder.decode(v, sample, &data)?;
-
-        let now = js::now_ms();
-        if now - last_progress >= PROGRESS_EVERY_MS {
-            last_progress = now;
-            let s = shared.borrow();
-            let done = if s.decode_only { s.frames_decoded } else { s.frames_encoded };
-            drop(s);
-            post_progress(Stage::Processing, done, frames_total, t_start, now);
-            // Let the codec callbacks run even when the queues never fill.
-            js::sleep(0).await;
-        }
-    }
-    decoder.flush().await?;
-    if let Some(e) = shared.borrow_mut().error.take() {
-        return Err(e.into());
-    }
-    if let Some(enc) = &encoder {
-        enc.flush().await?;
-    }
-    if let Some(e) = shared.borrow_mut().error.take() {
-        return Err(e.into());
-    }
-    Ok(())
+    Ok(Some(JobSummary { crop_path, analysis, ..summary.clone() }))
 }
 
-/// Posts progress of a stage: frames done of total, speed since `t_start`, time left.
-pub fn post_progress(stage: Stage, done: u64, frames_total: u64, t_start: f64, now: f64) {
-    let secs = ((now - t_start) / 1000.0).max(1e-3);
-    let fps = done as f64 / secs;
-    let eta_s = (fps > 0.0).then(|| (frames_total.saturating_sub(done)) as f64 / fps);
-    messages::post(&FromWorker::Progress { progress: Progress { stage, frames_done: done, frames_total, fps, eta_s, detail: None } });
+fn stored_report(a: &Analysis) -> AnalysisReport {
+    AnalysisReport {
+        backend: "reused: the stored analysis of this video".into(),
+        model: crate::detect::MODEL_NAME.to_string(),
+        detections: a.detections.clone(),
+        cuts_us: a.cuts_us.clone(),
+        analysed_frames: a.detections.len() as u64,
+        detect_ms_per_frame: 0.0,
+    }
+}
+
+fn empty_report() -> AnalysisReport {
+    AnalysisReport {
+        backend: "reused".into(),
+        model: crate::detect::MODEL_NAME.to_string(),
+        detections: Vec::new(),
+        cuts_us: Vec::new(),
+        analysed_frames: 0,
+        detect_ms_per_frame: 0.0,
+    }
+}
+
+/// Benchmark aid: decode every frame, count them, store nothing.
+async fn decode_only(
+    movie: &Movie,
+    source: &mut FileSource,
+    config: &web_sys::VideoDecoderConfig,
+    cancel: &Cell<bool>,
+    t_start: f64,
+) -> Result<JobSummary, Stop> {
+    struct Count {
+        shown: Vec<TimestampUs>,
+        frames: u64,
+        first_ms: Option<f64>,
+        last_ms: f64,
+        error: Option<ReframeError>,
+    }
+    struct Loop {
+        count: Rc<RefCell<Count>>,
+        total: u64,
+        t_start: f64,
+    }
+    impl FeedLoop for Loop {
+        async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
+            if let Some(e) = self.count.borrow_mut().error.take() {
+                return Err(e.into());
+            }
+            Ok(decoder.queue_size() < MAX_QUEUE)
+        }
+        fn progress(&mut self, now: f64) {
+            let n = self.count.borrow().frames;
+            post_progress(Stage::Processing, n, self.total, self.t_start, now, n);
+        }
+    }
+    let v = &movie.video;
+    let shown = v.shown_timestamps();
+    let total = shown.len() as u64;
+    let count = Rc::new(RefCell::new(Count { shown, frames: 0, first_ms: None, last_ms: 0.0, error: None }));
+    let signal = Signal::default();
+    let (c1, c2, w1, w2, w3) = (count.clone(), count.clone(), signal.clone(), signal.clone(), signal.clone());
+    let decoder = Decoder::new(
+        config,
+        move |frame: VideoFrame| {
+            let t = TimestampUs(frame.timestamp().round() as i64);
+            frame.close();
+            let mut c = c1.borrow_mut();
+            if c.shown.binary_search(&t).is_ok() {
+                let now = js::now_ms();
+                c.first_ms.get_or_insert(now);
+                c.last_ms = now;
+                c.frames += 1;
+            }
+            w1.wake();
+        },
+        move |e| {
+            c2.borrow_mut().error.get_or_insert(e);
+            w2.wake();
+        },
+        move || w3.wake(),
+    )?;
+    let t0 = js::now_ms();
+    let mut lp = Loop { count: count.clone(), total, t_start: t0 };
+    decode::feed(&decoder, v, source, 0..v.samples.len(), &signal, cancel, &mut lp).await?;
+    if let Some(e) = count.borrow_mut().error.take() {
+        return Err(e.into());
+    }
+    let c = count.borrow();
+    if c.frames != total {
+        return Err(ReframeError::Internal(format!("{} of {total} frames came out", c.frames)).into());
+    }
+    let t_end = js::now_ms();
+    let fps = match c.first_ms {
+        Some(a) if c.last_ms > a => c.frames as f64 / ((c.last_ms - a) / 1000.0),
+        _ => 0.0,
+    };
+    Ok(JobSummary {
+        output_path: String::new(),
+        download_name: String::new(),
+        output_bytes: 0,
+        output_size: Default::default(),
+        video_codec: String::new(),
+        audio_copied: false,
+        frames_in: total,
+        frames_out: c.frames,
+        elapsed_s: (t_end - t_start) / 1000.0,
+        stages: vec![StageTime { stage: Stage::Processing, seconds: (t_end - t0) / 1000.0 }],
+        decode_fps: fps,
+        encode_fps: 0.0,
+        hardware_decode: false,
+        crop_path: Vec::new(),
+        analysis: None,
+    })
 }

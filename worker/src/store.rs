@@ -1,5 +1,8 @@
-//! Output storage in the origin-private file system (OPFS), written through a synchronous access
-//! handle (workers only), so the output never sits in memory.
+//! Files in the origin-private file system (OPFS), written and read through synchronous access
+//! handles (workers only), so outputs never sit in memory.
+//!
+//! Layout: `outputs/<name>.mp4` (finished videos) and `jobs/<job id>/seg-<n>.bin` (the encoded
+//! frames of each output segment of an unfinished job, back to back).
 
 use crate::js;
 use reframe_core::mux::ByteSink;
@@ -7,16 +10,29 @@ use reframe_core::ReframeError;
 use wasm_bindgen::JsCast;
 use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetFileOptions, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
 
-/// Folder in OPFS that holds finished and running outputs.
+/// Folder that holds finished outputs.
 pub const OUTPUT_DIR: &str = "outputs";
+/// Folder that holds the segments of unfinished jobs, one sub-folder per job.
+pub const JOBS_DIR: &str = "jobs";
 
-async fn output_dir() -> Result<FileSystemDirectoryHandle, ReframeError> {
+async fn root() -> Result<FileSystemDirectoryHandle, ReframeError> {
     let storage = js::worker_scope().navigator().storage();
-    let root: FileSystemDirectoryHandle = js::wait(storage.get_directory(), js::storage_error).await?.unchecked_into();
-    let opts = web_sys::FileSystemGetDirectoryOptions::new();
-    opts.set_create(true);
-    let dir = js::wait(root.get_directory_handle_with_options(OUTPUT_DIR, &opts), js::storage_error).await?;
-    Ok(dir.unchecked_into())
+    Ok(js::wait(storage.get_directory(), js::storage_error).await?.unchecked_into())
+}
+
+/// The folder at `path` (`a/b`), created when `create`.
+async fn dir(path: &str, create: bool) -> Result<FileSystemDirectoryHandle, ReframeError> {
+    let mut d = root().await?;
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        let opts = web_sys::FileSystemGetDirectoryOptions::new();
+        opts.set_create(create);
+        d = js::wait(d.get_directory_handle_with_options(part, &opts), js::storage_error).await?.unchecked_into();
+    }
+    Ok(d)
+}
+
+fn split(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
 }
 
 /// Free bytes the browser lets this site use, if it says.
@@ -28,23 +44,46 @@ pub async fn free_bytes() -> Option<f64> {
     Some(quota - usage)
 }
 
-/// An output file being written.
+/// An OPFS file open for reading and writing.
 pub struct OpfsFile {
     handle: FileSystemSyncAccessHandle,
 }
 
 impl OpfsFile {
-    /// Creates (or truncates) `name` in the outputs folder.
-    pub async fn create(name: &str) -> Result<OpfsFile, ReframeError> {
-        let dir = output_dir().await?;
+    async fn open_with(path: &str, create: bool) -> Result<OpfsFile, ReframeError> {
+        let (folder, name) = split(path);
+        let d = dir(folder, create).await?;
         let opts = FileSystemGetFileOptions::new();
-        opts.set_create(true);
-        let file: FileSystemFileHandle =
-            js::wait(dir.get_file_handle_with_options(name, &opts), js::storage_error).await?.unchecked_into();
-        let handle: FileSystemSyncAccessHandle =
-            js::wait(file.create_sync_access_handle(), js::storage_error).await?.unchecked_into();
-        handle.truncate_with_f64(0.0).map_err(|e| js::storage_error(&e))?;
+        opts.set_create(create);
+        let file: FileSystemFileHandle = js::wait(d.get_file_handle_with_options(name, &opts), js::storage_error).await?.unchecked_into();
+        let handle: FileSystemSyncAccessHandle = js::wait(file.create_sync_access_handle(), js::storage_error).await?.unchecked_into();
         Ok(OpfsFile { handle })
+    }
+
+    /// Creates (or empties) the file at `path`, making its folders.
+    pub async fn create(path: &str) -> Result<OpfsFile, ReframeError> {
+        let f = OpfsFile::open_with(path, true).await?;
+        f.handle.truncate_with_f64(0.0).map_err(|e| js::storage_error(&e))?;
+        Ok(f)
+    }
+
+    /// Opens an existing file.
+    pub async fn open(path: &str) -> Result<OpfsFile, ReframeError> {
+        OpfsFile::open_with(path, false).await
+    }
+
+    pub fn size(&self) -> u64 {
+        self.handle.get_size().unwrap_or(0.0) as u64
+    }
+
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReframeError> {
+        let opts = FileSystemReadWriteOptions::new();
+        opts.set_at(offset as f64);
+        let read = self.handle.read_with_u8_array_and_options(buf, &opts).map_err(|e| js::storage_error(&e))?;
+        if (read as usize) < buf.len() {
+            return Err(ReframeError::Storage(format!("a stored file ends early ({read} of {} bytes at {offset})", buf.len())));
+        }
+        Ok(())
     }
 
     pub fn flush(&self) -> Result<(), ReframeError> {
@@ -73,9 +112,30 @@ impl ByteSink for OpfsFile {
     }
 }
 
-/// Deletes an output (used when a job fails or is cancelled, so no half file is left).
-pub async fn remove(name: &str) {
-    if let Ok(dir) = output_dir().await {
-        let _ = js::wait(dir.remove_entry(name), js::storage_error).await;
+/// Size of the file at `path`, if it exists.
+pub async fn file_size(path: &str) -> Option<u64> {
+    let (folder, name) = split(path);
+    let d = dir(folder, false).await.ok()?;
+    let handle: FileSystemFileHandle = js::wait(d.get_file_handle(name), js::storage_error).await.ok()?.unchecked_into();
+    let file: web_sys::File = js::wait(handle.get_file(), js::storage_error).await.ok()?.unchecked_into();
+    Some(file.size() as u64)
+}
+
+/// Deletes a file or a folder (with its contents); missing is fine.
+pub async fn remove(path: &str) {
+    let (folder, name) = split(path);
+    if let Ok(d) = dir(folder, false).await {
+        let opts = web_sys::FileSystemRemoveOptions::new();
+        opts.set_recursive(true);
+        let _ = js::wait(d.remove_entry_with_options(name, &opts), js::storage_error).await;
     }
+}
+
+/// The folder of a job's segments, and the path of one segment.
+pub fn job_dir(job_id: &str) -> String {
+    format!("{JOBS_DIR}/{job_id}")
+}
+
+pub fn segment_path(job_id: &str, index: u64) -> String {
+    format!("{JOBS_DIR}/{job_id}/seg-{index:06}.bin")
 }

@@ -1,0 +1,302 @@
+'use strict';
+// End-to-end tests of issue 6: a job survives page reloads and a browser crash, resumes from its
+// stored chunks, and ends in the same MP4 as an uninterrupted run. Also: a different file is
+// refused on resume, a second tab cannot run the same job, a damaged stored record is redone.
+//
+// Run: tests/run-e2e tests/resume.test.js
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const media = require('./media');
+const { ensureBuilt } = require('./lib/build');
+const { runHeadless, outDir, tail } = require('./lib/run-headless');
+const { startHost } = require('./lib/host');
+const { launchBrowser, forwardPageLog } = require('./lib/browser');
+const { probe, countFrames } = require('./lib/probe');
+const { run } = require('./lib/proc');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const NO_BUILD = process.env.REFRAME_NO_BUILD === '1';
+const BUILD_ARGS = NO_BUILD ? ['--no-build'] : [];
+const JOB_TIMEOUT_S = 900;
+const TEST_TIMEOUT_MS = 2 * (JOB_TIMEOUT_S + 300) * 1000;
+// Small chunks so that a 20 s clip has ten of them.
+const CHUNK_S = 2;
+
+let built = null;
+const ensureSite = () => {
+  if (NO_BUILD) return Promise.resolve();
+  if (!built) built = ensureBuilt(REPO_ROOT, (m) => process.stderr.write(`resume: ${m}\n`));
+  return built;
+};
+
+async function clipOrSkip(t, name) {
+  try {
+    return await media.clipPath(name);
+  } catch (err) {
+    if (err.missing) {
+      t.skip(err.message);
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** MD5 of every decoded video frame (ffmpeg framemd5), one line per frame. */
+async function frameHashes(file) {
+  const { stdout } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-']);
+  return stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').pop().trim());
+}
+
+/** The lowest per-frame PSNR (dB, Infinity when identical) between two videos of equal length. */
+async function minPsnr(a, b, dir) {
+  const stats = path.join(dir, 'psnr.txt');
+  await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', a, '-i', b, '-lavfi',
+    `[0:v][1:v]psnr=stats_file=${stats}`, '-f', 'null', '-'], { check: true });
+  const values = fs.readFileSync(stats, 'utf8').split('\n').filter(Boolean)
+    .map((l) => (/psnr_avg:(\S+)/.exec(l) || [])[1]).map((v) => (v === 'inf' ? Infinity : Number(v)));
+  assert.ok(values.length > 0, 'psnr compared frames');
+  return { frames: values.length, min: Math.min(...values) };
+}
+
+/** Decoded frames equal an uninterrupted run's: identical, or PSNR >= 40 dB on every frame
+ *  (the browser's H.264 encoder is not bit-exact across runs at every size). */
+async function assertSameFrames(t, once, resumed, frames, dir) {
+  const [a, b] = [await frameHashes(once), await frameHashes(resumed)];
+  assert.equal(a.length, frames);
+  assert.equal(b.length, frames);
+  const same = a.filter((h, i) => h === b[i]).length;
+  if (same === frames) {
+    t.diagnostic(`all ${frames} decoded frames identical to the uninterrupted run`);
+    return;
+  }
+  const p = await minPsnr(once, resumed, dir);
+  t.diagnostic(`${same} of ${frames} decoded frames identical; lowest PSNR against the uninterrupted run ${p.min.toFixed(1)} dB`);
+  assert.equal(p.frames, frames);
+  assert.ok(p.min >= 40, `lowest PSNR ${p.min} dB`);
+}
+
+async function job(name, dir, input, extra) {
+  const out = path.join(dir, 'out.mp4');
+  const report = path.join(dir, 'report.json');
+  const args = ['--input', input, '--out', out, '--report', report, '--timeout-s', String(JOB_TIMEOUT_S),
+    '--chunk-s', String(CHUNK_S), '--keep-browser-log', path.join(dir, 'browser.log'), ...BUILD_ARGS, ...extra];
+  const r = await runHeadless(args, { reportPath: report, timeoutMs: (JOB_TIMEOUT_S + 120) * 1000 });
+  assert.equal(r.code, 0, `${name}: process-headless exited ${r.code}; see ${dir}\n${tail(r.stderr)}`);
+  return { out, report: r.report, dir };
+}
+
+test('auto mode survives 6 reloads and a browser crash, and gives the same MP4 as one run', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  const input = await clipOrSkip(t, 'vtest-20s');
+  if (!input) return;
+  const settings = ['--mode', 'auto', '--profile', 'fast', '--ratio', '9:16'];
+  const once = await job('uninterrupted', outDir('resume-once'), input, settings);
+  const resumed = await job('interrupted', outDir('resume-reloads'), input,
+    [...settings, '--reload-at', '0.08,0.2,0.35,0.56,0.7,0.85', '--restart-browser-at', '0.28']);
+
+  const reloads = resumed.report.reloads;
+  t.diagnostic(`interruptions: ${JSON.stringify(reloads.map((r) => ({ kind: r.kind, at: r.at_progress, stage: r.stage, redone: r.frames_redone })))}`);
+  assert.ok(reloads.length >= 6, `${reloads.length} interruptions happened`);
+  assert.ok(reloads.some((r) => r.kind === 'restart_browser'), 'one browser restart');
+  assert.ok(reloads.some((r) => r.stage === 'analysing') && reloads.some((r) => r.stage === 'processing'), 'interruptions in both passes');
+  const chunkFrames = 10 * CHUNK_S; // vtest is 10 fps
+  for (const r of reloads) {
+    assert.ok(r.frames_redone <= chunkFrames, `at most one chunk redone: ${JSON.stringify(r)}`);
+  }
+
+  // Same frames, same path, same pictures.
+  assert.equal(resumed.report.frames_out, 200);
+  assert.equal(await countFrames(resumed.out), 200);
+  assert.deepEqual(resumed.report.crop_path, once.report.crop_path, 'the same crop path');
+  assert.deepEqual(resumed.report.cuts_us, once.report.cuts_us, 'the same cuts');
+  await assertSameFrames(t, once.out, resumed.out, 200, resumed.dir);
+  const info = await probe(resumed.out);
+  assert.ok(info.audio, 'audio kept');
+});
+
+test('fixed crop: reloads during encoding resume from the last stored segment', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  const input = await media.clipPath('h264-1080p30');
+  const once = await job('uninterrupted', outDir('resume-fixed-once'), input, ['--ratio', '9:16', '--chunk-s', '1']);
+  const resumed = await job('interrupted', outDir('resume-fixed'), input, ['--ratio', '9:16', '--chunk-s', '1', '--reload-at', '0.3,0.6']);
+  t.diagnostic(`interruptions: ${JSON.stringify(resumed.report.reloads.map((r) => ({ at: r.at_progress, redone: r.frames_redone })))}`);
+  assert.ok(resumed.report.reloads.length >= 2, JSON.stringify(resumed.report.reloads));
+  for (const r of resumed.report.reloads) assert.ok(r.frames_redone <= 30, `at most one chunk redone: ${JSON.stringify(r)}`);
+  assert.equal(await countFrames(resumed.out), 300);
+  await assertSameFrames(t, once.out, resumed.out, 300, resumed.dir);
+});
+
+/** A page of the site in its own (persistent) profile, with helpers. */
+async function openSite(t) {
+  await ensureSite();
+  const host = await startHost(REPO_ROOT);
+  const browser = await launchBrowser();
+  const dir = outDir(`resume-${t.name.replace(/\W+/g, '-').slice(0, 40)}`);
+  const logFd = fs.openSync(path.join(dir, 'browser.log'), 'w');
+  forwardPageLog(browser.page, (line) => fs.writeSync(logFd, `${line}\n`));
+  t.after(async () => {
+    await browser.close();
+    await host.stop();
+    fs.closeSync(logFd);
+  });
+  const url = `${host.url}?chunk_s=1`;
+  const open = async (page) => {
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 120000 });
+  };
+  await open(browser.page);
+  return { browser, page: browser.page, open, dir };
+}
+
+const state = (page) => page.evaluate(() => document.body.dataset.state);
+const reframe = (page, key) => page.evaluate((k) => (window.__reframe || {})[k] || null, key);
+
+async function waitProgress(page, fraction) {
+  await page.waitForFunction((f) => {
+    const p = (window.__reframe || {}).progress;
+    return p && p.stage === 'processing' && p.frames_total && p.frames_done / p.frames_total >= f;
+  }, fraction, { timeout: 300000, polling: 50 });
+}
+
+async function resumeWith(page, jobId, file) {
+  const button = `li.job[data-job-id="${jobId}"] button.job-resume`;
+  await page.waitForSelector(button, { timeout: 60000 });
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click(button)]);
+  await chooser.setFiles(file);
+}
+
+test('resuming with a different file is refused with a clear message; the right file resumes', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const input = await media.clipPath('h264-1080p30');
+  const other = await media.clipPath('h264-bframes');
+  const { page, open } = await openSite(t);
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  await waitProgress(page, 0.3);
+  const jobId = (await reframe(page, 'started')).job_id;
+  await open(page); // reload
+  await resumeWith(page, jobId, other);
+  await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 60000 });
+  const err = await reframe(page, 'error');
+  assert.equal(err.code, 'wrong_file', JSON.stringify(err));
+  assert.match(err.message, /not the file of the job/);
+  t.diagnostic(`wrong file: ${err.message}`);
+  // The job is untouched: resume with the right file and finish.
+  await resumeWith(page, jobId, input);
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  assert.equal(await state(page), 'done', JSON.stringify(await reframe(page, 'error')));
+  const summary = await reframe(page, 'summary');
+  assert.equal(summary.frames_out, 300);
+  const started = await reframe(page, 'started');
+  assert.ok(started.resumed && started.resumed.encode_from_frame > 0, `resumed from stored segments: ${JSON.stringify(started)}`);
+});
+
+test('a second tab cannot process the same job at the same time', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const input = await media.clipPath('h264-1080p30');
+  const { browser, page, open } = await openSite(t);
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  await page.waitForFunction(() => (window.__reframe || {}).started, null, { timeout: 120000 });
+  const second = await browser.context.newPage();
+  await open(second);
+  await second.setInputFiles('#file-input', input);
+  await second.click('#start');
+  await second.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120000 });
+  const err = await reframe(second, 'error');
+  assert.equal(await state(second), 'error');
+  assert.equal(err && err.code, 'job_busy', JSON.stringify(err));
+  t.diagnostic(`second tab: ${err.message}`);
+  // The first tab is not disturbed.
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  assert.equal(await state(page), 'done', JSON.stringify(await reframe(page, 'error')));
+  await second.close();
+});
+
+test('a damaged stored segment record is found and only that chunk is redone', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const input = await media.clipPath('h264-1080p30');
+  const { page, open } = await openSite(t);
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  await waitProgress(page, 0.5);
+  const jobId = (await reframe(page, 'started')).job_id;
+  await open(page); // reload
+  // Damage the record of segment 1 (as if the browser died while writing it).
+  const damaged = await page.evaluate((id) => new Promise((resolve, reject) => {
+    const req = indexedDB.open('reframe');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const tx = req.result.transaction('segments', 'readwrite');
+      const store = tx.objectStore('segments');
+      const get = store.get([id, 1]);
+      get.onsuccess = () => {
+        const bytes = new Uint8Array(get.result);
+        bytes[bytes.length >> 1] ^= 0xff;
+        store.put(bytes, [id, 1]);
+      };
+      tx.oncomplete = () => resolve(true);
+      tx.onerror = () => reject(tx.error);
+    };
+  }), jobId);
+  assert.ok(damaged);
+  await resumeWith(page, jobId, input);
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  assert.equal(await state(page), 'done', JSON.stringify(await reframe(page, 'error')));
+  const started = await reframe(page, 'started');
+  assert.equal(started.resumed.damaged_chunks, 1, JSON.stringify(started));
+  assert.equal(started.resumed.encode_from_frame, 30, 'chunk 1 (frames 30..60) is redone first');
+  const summary = await reframe(page, 'summary');
+  assert.equal(summary.frames_out, 300);
+  // The finished job is listed with a Download button, and deleting it empties the list.
+  await page.waitForSelector(`li.job[data-job-id="${jobId}"][data-stage="done"] button.job-download`, { timeout: 30000 });
+  await page.click(`li.job[data-job-id="${jobId}"] button.job-delete`);
+  await page.waitForFunction((id) => !(window.__reframe.jobs || []).some((j) => j.id === id), jobId, { timeout: 30000 });
+});
+
+test('the cache limit deletes the least recently used finished video; "delete all" empties storage', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const input = await media.clipPath('h264-bframes');
+  const { page } = await openSite(t);
+  const finish = async () => {
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+    assert.equal(await state(page), 'done', JSON.stringify(await reframe(page, 'error')));
+    return (await reframe(page, 'started')).job_id;
+  };
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  const first = await finish();
+  await page.waitForSelector(`li.job[data-job-id="${first}"][data-stage="done"]`, { timeout: 30000 });
+  // Keep no finished video beyond the running one: the first is deleted when the second starts.
+  await page.fill('#cache-limit', '0');
+  await page.dispatchEvent('#cache-limit', 'change');
+  await page.selectOption('#ratio', '1:1');
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  const second = await finish();
+  assert.notEqual(first, second);
+  await page.waitForFunction((ids) => {
+    const jobs = (window.__reframe.jobs || []).map((j) => j.id);
+    return jobs.includes(ids[1]) && !jobs.includes(ids[0]);
+  }, [first, second], { timeout: 30000 });
+  const files = () => page.evaluate(async () => {
+    const names = [];
+    const walk = async (dir, prefix) => {
+      for await (const [name, h] of dir.entries()) {
+        if (h.kind === 'directory') await walk(h, `${prefix}${name}/`);
+        else names.push(`${prefix}${name}`);
+      }
+    };
+    await walk(await navigator.storage.getDirectory(), '');
+    return names;
+  });
+  const before = await files();
+  assert.equal(before.filter((f) => f.startsWith('outputs/')).length, 1, `one output left: ${before}`);
+  // Delete all (confirming the dialog).
+  page.once('dialog', (d) => d.accept());
+  await page.click('#delete-all');
+  await page.waitForFunction(() => (window.__reframe.jobs || []).length === 0, null, { timeout: 30000 });
+  assert.deepEqual(await files(), [], 'no file left in OPFS');
+  const cached = await page.evaluate(() => caches.keys());
+  assert.deepEqual(cached, [], 'no cache left');
+});

@@ -1,0 +1,60 @@
+//! The stored jobs as the page sees them: listing, deleting one, deleting everything.
+
+use crate::db::Db;
+use crate::{detect, js, messages, store};
+use reframe_core::protocol::FromWorker;
+use reframe_core::ReframeError;
+
+/// Posts `Jobs` with every stored job, most recent first, and (property `handles`, by job id)
+/// the input files' handles the page can reopen on resume.
+pub async fn post_list() {
+    let (jobs, handles) = match Db::open().await {
+        Ok(db) => (db.jobs().await.unwrap_or_default(), db.handles().await.unwrap_or_default()),
+        Err(_) => Default::default(),
+    };
+    let by_id = js_sys::Object::new();
+    for (id, h) in handles {
+        js::set(&by_id, &id, h);
+    }
+    messages::post_with(&FromWorker::Jobs { jobs: jobs.iter().map(|j| j.list_entry()).collect() }, Some(("handles", by_id.into())));
+}
+
+/// Deletes a job: its output, its segments and its records (and its analysis, unless another
+/// job uses it).
+pub async fn delete(id: &str) -> Result<(), ReframeError> {
+    let db = Db::open().await?;
+    let jobs = db.jobs().await?;
+    let Some(job) = jobs.iter().find(|j| j.id == id) else { return Ok(()) };
+    // Refuse while a tab works on it.
+    let lock = crate::lock::lock_job(id).await?;
+    if let Some(path) = &job.output_path {
+        store::remove(path).await;
+    }
+    store::remove(&store::job_dir(id)).await;
+    let shared = jobs.iter().any(|j| j.id != job.id && j.analysis_id.is_some() && j.analysis_id == job.analysis_id);
+    db.delete_job(job, shared).await?;
+    drop(lock);
+    Ok(())
+}
+
+/// Deletes everything Reframe stored in this browser: jobs, outputs, analyses, the cached model.
+pub async fn delete_all() -> Result<(), ReframeError> {
+    let db = Db::open().await?;
+    db.clear().await?;
+    store::remove(store::OUTPUT_DIR).await;
+    store::remove(store::JOBS_DIR).await;
+    if let Ok(caches) = js::worker_scope().caches() {
+        let _ = js::wait(caches.delete(detect::CACHE_NAME), js::storage_error).await;
+    }
+    Ok(())
+}
+
+/// Deletes finished jobs, least recently used first, until finished outputs fit in `keep_bytes`.
+pub async fn evict(keep_bytes: u64, except: &str) -> Result<usize, ReframeError> {
+    let db = Db::open().await?;
+    let ids = reframe_core::job::evictions(&db.jobs().await?, keep_bytes, except);
+    for id in &ids {
+        delete(id).await?;
+    }
+    Ok(ids.len())
+}

@@ -1,0 +1,396 @@
+//! The encoding pass: decode frames, crop each at source resolution, encode, and store the output
+//! in segments (one per chunk of `reframe_core::resume`).
+//!
+//! Every segment has its own `VideoEncoder`, started on the segment's first frame (so it starts on
+//! a keyframe and does not depend on the frames before it), and its own OPFS file
+//! (`jobs/<job>/seg-<n>.bin`, the encoded frames back to back). A segment is recorded as done in
+//! IndexedDB only once its encoder is flushed and its file is flushed to disk. A resumed job
+//! encodes only the segments without a sound record, decoding from the keyframe before them;
+//! because a segment's encoder sees the same frames either way, its output is the same as in an
+//! uninterrupted run.
+
+use crate::db::{now_epoch_ms, Db};
+use crate::decode::{self, Decoder, FeedLoop, MAX_QUEUE};
+use crate::encode::{encoding_from_metadata, Encoder, EncoderChoice};
+use crate::pipeline::{post_progress, CropPlan, Stop};
+use crate::signal::Signal;
+use crate::source::FileSource;
+use crate::store::{self, OpfsFile};
+use crate::js;
+use reframe_core::demux::Movie;
+use reframe_core::encode_settings::KEYFRAME_INTERVAL;
+use reframe_core::job::JobRecord;
+use reframe_core::mux::{ByteSink, VideoEncoding};
+use reframe_core::protocol::Stage;
+use reframe_core::records::{SegmentIndex, SegmentSample};
+use reframe_core::resume::{samples_for_frames, ChunkLayout};
+use reframe_core::units::TimestampUs;
+use reframe_core::ReframeError;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+use web_sys::{EncodedVideoChunk, EncodedVideoChunkType, VideoFrame, VideoFrameInit};
+
+/// Room kept free on disk beyond the expected size of the next segment.
+const DISK_MARGIN_BYTES: f64 = 16e6;
+
+/// The output of one segment's encoder.
+struct SegmentOut {
+    index: u64,
+    frames: Range<u64>,
+    codec: String,
+    encoding: Option<VideoEncoding>,
+    samples: Vec<SegmentSample>,
+    file: Option<OpfsFile>,
+    /// Encoded bytes that arrived before the file was open.
+    pending: Vec<u8>,
+    written: u64,
+    error: Option<ReframeError>,
+    default_duration_us: i64,
+}
+
+impl SegmentOut {
+    fn on_chunk(&mut self, chunk: &EncodedVideoChunk, metadata: &JsValue) {
+        if let Err(e) = self.write_chunk(chunk, metadata) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn write_chunk(&mut self, chunk: &EncodedVideoChunk, metadata: &JsValue) -> Result<(), ReframeError> {
+        if self.encoding.is_none() {
+            self.encoding = Some(
+                encoding_from_metadata(&self.codec, metadata)
+                    .ok_or_else(|| ReframeError::Encode("the encoder did not describe its output".into()))?,
+            );
+        }
+        let mut data = vec![0u8; chunk.byte_length() as usize];
+        chunk.copy_to_with_u8_slice(&mut data).map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
+        self.samples.push(SegmentSample {
+            size: data.len() as u32,
+            pts_us: chunk.timestamp().round() as i64,
+            duration_us: chunk.duration().map(|d| d.round() as i64).unwrap_or(self.default_duration_us).max(1),
+            keyframe: chunk.type_() == EncodedVideoChunkType::Key,
+        });
+        match self.file.as_mut() {
+            Some(f) => {
+                f.write_at(self.written, &data)?;
+                self.written += data.len() as u64;
+            }
+            None => self.pending.extend_from_slice(&data),
+        }
+        Ok(())
+    }
+
+    /// Writes what arrived before the file was open.
+    fn attach(&mut self, mut file: OpfsFile) -> Result<(), ReframeError> {
+        let pending = std::mem::take(&mut self.pending);
+        file.write_at(self.written, &pending)?;
+        self.written += pending.len() as u64;
+        self.file = Some(file);
+        Ok(())
+    }
+}
+
+/// A segment being encoded.
+struct Segment {
+    out: Rc<RefCell<SegmentOut>>,
+    encoder: Rc<Encoder>,
+    last_keyframe: Option<i64>,
+}
+
+/// State shared between the reading loop and the decoder's callbacks.
+struct Shared {
+    error: Option<ReframeError>,
+    shown: Rc<Vec<TimestampUs>>,
+    plan: Rc<CropPlan>,
+    layout: ChunkLayout,
+    /// Frames encoded in this run.
+    run: Range<u64>,
+    choice: Rc<EncoderChoice>,
+    signal: Signal,
+    current: Option<Segment>,
+    /// Segments whose last frame went to their encoder, oldest first.
+    closing: VecDeque<Segment>,
+    default_duration_us: i64,
+    frames_decoded: Rc<Cell<u64>>,
+}
+
+impl Shared {
+    fn on_frame(&mut self, frame: VideoFrame) {
+        let result = self.crop_and_encode(&frame);
+        frame.close();
+        if let Err(e) = result {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn start_segment(&mut self, index: u64) -> Result<Segment, ReframeError> {
+        let out = Rc::new(RefCell::new(SegmentOut {
+            index,
+            frames: self.layout.range(index),
+            codec: self.choice.codec.clone(),
+            encoding: None,
+            samples: Vec::new(),
+            file: None,
+            pending: Vec::new(),
+            written: 0,
+            error: None,
+            default_duration_us: self.default_duration_us,
+        }));
+        let (o1, o2, w1, w2, w3) = (out.clone(), out.clone(), self.signal.clone(), self.signal.clone(), self.signal.clone());
+        let encoder = Encoder::new(
+            &self.choice,
+            move |chunk, meta| {
+                o1.borrow_mut().on_chunk(&chunk, &meta);
+                w1.wake();
+            },
+            move |e| {
+                o2.borrow_mut().error.get_or_insert(e);
+                w2.wake();
+            },
+            move || w3.wake(),
+        )?;
+        Ok(Segment { out, encoder: Rc::new(encoder), last_keyframe: None })
+    }
+
+    fn crop_and_encode(&mut self, frame: &VideoFrame) -> Result<(), ReframeError> {
+        let t = TimestampUs(frame.timestamp().round() as i64);
+        let Ok(index) = self.shown.binary_search(&t) else {
+            // Outside the edit list: decoded only as a reference for other frames.
+            return Ok(());
+        };
+        let i = index as u64;
+        if !self.run.contains(&i) {
+            return Ok(()); // decoded to reach the run's frames
+        }
+        self.frames_decoded.set(self.frames_decoded.get() + 1);
+        let seg_index = self.layout.chunk_of(i);
+        if self.current.as_ref().is_none_or(|s| s.out.borrow().index != seg_index) {
+            if let Some(old) = self.current.take() {
+                self.closing.push_back(old);
+            }
+            self.current = Some(self.start_segment(seg_index)?);
+        }
+        let window = self.plan.window(index).ok_or_else(|| ReframeError::Internal("no crop for a frame".into()))?;
+        // The crop, in the decoded frame's coordinates (offset by its own visible area).
+        let (vx, vy) = frame.visible_rect().map(|r| (r.x(), r.y())).unwrap_or((0.0, 0.0));
+        let c = window.coded;
+        let rect = web_sys::DomRectInit::new();
+        rect.set_x(vx + c.x as f64);
+        rect.set_y(vy + c.y as f64);
+        rect.set_width(c.width as f64);
+        rect.set_height(c.height as f64);
+        let init = VideoFrameInit::new();
+        init.set_visible_rect(&rect);
+        let cropped = VideoFrame::new_with_video_frame_and_video_frame_init(frame, &init)
+            .map_err(|e| ReframeError::Encode(format!("crop: {}", js::describe(&e).1)))?;
+        let seg = self.current.as_mut().expect("a segment was started above");
+        let key = seg.last_keyframe.is_none_or(|k| t.0 - k >= KEYFRAME_INTERVAL.0);
+        if key {
+            seg.last_keyframe = Some(t.0);
+        }
+        let sent = seg.encoder.encode(&cropped, key);
+        cropped.close();
+        sent?;
+        if i + 1 == self.layout.range(seg_index).end {
+            let done = self.current.take().expect("current segment");
+            self.closing.push_back(done);
+        }
+        Ok(())
+    }
+}
+
+/// What the job passes to the encoding pass.
+pub struct EncodeJob<'a> {
+    pub movie: &'a Movie,
+    pub decoder_config: &'a web_sys::VideoDecoderConfig,
+    pub choice: Rc<EncoderChoice>,
+    pub plan: Rc<CropPlan>,
+    pub shown: Rc<Vec<TimestampUs>>,
+    pub pres: &'a [Option<u64>],
+    pub layout: ChunkLayout,
+    pub cancel: &'a Cell<bool>,
+}
+
+/// Timing of the pass, for the summary.
+#[derive(Default)]
+pub struct EncodeStats {
+    pub frames_decoded: u64,
+    pub frames_encoded: u64,
+    pub seconds: f64,
+}
+
+/// The reading loop of one run of segments.
+struct RunLoop<'a> {
+    shared: Rc<RefCell<Shared>>,
+    db: &'a Db,
+    job: &'a mut JobRecord,
+    segments: &'a mut Vec<SegmentIndex>,
+    frames_done_before: u64,
+    frames_committed: u64,
+    t_start: f64,
+}
+
+impl RunLoop<'_> {
+    /// Opens the current segment's file when it has none yet (checking the disk first).
+    async fn open_current(&mut self) -> Result<(), Stop> {
+        let out = {
+            let s = self.shared.borrow();
+            match s.current.as_ref() {
+                Some(seg) if seg.out.borrow().file.is_none() => seg.out.clone(),
+                _ => return Ok(()),
+            }
+        };
+        let index = out.borrow().index;
+        self.check_disk().await?;
+        let file = OpfsFile::create(&store::segment_path(&self.job.id, index)).await?;
+        out.borrow_mut().attach(file)?;
+        Ok(())
+    }
+
+    /// Refuses to start a segment when the disk cannot hold it (the job stays paused, resumable).
+    async fn check_disk(&self) -> Result<(), Stop> {
+        let last = self.segments.last().map(|s| s.file_bytes() as f64).unwrap_or(0.0);
+        if let Some(free) = store::free_bytes().await {
+            if free < 2.0 * last + DISK_MARGIN_BYTES {
+                return Err(ReframeError::StorageFull.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes and records the segments whose last frame was sent.
+    async fn close_segments(&mut self) -> Result<(), Stop> {
+        loop {
+            let next = self.shared.borrow_mut().closing.pop_front();
+            let Some(seg) = next else { return Ok(()) };
+            seg.encoder.flush().await?;
+            if seg.out.borrow().file.is_none() {
+                let index = seg.out.borrow().index;
+                let file = OpfsFile::create(&store::segment_path(&self.job.id, index)).await?;
+                seg.out.borrow_mut().attach(file)?;
+            }
+            let mut out = seg.out.borrow_mut();
+            if let Some(e) = out.error.take() {
+                return Err(e.into());
+            }
+            let expected = out.frames.end - out.frames.start;
+            if out.samples.len() as u64 != expected {
+                return Err(ReframeError::Internal(format!("segment {} has {} of {expected} frames", out.index, out.samples.len())).into());
+            }
+            let file = out.file.take().expect("attached above");
+            file.flush()?;
+            file.close();
+            let index = SegmentIndex {
+                index: out.index,
+                first_frame: out.frames.start,
+                end_frame: out.frames.end,
+                encoding: out.encoding.clone().ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?,
+                samples: std::mem::take(&mut out.samples),
+            };
+            drop(out);
+            self.job.segments_done += 1;
+            self.job.stored_bytes += index.file_bytes();
+            self.job.updated_ms = now_epoch_ms();
+            self.db.commit_segment(&index, self.job).await?;
+            self.frames_committed += expected;
+            self.segments.push(index);
+        }
+    }
+
+    fn encoded_in_flight(&self) -> u64 {
+        let s = self.shared.borrow();
+        let n = |seg: &Segment| seg.out.borrow().samples.len() as u64;
+        s.current.as_ref().map(n).unwrap_or(0) + s.closing.iter().map(n).sum::<u64>()
+    }
+}
+
+impl FeedLoop for RunLoop<'_> {
+    async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
+        if let Some(e) = self.shared.borrow_mut().error.take() {
+            return Err(e.into());
+        }
+        self.close_segments().await?;
+        self.open_current().await?;
+        let s = self.shared.borrow();
+        if let Some(seg) = s.current.as_ref() {
+            if let Some(e) = seg.out.borrow_mut().error.take() {
+                return Err(e.into());
+            }
+        }
+        let enc_queue = s.current.as_ref().map(|seg| seg.encoder.queue_size()).unwrap_or(0);
+        Ok(decoder.queue_size() < MAX_QUEUE && enc_queue < MAX_QUEUE)
+    }
+
+    fn progress(&mut self, now: f64) {
+        let session = self.frames_committed + self.encoded_in_flight();
+        let total = self.shared.borrow().layout.frames;
+        post_progress(Stage::Processing, self.frames_done_before + session, total, self.t_start, now, session);
+    }
+}
+
+/// Encodes the segments of `runs` (runs of chunk indices), storing each as it completes.
+pub async fn run(
+    e: EncodeJob<'_>,
+    runs: &[Range<u64>],
+    source: &mut FileSource,
+    db: &Db,
+    job: &mut JobRecord,
+    segments: &mut Vec<SegmentIndex>,
+) -> Result<EncodeStats, Stop> {
+    let v = &e.movie.video;
+    let t_start = js::now_ms();
+    let default_duration_us = e.layout.frames.max(1);
+    let default_duration_us = (e.movie.video_duration().0 / default_duration_us as i64).max(1);
+    let frames_decoded = Rc::new(Cell::new(0));
+    let mut stats = EncodeStats::default();
+    let mut frames_done_before: u64 = segments.iter().map(|s| s.end_frame - s.first_frame).sum();
+    for run in runs {
+        let frames = e.layout.frames_of(run);
+        let samples = samples_for_frames(v, e.pres, frames.clone());
+        let signal = Signal::default();
+        let shared = Rc::new(RefCell::new(Shared {
+            error: None,
+            shown: e.shown.clone(),
+            plan: e.plan.clone(),
+            layout: e.layout,
+            run: frames.clone(),
+            choice: e.choice.clone(),
+            signal: signal.clone(),
+            current: None,
+            closing: VecDeque::new(),
+            default_duration_us,
+            frames_decoded: frames_decoded.clone(),
+        }));
+        let (s1, s2, w1, w2, w3) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
+        let decoder = Decoder::new(
+            e.decoder_config,
+            move |frame| {
+                s1.borrow_mut().on_frame(frame);
+                w1.wake();
+            },
+            move |err| {
+                s2.borrow_mut().error.get_or_insert(err);
+                w2.wake();
+            },
+            move || w3.wake(),
+        )?;
+        let mut lp = RunLoop { shared: shared.clone(), db, job: &mut *job, segments: &mut *segments, frames_done_before, frames_committed: 0, t_start };
+        decode::feed(&decoder, v, source, samples, &signal, e.cancel, &mut lp).await?;
+        if let Some(err) = shared.borrow_mut().error.take() {
+            return Err(err.into());
+        }
+        if let Some(last) = shared.borrow_mut().current.take() {
+            shared.borrow_mut().closing.push_back(last);
+        }
+        lp.close_segments().await?;
+        stats.frames_encoded += lp.frames_committed;
+        frames_done_before += lp.frames_committed;
+        drop(decoder);
+    }
+    stats.frames_decoded = frames_decoded.get();
+    stats.seconds = (js::now_ms() - t_start) / 1000.0;
+    Ok(stats)
+}
