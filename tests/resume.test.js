@@ -13,8 +13,7 @@ const path = require('node:path');
 const media = require('./media');
 const { ensureBuilt } = require('./lib/build');
 const { runHeadless, outDir, tail } = require('./lib/run-headless');
-const { startHost } = require('./lib/host');
-const { launchBrowser, forwardPageLog } = require('./lib/browser');
+const { openSite: openSiteAt, state, reframe } = require('./lib/site');
 const { probe, countFrames } = require('./lib/probe');
 const { run } = require('./lib/proc');
 
@@ -130,30 +129,10 @@ test('fixed crop: reloads during encoding resume from the last stored segment', 
   await assertSameFrames(t, once.out, resumed.out, 300, resumed.dir);
 });
 
-/** A page of the site in its own (persistent) profile, with helpers. */
-async function openSite(t) {
+const openSite = async (t) => {
   await ensureSite();
-  const host = await startHost(REPO_ROOT);
-  const browser = await launchBrowser();
-  const dir = outDir(`resume-${t.name.replace(/\W+/g, '-').slice(0, 40)}`);
-  const logFd = fs.openSync(path.join(dir, 'browser.log'), 'w');
-  forwardPageLog(browser.page, (line) => fs.writeSync(logFd, `${line}\n`));
-  t.after(async () => {
-    await browser.close();
-    await host.stop();
-    fs.closeSync(logFd);
-  });
-  const url = `${host.url}?chunk_s=1`;
-  const open = async (page) => {
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 120000 });
-  };
-  await open(browser.page);
-  return { browser, page: browser.page, open, dir };
-}
-
-const state = (page) => page.evaluate(() => document.body.dataset.state);
-const reframe = (page, key) => page.evaluate((k) => (window.__reframe || {})[k] || null, key);
+  return openSiteAt(t, REPO_ROOT, '?chunk_s=1');
+};
 
 async function waitProgress(page, fraction) {
   await page.waitForFunction((f) => {

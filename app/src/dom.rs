@@ -62,6 +62,11 @@ pub struct Page {
     pub jobs_list: HtmlElement,
     pub delete_all: HtmlButtonElement,
     pub cache_limit: HtmlInputElement,
+    pub import_analysis: HtmlInputElement,
+    pub boxes: HtmlElement,
+    pub people: HtmlElement,
+    pub people_list: HtmlElement,
+    pub export_analysis: HtmlButtonElement,
 }
 
 fn el<T: JsCast>(document: &Document, id: &str) -> Option<T> {
@@ -100,6 +105,11 @@ impl Page {
             jobs_list: el(d, "jobs")?,
             delete_all: el(d, "delete-all")?,
             cache_limit: el(d, "cache-limit")?,
+            import_analysis: el(d, "import-analysis")?,
+            boxes: el(d, "boxes")?,
+            people: el(d, "people")?,
+            people_list: el(d, "people-list")?,
+            export_analysis: el(d, "export-analysis")?,
             document,
         })
     }
@@ -212,6 +222,8 @@ impl Page {
 
     pub fn hide_result(&self) {
         self.result.set_hidden(true);
+        self.people.set_hidden(true);
+        self.export_analysis.set_hidden(true);
     }
 }
 
@@ -295,4 +307,26 @@ pub async fn file_from_handle(handle: &wasm_bindgen::JsValue) -> Option<web_sys:
     }
     let file = JsFuture::from(call("getFile", None)?).await.ok()?;
     file.dyn_into::<web_sys::File>().ok()
+}
+
+/// Offers `text` as a file download named `name`.
+pub fn save_text_file(name: &str, text: &str, mime: &str) {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let document = gloo::utils::document();
+    if let Ok(a) = document.create_element("a") {
+        let _ = a.set_attribute("href", &url);
+        let _ = a.set_attribute("download", name);
+        if let Some(a) = a.dyn_ref::<HtmlElement>() {
+            a.click();
+        }
+    }
+    // The download has started from the URL; it can go after a moment.
+    gloo::timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
 }

@@ -2,7 +2,7 @@
 //! `FromWorker` (types in `reframe_core::protocol`).
 
 use gloo::events::EventListener;
-use reframe_core::protocol::{FromWorker, JobSettings, ToWorker};
+use reframe_core::protocol::{FromWorker, ToWorker};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{File, MessageEvent, Worker};
@@ -59,8 +59,8 @@ impl WorkerLink {
 
     /// Starts (or resumes) a job; `handle` is the file's `FileSystemFileHandle` when the browser
     /// gave one, kept by the worker so that a resume can reopen the file.
-    pub fn start_job(&self, settings: JobSettings, file: &File, handle: Option<&JsValue>, resume: Option<String>, keep_finished_bytes: Option<u64>) {
-        self.post(&ToWorker::Start { settings, file_name: file.name(), resume, keep_finished_bytes }, Some(file), handle);
+    pub fn start_job(&self, job: ToWorker, file: &File, handle: Option<&JsValue>) {
+        self.post(&job, Some(file), handle);
     }
 
     pub fn send(&self, msg: &ToWorker) {

@@ -15,7 +15,7 @@ use dom::{Page, PageState};
 use gloo::events::EventListener;
 use reframe_core::camera_path::Smoothness;
 use reframe_core::job::JobListEntry;
-use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, FromWorker, JobSettings, Profile, ToWorker};
+use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, FromWorker, JobSettings, JobSummary, Profile, ToWorker};
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
 use std::cell::RefCell;
@@ -42,6 +42,14 @@ struct App {
     handle: Option<JsValue>,
     /// Stored jobs' file handles, by job id (from the worker's `Jobs` message).
     job_handles: JsValue,
+    /// The last finished auto job's summary: the preview draws its path and people.
+    planned: Option<JobSummary>,
+    /// The person the user chose to follow (a track id of `planned`'s people).
+    subject: Option<u32>,
+    /// An analysis file the user chose, sent with the next Start.
+    import_json: Option<String>,
+    /// The job the worker runs or ran last.
+    job_id: Option<String>,
 }
 
 /// localStorage key of the cache limit (GB of finished videos to keep).
@@ -73,7 +81,7 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, resume: None, handle: None, job_handles: JsValue::UNDEFINED }));
+    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
     wire(&app);
 }
 
@@ -142,7 +150,9 @@ fn wire(app: &Rc<RefCell<App>>) {
         for kind in ["input", "change"] {
             let a = app.clone();
             EventListener::new(&el, kind, move |_| {
-                let app = a.borrow();
+                let mut app = a.borrow_mut();
+                app.planned = None;
+                preview::clear_planned(&app.page);
                 app.page.custom_ratio.set_hidden(app.page.ratio.value() != "custom");
                 preview::draw(&app.page, read_ratio(&app.page).ok());
             })
@@ -153,6 +163,47 @@ fn wire(app: &Rc<RefCell<App>>) {
     EventListener::new(&page.preview_video, "loadedmetadata", move |_| {
         let app = a.borrow();
         preview::draw(&app.page, read_ratio(&app.page).ok());
+    })
+    .forget();
+    // After an auto job, the preview follows the planned path and shows the people found.
+    for kind in ["timeupdate", "seeked"] {
+        let a = app.clone();
+        EventListener::new(&page.preview_video, kind, move |_| {
+            let app = a.borrow();
+            if let Some(summary) = &app.planned {
+                preview::draw_planned(&app.page, summary, (app.page.preview_video.current_time() * 1e6) as i64);
+            }
+        })
+        .forget();
+    }
+    let a = app.clone();
+    EventListener::new(&page.import_analysis, "change", move |_| {
+        let file = a.borrow().page.import_analysis.files().and_then(|l| l.get(0));
+        let Some(file) = file else { return };
+        let a = a.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
+            let mut app = a.borrow_mut();
+            match text {
+                Some(t) => {
+                    app.import_json = Some(t);
+                    app.page.mode.set_value("auto");
+                    app.page.show_note(&format!(
+                        "Analysis file \"{}\" loaded: it is used instead of finding people, if it is of this video.",
+                        file.name()
+                    ));
+                }
+                None => app.page.show_error("The analysis file could not be read.", "read"),
+            }
+        });
+    })
+    .forget();
+    let a = app.clone();
+    EventListener::new(&page.export_analysis, "click", move |_| {
+        let a = a.borrow();
+        if let Some(id) = a.job_id.clone() {
+            a.worker.send(&ToWorker::ExportAnalysis { job_id: id });
+        }
     })
     .forget();
 
@@ -183,6 +234,45 @@ fn wire(app: &Rc<RefCell<App>>) {
         }
     })
     .forget();
+}
+
+/// The people of a finished auto job, as buttons that choose whom the next export follows.
+fn show_people(app: &Rc<RefCell<App>>, page: &Page, summary: &JobSummary, chosen: Option<u32>) {
+    let Some(analysis) = &summary.analysis else { return };
+    page.people_list.set_inner_html("");
+    page.people.set_hidden(analysis.people.is_empty());
+    let document = gloo::utils::document();
+    let mut choices: Vec<(Option<u32>, String, Option<i64>)> = vec![(None, "Automatic (most prominent person)".into(), None)];
+    for p in &analysis.people {
+        let label = format!(
+            "Person {} · {}–{}",
+            p.track_id,
+            dom::human_duration(p.first_us.0 as f64 / 1e6),
+            dom::human_duration(p.last_us.0 as f64 / 1e6)
+        );
+        choices.push((Some(p.track_id), label, Some(p.best_us.0)));
+    }
+    for (id, label, best_us) in choices {
+        let Ok(b) = document.create_element("button") else { continue };
+        b.set_class_name(if id == chosen { "person chosen" } else { "person" });
+        let _ = b.set_attribute("data-track-id", &id.map(|i| i.to_string()).unwrap_or_default());
+        b.set_text_content(Some(&label));
+        let a = app.clone();
+        EventListener::new(&b, "click", move |_| {
+            let mut app = a.borrow_mut();
+            app.subject = id;
+            if let Some(s) = app.planned.clone() {
+                show_people(&a, &app.page, &s, id);
+            }
+            if let Some(t) = best_us {
+                app.page.preview_video.set_current_time(t as f64 / 1e6);
+            }
+            let who = id.map(|i| format!("person {i}")).unwrap_or_else(|| "the most prominent person".into());
+            app.page.show_note(&format!("Press Start to export again following {who}; the stored analysis is reused."));
+        })
+        .forget();
+        let _ = page.people_list.append_child(&b);
+    }
 }
 
 /// Shows the form as a stored job's settings.
@@ -280,6 +370,9 @@ fn choose_file(app: &Rc<RefCell<App>>, file: File) {
     }
     a.page.set_file_name(&file.name(), file.size());
     a.file = Some(file);
+    a.planned = None;
+    a.subject = None;
+    preview::clear_planned(&a.page);
     a.page.clear_error();
     a.page.start.set_disabled(false);
     a.page.set_state(PageState::Ready);
@@ -316,6 +409,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         detector: app.detector,
         decode_only: app.decode_only,
         chunk_seconds: app.chunk_seconds,
+        subject_track: if mode == CropMode::Auto { app.subject } else { None },
     })
 }
 
@@ -344,7 +438,11 @@ fn start(app: &Rc<RefCell<App>>) {
     a.page.hide_result();
     a.page.set_state(PageState::Running);
     let keep = a.page.cache_limit.value().parse::<f64>().ok().filter(|gb| *gb >= 0.0).map(|gb| (gb * 1e9) as u64);
-    a.worker.start_job(settings, &file, a.handle.as_ref(), resume.map(|j| j.id), keep);
+    let import_analysis = if settings.mode == CropMode::Auto { a.import_json.take() } else { None };
+    // An analysis file is used once; clearing the input lets the user choose the same file again.
+    a.page.import_analysis.set_value("");
+    let job = ToWorker::Start { settings, file_name: file.name(), resume: resume.map(|j| j.id), keep_finished_bytes: keep, import_analysis };
+    a.worker.start_job(job, &file, a.handle.as_ref());
 }
 
 fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
@@ -362,7 +460,11 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
             let a = app.clone();
             jobs::render(&app.borrow().page, &jobs, move |action| on_job_action(&a, action));
         }
-        started @ FromWorker::Started { .. } => dom::expose("started", &started),
+        FromWorker::Started { ref job_id, .. } => {
+            app.borrow_mut().job_id = Some(job_id.clone());
+            dom::expose("started", &msg);
+        }
+        FromWorker::AnalysisFile { file_name, json } => dom::save_text_file(&file_name, &json, "application/json"),
         FromWorker::Notice { message } => app.borrow().page.show_note(&message),
         FromWorker::Probed { source } => {
             let a = app.borrow();
@@ -375,6 +477,12 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         }
         FromWorker::Done { summary } => {
             dom::expose("summary", &summary);
+            if summary.analysis.is_some() {
+                let mut a = app.borrow_mut();
+                a.planned = Some(summary.clone());
+                show_people(app, &a.page, &summary, a.subject);
+                a.page.export_analysis.set_hidden(false);
+            }
             if summary.output_path.is_empty() {
                 let a = app.borrow();
                 a.page.show_result(&summary, None);

@@ -31,4 +31,51 @@ pub fn draw(page: &Page, ratio: Option<AspectRatio>) {
     });
 }
 
+/// Draws a finished auto job's planned crop window and the people found at time `t_us` of the
+/// preview: the crop of that frame (the same rectangles the worker cropped) and the boxes of the
+/// nearest analysed frame within 0.3 s.
+pub fn draw_planned(page: &Page, summary: &JobSummary, t_us: i64) {
+    let video = &page.preview_video;
+    let source = PixelSize::new(video.video_width(), video.video_height());
+    let path = &summary.crop_path;
+    if path.is_empty() || source.width == 0 || source.height == 0 {
+        return;
+    }
+    let i = path.partition_point(|c| c.timestamp_us.0 <= t_us).saturating_sub(1);
+    let c = path[i];
+    let pct = |v: f32, of: u32| format!("{:.3}%", v as f64 * 100.0 / of as f64);
+    let style = page.crop_overlay.style();
+    let _ = style.set_property("display", "block");
+    let _ = style.set_property("left", &pct(c.x as f32, source.width));
+    let _ = style.set_property("top", &pct(c.y as f32, source.height));
+    let _ = style.set_property("width", &pct(c.width as f32, source.width));
+    let _ = style.set_property("height", &pct(c.height as f32, source.height));
+
+    page.boxes.set_inner_html("");
+    let Some(analysis) = &summary.analysis else { return };
+    let nearest = analysis.detections.iter().min_by_key(|d| (d.timestamp_us.0 - t_us).abs());
+    let Some(d) = nearest.filter(|d| (d.timestamp_us.0 - t_us).abs() <= 300_000) else { return };
+    let document = gloo::utils::document();
+    for b in &d.boxes {
+        let Ok(div) = document.create_element("div") else { continue };
+        let _ = div.set_attribute(
+            "style",
+            &format!(
+                "left:{};top:{};width:{};height:{}",
+                pct(b.x, source.width),
+                pct(b.y, source.height),
+                pct(b.width, source.width),
+                pct(b.height, source.height)
+            ),
+        );
+        let _ = page.boxes.append_child(&div);
+    }
+}
+
+/// Removes the boxes of people (the preview shows the settings' static crop again).
+pub fn clear_planned(page: &Page) {
+    page.boxes.set_inner_html("");
+}
+
+use reframe_core::protocol::JobSummary;
 use wasm_bindgen::JsCast;

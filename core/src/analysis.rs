@@ -35,6 +35,22 @@ impl From<AnalysisError> for crate::error::ReframeError {
     }
 }
 
+/// Tracks seen on fewer analysed frames are not offered as subjects (passers-by, false alarms).
+pub const MIN_PERSON_SAMPLES: usize = 3;
+
+/// A person the user can choose to follow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonSummary {
+    pub track_id: u32,
+    pub first_us: TimestampUs,
+    pub last_us: TimestampUs,
+    /// Analysed frames on which they were found.
+    pub samples: u32,
+    /// Where they are seen largest (to show them to the user).
+    pub best_us: TimestampUs,
+    pub best_box: crate::track::PersonBox,
+}
+
 /// Everything the analysis learnt about one video.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -50,6 +66,9 @@ pub struct Analysis {
     /// The last planned path, if any.
     #[serde(default)]
     pub path: Option<PlannedPath>,
+    /// The video this analysis is of (added in Reframe's resume work; absent in older files).
+    #[serde(default)]
+    pub source_file: Option<crate::fingerprint::FileFingerprint>,
 }
 
 impl Analysis {
@@ -70,6 +89,7 @@ impl Analysis {
             tracks,
             cuts_us,
             path: None,
+            source_file: None,
         }
     }
 
@@ -98,6 +118,47 @@ impl Analysis {
     ) -> Vec<CropPathEntry> {
         let plan = self.plan(settings);
         crop_path_for_frames(plan, frame_timestamps)
+    }
+
+    /// The people found, for the page to offer as subjects: every track seen on at least
+    /// `MIN_PERSON_SAMPLES` analysed frames, most seen first, with the box where they are largest.
+    pub fn people(&self) -> Vec<PersonSummary> {
+        let mut people: Vec<PersonSummary> = self
+            .tracks
+            .iter()
+            .filter(|t| t.samples.len() >= MIN_PERSON_SAMPLES)
+            .filter_map(|t| {
+                let best = t.samples.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))?;
+                Some(PersonSummary {
+                    track_id: t.id,
+                    first_us: t.first_us()?,
+                    last_us: t.last_us()?,
+                    samples: t.samples.len() as u32,
+                    best_us: best.timestamp_us,
+                    best_box: best.bbox,
+                })
+            })
+            .collect();
+        people.sort_by(|a, b| b.samples.cmp(&a.samples).then(a.track_id.cmp(&b.track_id)));
+        people
+    }
+
+    /// Why this analysis is not of the video `file` (shown `size`), or `None` when it may be:
+    /// the frame size must match, and the recorded file's size and sampled content when present
+    /// (its name may differ: files get renamed).
+    pub fn mismatch(&self, file: &crate::fingerprint::FileFingerprint, size: PixelSize) -> Option<String> {
+        if self.source_size != size {
+            return Some(format!(
+                "it is of a {}x{} video, this one is {}x{}",
+                self.source_size.width, self.source_size.height, size.width, size.height
+            ));
+        }
+        match &self.source_file {
+            Some(f) if f.size != file.size || f.content_hash != file.content_hash => {
+                Some(format!("it was made from \"{}\", a different file", f.name))
+            }
+            _ => None,
+        }
     }
 
     /// The analysis as compact JSON.
@@ -169,6 +230,47 @@ mod tests {
             dets,
             vec![TimestampUs(2_000_000)],
         )
+    }
+
+    #[test]
+    fn people_lists_tracks_seen_often_enough_most_seen_first() {
+        let mut dets: Vec<Detection> = (0..20)
+            .map(|i| Detection {
+                timestamp_us: TimestampUs(i * 200_000),
+                frame: FrameIndex(i as u64 * 6),
+                boxes: vec![PersonBox::new(300.0 + 5.0 * i as f32, 400.0, 140.0 + i as f32, 420.0, 0.9)],
+            })
+            .collect();
+        // A second person on 5 frames, a passer-by on 1.
+        for d in dets.iter_mut().take(5) {
+            d.boxes.push(PersonBox::new(1500.0, 380.0, 150.0, 450.0, 0.8));
+        }
+        dets[10].boxes.push(PersonBox::new(900.0, 100.0, 60.0, 150.0, 0.6));
+        let a = Analysis::new(PixelSize::new(1920, 1080), dets, vec![]);
+        let people = a.people();
+        assert_eq!(people.len(), 2, "{people:?}");
+        assert_eq!(people[0].samples, 20);
+        assert_eq!(people[1].samples, 5);
+        assert_eq!(people[0].best_us, TimestampUs(19 * 200_000), "largest box is the last");
+        assert_eq!(people[1].first_us, TimestampUs(0));
+        assert_eq!(people[1].last_us, TimestampUs(800_000));
+        assert_ne!(people[0].track_id, people[1].track_id);
+    }
+
+    #[test]
+    fn an_imported_analysis_must_be_of_the_same_video() {
+        use crate::fingerprint::FileFingerprint;
+        let fp = |name: &str, size: u64, hash: &str| FileFingerprint { name: name.into(), size, last_modified_ms: 0.0, content_hash: hash.into() };
+        let mut a = sample();
+        let size = PixelSize::new(1920, 1080);
+        assert_eq!(a.mismatch(&fp("x.mp4", 10, "aa"), size), None, "old files without a source pass on size");
+        assert!(a.mismatch(&fp("x.mp4", 10, "aa"), PixelSize::new(1280, 720)).unwrap().contains("1920x1080"));
+        a.source_file = Some(fp("v.mp4", 10, "aa"));
+        assert_eq!(a.mismatch(&fp("renamed.mp4", 10, "aa"), size), None);
+        assert!(a.mismatch(&fp("v.mp4", 11, "aa"), size).unwrap().contains("different file"));
+        assert!(a.mismatch(&fp("v.mp4", 10, "bb"), size).is_some());
+        let back = Analysis::from_json(&a.to_json().unwrap()).unwrap();
+        assert_eq!(back.source_file, a.source_file);
     }
 
     #[test]

@@ -166,6 +166,18 @@ impl CameraSettings {
     }
 }
 
+/// How the planner chooses the subject for a crop of size `crop` (also used by the evaluation
+/// command, so that it judges the subject the planner framed).
+pub fn subject_config(crop: PixelSize, settings: &CameraSettings) -> SubjectConfig {
+    SubjectConfig {
+        margin_x: MARGIN * crop.width as f64,
+        margin_y: MARGIN * crop.height as f64,
+        bridge_us: (BRIDGE_S * 1e6) as i64,
+        group_gap_us: (settings.smoothness.params().hold_s * 1e6) as i64,
+        user_track: settings.subject_track,
+    }
+}
+
 /// A vertex of a planned axis path.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PathKey {
@@ -452,13 +464,7 @@ fn plan_shot(
             dead_zone: p.dead_zone,
         },
     ];
-    let config = SubjectConfig {
-        margin_x: MARGIN * crop.width as f64,
-        margin_y: MARGIN * crop.height as f64,
-        bridge_us: (BRIDGE_S * 1e6) as i64,
-        group_gap_us: (p.hold_s * 1e6) as i64,
-        user_track: settings.subject_track,
-    };
+    let config = subject_config(crop, settings);
     let plan = choose_subjects(samples, tracks, source, crop, &config);
     let t_first = samples.first().copied().unwrap_or(start_t);
     if plan.framings.iter().all(|f| f.is_none()) {

@@ -36,6 +36,8 @@ pub enum ReframeError {
     WrongFile(String),
     #[error("This video is already being processed in another tab or window. Finish or close it there first.")]
     JobBusy,
+    #[error("This analysis file cannot be used: {0}.")]
+    BadAnalysis(String),
     #[error("Internal error: {0}.")]
     Internal(String),
 }
@@ -59,6 +61,7 @@ impl ReframeError {
             ReframeError::BadRatio(_) => "bad_ratio",
             ReframeError::WrongFile(_) => "wrong_file",
             ReframeError::JobBusy => "job_busy",
+            ReframeError::BadAnalysis(_) => "bad_analysis",
             ReframeError::Internal(_) => "internal",
         }
     }

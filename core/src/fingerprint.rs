@@ -97,7 +97,7 @@ pub fn fingerprint<E>(
 fn output_settings(s: &JobSettings) -> String {
     match s.mode {
         CropMode::Fixed => format!("fixed {}:{} at {:.4},{:.4}", s.ratio.w, s.ratio.h, s.position.x, s.position.y),
-        CropMode::Auto => format!("auto {}:{} {:?} {:?}", s.ratio.w, s.ratio.h, s.profile, s.smoothness),
+        CropMode::Auto => format!("auto {}:{} {:?} {:?} {:?}", s.ratio.w, s.ratio.h, s.profile, s.smoothness, s.subject_track),
     }
 }
 
@@ -178,6 +178,9 @@ mod tests {
         // Same analysis for another ratio or smoothness, not for another profile.
         assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &calm, "m"));
         assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &JobSettings { ratio: AspectRatio::new(1, 1).unwrap(), ..auto.clone() }, "m"));
+        let follow = JobSettings { subject_track: Some(3), ..auto.clone() };
+        assert_ne!(job_id(&f, &auto), job_id(&f, &follow));
+        assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &follow, "m"));
         let fast = JobSettings { profile: Profile::Fast, ..auto.clone() };
         assert_ne!(analysis_id(&f, &auto, "m"), analysis_id(&f, &fast, "m"));
     }

@@ -80,6 +80,10 @@ pub struct JobSettings {
     /// Benchmark aid: decode every frame and stop (no crop, encode or output).
     #[serde(default)]
     pub decode_only: bool,
+    /// Auto mode: the person to follow (a track id from the analysis's `people`); `None` lets
+    /// Reframe choose the most prominent person in each shot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_track: Option<u32>,
     /// Test aid: seconds of video per stored chunk (`?chunk_s=` in the page URL); default
     /// `resume::CHUNK_DURATION`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +101,7 @@ impl Default for JobSettings {
             detector: DetectorBackend::Auto,
             decode_only: false,
             chunk_seconds: None,
+            subject_track: None,
         }
     }
 }
@@ -116,7 +121,13 @@ pub enum ToWorker {
         /// The user's cache limit: finished videos beyond it are deleted, least recently used first.
         #[serde(default)]
         keep_finished_bytes: Option<u64>,
+        /// An analysis file exported earlier (auto mode): used instead of analysing the video, when
+        /// it matches the video.
+        #[serde(default)]
+        import_analysis: Option<String>,
     },
+    /// Send the analysis of a stored job (answer: `AnalysisFile`).
+    ExportAnalysis { job_id: String },
     /// List the stored jobs (answer: `Jobs`).
     ListJobs,
     /// Delete a stored job and its files (answer: `Jobs`).
@@ -247,6 +258,12 @@ pub struct AnalysisReport {
     pub analysed_frames: u64,
     /// Mean detector time per analysed frame, milliseconds.
     pub detect_ms_per_frame: f64,
+    /// The people the user can choose to follow.
+    #[serde(default)]
+    pub people: Vec<crate::analysis::PersonSummary>,
+    /// The person followed when the user chose one.
+    #[serde(default)]
+    pub subject_track: Option<u32>,
 }
 
 /// Worker -> page.
@@ -264,6 +281,8 @@ pub enum FromWorker {
     Cancelled,
     /// Something the user should know that does not stop a job (e.g. a delete was refused).
     Notice { message: String },
+    /// A job's analysis as a versioned JSON file, for the user to keep.
+    AnalysisFile { file_name: String, json: String },
     /// The stored jobs, most recent first.
     Jobs { jobs: Vec<crate::job::JobListEntry> },
 }

@@ -58,11 +58,11 @@ use reframe_core::analysis::Analysis;
 use reframe_core::camera_eval::{
     baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA,
 };
-use reframe_core::camera_path::{CameraSettings, Smoothness, BRIDGE_S, MARGIN};
+use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::output_size;
 use reframe_core::protocol::CropPathEntry;
 use reframe_core::shots::{shot_index, FrameStats, ShotConfig, ShotDetector};
-use reframe_core::subject::{choose_subjects, prominence, SubjectConfig};
+use reframe_core::subject::{choose_subjects, prominence};
 use reframe_core::track::{Detection, PersonBox, Track};
 use reframe_core::units::{AspectRatio, FrameIndex, PixelSize, TimestampUs};
 use reframe_detect::{cpu_device, DetectParams, Detector, INPUT_SIZE};
@@ -220,19 +220,6 @@ fn decode(
     let _ = child.wait();
 }
 
-/// The planner's subject-choice configuration for `settings` (as in `camera_path::plan_shot`;
-/// the subject ids do not depend on the margins or the group gap, only on `bridge_us`).
-fn planner_subject_config(source: PixelSize, settings: &CameraSettings) -> SubjectConfig {
-    let crop = output_size(source, settings.ratio);
-    SubjectConfig {
-        margin_x: MARGIN * crop.width as f64,
-        margin_y: MARGIN * crop.height as f64,
-        bridge_us: (BRIDGE_S * 1e6) as i64,
-        group_gap_us: (settings.smoothness.params().hold_s * 1e6) as i64,
-        user_track: settings.subject_track,
-    }
-}
-
 /// Tracks and sample times of shot `s`.
 fn shot_part(a: &Analysis, s: usize) -> (Vec<TimestampUs>, Vec<Track>) {
     let samples: Vec<TimestampUs> = a
@@ -259,7 +246,7 @@ fn shot_part(a: &Analysis, s: usize) -> (Vec<TimestampUs>, Vec<Track>) {
 
 /// Primary subject per analysed frame, by the planner's own subject choice.
 fn subjects_planner(a: &Analysis, settings: &CameraSettings) -> Vec<(TimestampUs, PersonBox)> {
-    let cfg = planner_subject_config(a.source_size, settings);
+    let cfg = reframe_core::camera_path::subject_config(output_size(a.source_size, settings.ratio), settings);
     let crop = output_size(a.source_size, settings.ratio);
     let mut out = Vec::new();
     for s in 0..=a.cuts_us.len() {
@@ -421,8 +408,8 @@ fn main() {
         std::fs::read(root.join("../models/ssdlite/ssdlite_person.bpk")).expect("weights");
     let detector = Detector::from_bytes(weights, &cpu_device()).expect("detector");
     let params = DetectParams::default();
-    let interval_us = (1e6 / args.rate).round() as i64;
-    let mut next_sample = i64::MIN;
+    // The frames the worker analyses at this rate (`resume::is_analysed`).
+    let interval = reframe_core::units::DurationUs((1e6 / args.rate).round() as i64);
     let (sx, sy) = (
         source.width as f32 / INPUT_SIZE as f32,
         source.height as f32 / INPUT_SIZE as f32,
@@ -440,8 +427,7 @@ fn main() {
                 return false;
             }
             let t = frames[i];
-            if t.0 >= next_sample {
-                next_sample = t.0 + interval_us;
+            if reframe_core::resume::is_analysed(&frames, i, interval) {
                 let t0 = Instant::now();
                 let found = detector
                     .detect(rgba, INPUT_SIZE as u32, INPUT_SIZE as u32, &params)

@@ -9,13 +9,13 @@ const path = require('node:path');
 const SETPRIV = '/usr/bin/setpriv';
 
 /**
- * Starts the host and resolves with { url, child, stop() } once it printed its URL.
+ * Starts the host (serving `site`, default dist/, and models/) and resolves with { url, child, stop() } once it printed its URL.
  * Rejects when it exits first or prints nothing usable within `timeoutMs`.
  * `log` receives the host's own output lines (for debugging).
  */
-function startHost(root, { timeoutMs = 30000, log = () => {} } = {}) {
+function startHost(root, { timeoutMs = 30000, log = () => {}, site = 'dist' } = {}) {
   const bin = path.join(root, 'target', 'release', 'reframe-host');
-  const args = ['--port', '0', '--root', 'dist', '--models', 'models'];
+  const args = ['--port', '0', '--root', site, '--models', 'models'];
   if (!fs.existsSync(bin)) {
     return Promise.reject(new Error(`${bin} is missing (cargo build --release -p reframe-host)`));
   }

@@ -49,6 +49,8 @@ pub struct AnalysisJob<'a> {
     pub pres: &'a [Option<u64>],
     pub layout: ChunkLayout,
     pub analysis_id: &'a str,
+    /// The input, recorded in the analysis file so that an import can be checked.
+    pub file: &'a reframe_core::fingerprint::FileFingerprint,
     pub cancel: &'a Cell<bool>,
 }
 
@@ -225,14 +227,14 @@ pub async fn run(
 ) -> Result<AnalysisResult, Stop> {
     let v = &a.movie.video;
     let display = v.display_size();
-    let camera = CameraSettings::new(a.settings.ratio, a.settings.smoothness);
+    let camera = CameraSettings { subject_track: a.settings.subject_track, ..CameraSettings::new(a.settings.ratio, a.settings.smoothness) };
 
     // A finished analysis of this file and profile: plan the new path from it.
     if let Some(json) = db.analysis(a.analysis_id).await? {
         if let Ok(mut analysis) = Analysis::from_json(&json) {
             if analysis.source_size == display {
                 let crop_path = analysis.crop_path(&camera, a.shown);
-                let report = report(&analysis, "reused: the stored analysis of this video".into(), 0, 0.0);
+                let report = report(&analysis, REUSED.into(), 0, 0.0, a.settings.subject_track);
                 return Ok(AnalysisResult { crop_path, report, json });
             }
         }
@@ -346,17 +348,24 @@ pub async fn run(
     }
     let cuts = ShotDetector::from_records(ShotConfig::default(), records).finish();
     let mut analysis = Analysis::new(display, detections, cuts);
+    analysis.source_file = Some(a.file.clone());
     let crop_path = analysis.crop_path(&camera, a.shown);
     if crop_path.len() != a.shown.len() {
         return Err(ReframeError::Internal(format!("the camera path has {} of {} frames", crop_path.len(), a.shown.len())).into());
     }
     let json = analysis.to_json().map_err(ReframeError::from)?;
-    let report = report(&analysis, backend, detected, detect_ms);
+    let report = report(&analysis, backend, detected, detect_ms, a.settings.subject_track);
     Ok(AnalysisResult { crop_path, report, json })
 }
 
-fn report(analysis: &Analysis, backend: String, detected: u64, detect_ms: f64) -> AnalysisReport {
+/// The backend named in reports when no detection ran.
+pub const REUSED: &str = "reused: the stored analysis of this video";
+
+/// What the summary says about an analysis.
+pub fn report(analysis: &Analysis, backend: String, detected: u64, detect_ms: f64, subject_track: Option<u32>) -> AnalysisReport {
     AnalysisReport {
+        people: analysis.people(),
+        subject_track,
         backend,
         model: MODEL_NAME.to_string(),
         detections: analysis.detections.clone(),

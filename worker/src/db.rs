@@ -186,6 +186,10 @@ impl Db {
         Ok(keys.into_iter().zip(values).filter_map(|(k, v)| Some((k.as_string()?, v))).collect())
     }
 
+    pub async fn put_analysis(&self, analysis_id: &str, json: &str) -> Result<(), ReframeError> {
+        self.put_all(&[ANALYSES], vec![(ANALYSES, analysis_id.into(), json.into())]).await
+    }
+
     pub async fn analysis(&self, analysis_id: &str) -> Result<Option<String>, ReframeError> {
         Ok(self.get(ANALYSES, analysis_id.into()).await?.and_then(|v| v.as_string()))
     }

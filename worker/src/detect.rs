@@ -114,7 +114,10 @@ async fn fetch_cached(url: &str, on_progress: impl Fn(u64, Option<u64>)) -> Resu
             break;
         }
         let chunk = js_sys::Uint8Array::new(&js::get(&step, "value"));
-        bytes.extend_from_slice(&chunk.to_vec());
+        // Copy straight from the JS chunk into the end of the buffer.
+        let start = bytes.len();
+        bytes.resize(start + chunk.length() as usize, 0);
+        chunk.copy_to(&mut bytes[start..]);
         on_progress(bytes.len() as u64, total);
     }
     if let Some(cache) = &cache {

@@ -58,3 +58,21 @@ pub async fn evict(keep_bytes: u64, except: &str) -> Result<usize, ReframeError>
     }
     Ok(ids.len())
 }
+
+/// Posts a stored job's analysis as a file (`AnalysisFile`), or a notice when there is none.
+pub async fn export_analysis(id: &str) -> Result<(), ReframeError> {
+    let db = Db::open().await?;
+    let job = db.job(id).await?;
+    let json = match job.as_ref().and_then(|j| j.analysis_id.clone()) {
+        Some(aid) => db.analysis(&aid).await?,
+        None => None,
+    };
+    match (job, json) {
+        (Some(job), Some(json)) => {
+            let stem = job.download_name.trim_end_matches(".mp4").to_string();
+            messages::post(&FromWorker::AnalysisFile { file_name: format!("{stem}-analysis.json"), json });
+        }
+        _ => messages::post(&FromWorker::Notice { message: "This job has no stored analysis (it is not finished, or not in \"Follow people\" mode).".into() }),
+    }
+    Ok(())
+}

@@ -46,6 +46,11 @@ fn main() {
         match message {
             ToWorker::Cancel => cancel.set(true),
             ToWorker::ListJobs => wasm_bindgen_futures::spawn_local(jobs::post_list()),
+            ToWorker::ExportAnalysis { job_id } => wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = jobs::export_analysis(&job_id).await {
+                    messages::post(&FromWorker::Notice { message: format!("The analysis could not be exported. {e}") });
+                }
+            }),
             ToWorker::DeleteJob { id } => {
                 let busy = busy.get();
                 wasm_bindgen_futures::spawn_local(async move {
@@ -66,7 +71,7 @@ fn main() {
                     jobs::post_list().await;
                 });
             }
-            ToWorker::Start { settings, file_name, resume, keep_finished_bytes } => {
+            ToWorker::Start { settings, file_name, resume, keep_finished_bytes, import_analysis } => {
                 if busy.get() {
                     return;
                 }
@@ -83,7 +88,7 @@ fn main() {
                             messages::post(&FromWorker::Notice { message: format!("Old videos could not be cleaned up. {e}") });
                         }
                     }
-                    let result = pipeline::run(file, handle, file_name, settings, resume, cancel.clone()).await;
+                    let result = pipeline::run(file, handle, import_analysis, file_name, settings, resume, cancel.clone()).await;
                     busy.set(false);
                     match result {
                         Ok(summary) => messages::post(&FromWorker::Done { summary }),

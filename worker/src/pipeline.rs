@@ -25,7 +25,7 @@ use reframe_core::encode_settings::output_bitrate;
 use reframe_core::fingerprint::{self, analysis_id, job_id};
 use reframe_core::job::{JobRecord, JobStage, JOB_SCHEMA};
 use reframe_core::protocol::{
-    AnalysisReport, CropMode, CropPathEntry, FromWorker, JobSettings, JobSummary, Progress, ResumeInfo, SourceInfo, Stage,
+    CropMode, CropPathEntry, FromWorker, JobSettings, JobSummary, Progress, ResumeInfo, SourceInfo, Stage,
     StageTime,
 };
 use reframe_core::records::{CropPathRecord, SegmentIndex};
@@ -113,6 +113,7 @@ fn post_stage(stage: Stage, done: u64, total: u64) {
 pub async fn run(
     file: File,
     handle: Option<wasm_bindgen::JsValue>,
+    import: Option<String>,
     file_name: String,
     settings: JobSettings,
     resume: Option<String>,
@@ -164,6 +165,9 @@ pub async fn run(
     let layout = ChunkLayout::new(frames_total, movie.video_duration(), chunk);
     let aid = (settings.mode == CropMode::Auto).then(|| analysis_id(&fp, &settings, crate::detect::MODEL_NAME));
 
+    if let (Some(aid), Some(json)) = (&aid, &import) {
+        import_analysis(&db, aid, json, &fp, display).await?;
+    }
     let stored = db.job(&id).await?;
     if let Some(done) = stored.as_ref().filter(|r| r.stage == JobStage::Done) {
         if let Some(summary) = finished(&db, done, &shown).await? {
@@ -259,7 +263,10 @@ pub async fn run(
             let (path, report) = match crop_path_stored {
                 Some(p) => {
                     let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
-                    let report = analysis.map(|a| stored_report(&a)).unwrap_or_else(|| empty_report());
+                    let report = match analysis {
+                        Some(a) => analyze::report(&a, analyze::REUSED.into(), 0, 0.0, settings.subject_track),
+                        None => return Err(ReframeError::Internal("the stored analysis is missing".into()).into()),
+                    };
                     (p.entries, report)
                 }
                 None => {
@@ -271,6 +278,7 @@ pub async fn run(
                         pres: &pres,
                         layout,
                         analysis_id: aid,
+                        file: &fp,
                         cancel: &cancel,
                     };
                     let result = analyze::run(a, analysis_chunks, &mut source, &db, &mut job).await?;
@@ -371,6 +379,20 @@ pub async fn run(
     Ok(JobSummary { crop_path, analysis: analysis_report, ..summary })
 }
 
+/// Stores an analysis file the user gave, as this video's analysis for this profile (unless one
+/// is stored already).
+async fn import_analysis(db: &Db, aid: &str, json: &str, fp: &fingerprint::FileFingerprint, display: reframe_core::units::PixelSize) -> Result<(), ReframeError> {
+    let analysis = Analysis::from_json(json).map_err(|e| ReframeError::BadAnalysis(e.to_string()))?;
+    if let Some(why) = analysis.mismatch(fp, display) {
+        return Err(ReframeError::BadAnalysis(format!("it is not of this video ({why})")));
+    }
+    if db.analysis(aid).await?.is_some() {
+        messages::post(&FromWorker::Notice { message: "This video's analysis was already stored; the imported file was not needed.".into() });
+        return Ok(());
+    }
+    db.put_analysis(aid, json).await
+}
+
 /// A finished job's summary, when its output is still stored.
 async fn finished(db: &Db, job: &JobRecord, shown: &[TimestampUs]) -> Result<Option<JobSummary>, ReframeError> {
     let (Some(path), Some(summary)) = (&job.output_path, &job.summary) else { return Ok(None) };
@@ -382,32 +404,14 @@ async fn finished(db: &Db, job: &JobRecord, shown: &[TimestampUs]) -> Result<Opt
         return Ok(None);
     }
     let analysis = match &job.analysis_id {
-        Some(a) => db.analysis(a).await?.and_then(|j| Analysis::from_json(&j).ok()).map(|a| stored_report(&a)),
+        Some(a) => db
+            .analysis(a)
+            .await?
+            .and_then(|j| Analysis::from_json(&j).ok())
+            .map(|a| analyze::report(&a, analyze::REUSED.into(), 0, 0.0, job.settings.subject_track)),
         None => None,
     };
     Ok(Some(JobSummary { crop_path, analysis, ..summary.clone() }))
-}
-
-fn stored_report(a: &Analysis) -> AnalysisReport {
-    AnalysisReport {
-        backend: "reused: the stored analysis of this video".into(),
-        model: crate::detect::MODEL_NAME.to_string(),
-        detections: a.detections.clone(),
-        cuts_us: a.cuts_us.clone(),
-        analysed_frames: a.detections.len() as u64,
-        detect_ms_per_frame: 0.0,
-    }
-}
-
-fn empty_report() -> AnalysisReport {
-    AnalysisReport {
-        backend: "reused".into(),
-        model: crate::detect::MODEL_NAME.to_string(),
-        detections: Vec::new(),
-        cuts_us: Vec::new(),
-        analysed_frames: 0,
-        detect_ms_per_frame: 0.0,
-    }
 }
 
 /// Benchmark aid: decode every frame, count them, store nothing.

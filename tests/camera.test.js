@@ -1,0 +1,107 @@
+'use strict';
+// End-to-end tests of the virtual camera in the page (issue 5): the preview shows the planned
+// path and the people found, the user picks the person to follow and exports again without a new
+// analysis, and an analysis exported as JSON is imported into a fresh browser and reused.
+//
+// Run: tests/run-e2e tests/camera.test.js
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const media = require('./media');
+const { ensureBuilt } = require('./lib/build');
+const { openSite, reframe, finishJob } = require('./lib/site');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const NO_BUILD = process.env.REFRAME_NO_BUILD === '1';
+const TEST_TIMEOUT_MS = 20 * 60 * 1000;
+
+let built = null;
+const ensureSite = () => {
+  if (NO_BUILD) return Promise.resolve();
+  if (!built) built = ensureBuilt(REPO_ROOT, (m) => process.stderr.write(`camera: ${m}\n`));
+  return built;
+};
+
+test('pick the person to follow, re-export without detecting, export and import the analysis', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  let input;
+  try {
+    input = await media.clipPath('vtest-short');
+  } catch (err) {
+    if (err.missing) return t.skip(err.message);
+    throw err;
+  }
+  const { page, open, dir } = await openSite(t, REPO_ROOT);
+  await page.selectOption('#mode', 'auto');
+  await page.selectOption('#profile', 'fast');
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  const first = await finishJob(page, assert);
+  assert.match(first.backend, /^(cpu|webgpu)/);
+  assert.ok(first.people.length >= 2, `people found: ${JSON.stringify(first.people)}`);
+
+  // The preview draws the people of the nearest analysed frame and that frame's crop.
+  const d = first.detections.find((x) => x.boxes.length >= 2);
+  await page.evaluate((s) => {
+    const v = document.querySelector('#preview-video');
+    v.currentTime = s;
+  }, d.timestamp_us / 1e6 + 0.01);
+  await page.waitForFunction((n) => document.querySelectorAll('#boxes div').length === n, d.boxes.length, { timeout: 10000 });
+
+  // Choose the second person listed (not the automatic choice) and export again.
+  const chosen = first.people[1];
+  const buttons = await page.$$eval('#people-list button', (bs) => bs.map((b) => b.dataset.trackId));
+  assert.deepEqual(buttons, ['', ...first.people.map((p) => String(p.track_id))], 'Automatic, then one button per person');
+  await page.click(`#people-list button[data-track-id="${chosen.track_id}"]`);
+  await page.click('#start');
+  const second = await finishJob(page, assert);
+  assert.match(second.backend, /^reused/, 'no new detection');
+  assert.equal(second.subject_track, chosen.track_id);
+  assert.deepEqual(second.detections, first.detections, 'the same analysis');
+  // Where the chosen person is seen largest, the crop holds their centre.
+  const at = second.crop_path.reduce((best, c) => (Math.abs(c.timestamp_us - chosen.best_us) < Math.abs(best.timestamp_us - chosen.best_us) ? c : best));
+  const cx = chosen.best_box.x + chosen.best_box.width / 2;
+  assert.ok(cx >= at.x && cx <= at.x + at.width, `person ${chosen.track_id} (centre ${cx}) inside the crop ${JSON.stringify(at)}`);
+  t.diagnostic(`${first.people.length} people; following person ${chosen.track_id} moved ` +
+    `${second.crop_path.filter((c, i) => c.x !== first.crop_path[i].x).length} of ${second.crop_path.length} crops`);
+
+  // Export the analysis (the first job's) as a file.
+  const firstJob = (await reframe(page, 'jobs')).find((j) => j.settings.subject_track == null && j.settings.mode === 'auto');
+  assert.ok(firstJob, 'the first job is listed');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-analysis')]);
+  const file = path.join(dir, 'analysis.json');
+  await download.saveAs(file);
+  const analysis = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal(analysis.version, 1);
+  assert.equal(analysis.detections.length, first.detections.length);
+  assert.ok(analysis.tracks.length >= 2 && analysis.source_file && analysis.source_file.size > 0, 'tracks and the source file');
+
+  // A fresh start: delete everything, import the file, and export again without detecting.
+  page.once('dialog', (x) => x.accept());
+  await page.click('#delete-all');
+  await page.waitForFunction(() => (window.__reframe.jobs || []).length === 0, null, { timeout: 30000 });
+  await open(page);
+  await page.selectOption('#mode', 'auto');
+  await page.selectOption('#profile', 'fast');
+  await page.setInputFiles('#file-input', input);
+  await page.setInputFiles('#import-analysis', file);
+  await page.waitForFunction(() => /Analysis file/.test(document.querySelector('#stage-label').textContent), null, { timeout: 10000 });
+  await page.click('#start');
+  const third = await finishJob(page, assert);
+  assert.match(third.backend, /^reused/, 'the imported analysis is used');
+  assert.deepEqual(third.crop_path, first.crop_path, 'the same camera path as the original analysis');
+
+  // An analysis of another video is refused in plain words.
+  const other = await media.clipPath('h264-bframes');
+  await page.setInputFiles('#file-input', other);
+  await page.setInputFiles('#import-analysis', file);
+  await page.click('#start');
+  await page.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 120000 });
+  const err = await reframe(page, 'error');
+  assert.equal(err.code, 'bad_analysis', JSON.stringify(err));
+  assert.match(err.message, /not of this video/, JSON.stringify(err));
+  t.diagnostic(`import refused: ${err.message}`);
+});
