@@ -160,7 +160,7 @@ const CLIPS = {
     description: "the first 20 s of OpenCV's vtest.avi as H.264 MP4 with a 440 Hz AAC tone: resume tests",
     needs: VTEST,
     steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '20',
-      ...X264(0), '-c:a', 'aac', '-b:a', '96k', '-shortest', out]]],
+      ...X264(0), '-c:a', 'aac', '-ac', '2', '-b:a', '96k', '-shortest', out]]],
     expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 200, audio: true, bframes: false },
   },
   'bench-1080p30-60s': {
