@@ -11,29 +11,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const media = require('./media');
-const { ensureBuilt } = require('./lib/build');
+const { REPO_ROOT, ensureSite, clipOrSkip } = require('./lib/suite');
 const { openSite, reframe, finishJob } = require('./lib/site');
 
-const REPO_ROOT = path.resolve(__dirname, '..');
-const NO_BUILD = process.env.REFRAME_NO_BUILD === '1';
 const TEST_TIMEOUT_MS = 20 * 60 * 1000;
 
-let built = null;
-const ensureSite = () => {
-  if (NO_BUILD) return Promise.resolve();
-  if (!built) built = ensureBuilt(REPO_ROOT, (m) => process.stderr.write(`camera: ${m}\n`));
-  return built;
-};
-
 test('pick the person to follow, re-export without detecting, export and import the analysis', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  await ensureSite();
-  let input;
-  try {
-    input = await media.clipPath('vtest-short');
-  } catch (err) {
-    if (err.missing) return t.skip(err.message);
-    throw err;
-  }
+  await ensureSite('camera');
+  const input = await clipOrSkip(t, 'vtest-short');
+  if (!input) return;
   const { page, open, dir } = await openSite(t, REPO_ROOT);
   await page.selectOption('#mode', 'auto');
   await page.selectOption('#profile', 'fast');

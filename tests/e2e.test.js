@@ -12,41 +12,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const media = require('./media');
-const { ensureBuilt } = require('./lib/build');
+const { REPO_ROOT, BUILD_ARGS, ensureSite: buildSite, clipOrSkip } = require('./lib/suite');
 const { runHeadless, outDir, tail } = require('./lib/run-headless');
 const { checkOutput } = require('./lib/checks');
 
-const REPO_ROOT = path.resolve(__dirname, '..');
+const ensureSite = () => buildSite('e2e');
 // Software decode + encode of 1080p in headless Chromium on 2 cores: tens of seconds per clip.
 const JOB_TIMEOUT_S = Number(process.env.REFRAME_E2E_TIMEOUT_S || 900);
 const TEST_TIMEOUT_MS = (JOB_TIMEOUT_S + 300) * 1000;
 // A bad input must be rejected quickly.
 const BAD_TIMEOUT_S = 120;
-// REFRAME_NO_BUILD=1: test the dist/ and host that are there (no trunk/cargo build).
-const NO_BUILD = process.env.REFRAME_NO_BUILD === '1';
-const BUILD_ARGS = NO_BUILD ? ['--no-build'] : [];
-
-// Build once up front, so a build failure reads as one clear message (and the first job's
-// elapsed time does not include the build).
-let built = null;
-const ensureSite = () => {
-  if (NO_BUILD) return Promise.resolve();
-  if (!built) built = ensureBuilt(REPO_ROOT, (m) => process.stderr.write(`e2e: ${m}\n`));
-  return built;
-};
-
-/** Gets a clip, skipping the test when a prerequisite (like opencv-doc) is missing. */
-async function clipOrSkip(t, name) {
-  try {
-    return await media.clipPath(name);
-  } catch (err) {
-    if (err.missing) {
-      t.skip(err.message);
-      return null;
-    }
-    throw err;
-  }
-}
 
 /**
  * Processes clip `name` with `settings` and checks the output.

@@ -11,38 +11,17 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const media = require('./media');
-const { ensureBuilt } = require('./lib/build');
+const { REPO_ROOT, BUILD_ARGS, ensureSite: buildSite, clipOrSkip } = require('./lib/suite');
 const { runHeadless, outDir, tail } = require('./lib/run-headless');
 const { openSite: openSiteAt, state, reframe } = require('./lib/site');
 const { probe, countFrames } = require('./lib/probe');
 const { run } = require('./lib/proc');
 
-const REPO_ROOT = path.resolve(__dirname, '..');
-const NO_BUILD = process.env.REFRAME_NO_BUILD === '1';
-const BUILD_ARGS = NO_BUILD ? ['--no-build'] : [];
 const JOB_TIMEOUT_S = 900;
 const TEST_TIMEOUT_MS = 2 * (JOB_TIMEOUT_S + 300) * 1000;
 // Small chunks so that a 20 s clip has ten of them.
 const CHUNK_S = 2;
-
-let built = null;
-const ensureSite = () => {
-  if (NO_BUILD) return Promise.resolve();
-  if (!built) built = ensureBuilt(REPO_ROOT, (m) => process.stderr.write(`resume: ${m}\n`));
-  return built;
-};
-
-async function clipOrSkip(t, name) {
-  try {
-    return await media.clipPath(name);
-  } catch (err) {
-    if (err.missing) {
-      t.skip(err.message);
-      return null;
-    }
-    throw err;
-  }
-}
+const ensureSite = () => buildSite('resume');
 
 /** MD5 of every decoded video frame (ffmpeg framemd5), one line per frame. */
 async function frameHashes(file) {

@@ -8,7 +8,7 @@
 //! file and profile (another ratio or smoothness) is reused without decoding at all.
 
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{self, Decoder, FeedLoop, MAX_QUEUE};
+use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
 use crate::detect::{self, PersonDetector, MODEL_NAME};
 use crate::frame_sample::Sampler;
 use crate::pipeline::{post_progress, Stop};
@@ -75,15 +75,21 @@ struct Shared {
     shots: ShotDetector,
 }
 
-impl Shared {
+impl FrameSink for Shared {
     fn on_frame(&mut self, frame: VideoFrame) {
         let result = self.sample(&frame);
         frame.close();
         if let Err(e) = result {
-            self.error.get_or_insert(e);
+            self.on_error(e);
         }
     }
 
+    fn on_error(&mut self, error: ReframeError) {
+        self.error.get_or_insert(error);
+    }
+}
+
+impl Shared {
     fn sample(&mut self, frame: &VideoFrame) -> Result<(), ReframeError> {
         let t = TimestampUs(frame.timestamp().round() as i64);
         let Ok(index) = self.shown.binary_search(&t) else { return Ok(()) };
@@ -139,6 +145,18 @@ impl RunLoop<'_> {
         Ok(true)
     }
 
+    /// Runs the detector on every frame waiting for it, stopping at the first error.
+    async fn detect_all_pending(&mut self) -> Result<(), Stop> {
+        loop {
+            if let Some(e) = self.shared.borrow_mut().error.take() {
+                return Err(e.into());
+            }
+            if !self.detect_pending().await? {
+                return Ok(());
+            }
+        }
+    }
+
     /// Stores every chunk whose frames have all been seen and detected.
     async fn store_complete(&mut self, flushed: bool) -> Result<(), Stop> {
         while let Some(&c) = self.chunks.front() {
@@ -178,14 +196,7 @@ impl RunLoop<'_> {
 
 impl FeedLoop for RunLoop<'_> {
     async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
-        loop {
-            if let Some(e) = self.shared.borrow_mut().error.take() {
-                return Err(e.into());
-            }
-            if !self.detect_pending().await? {
-                break;
-            }
-        }
+        self.detect_all_pending().await?;
         self.store_complete(false).await?;
         Ok(decoder.queue_size() < MAX_QUEUE)
     }
@@ -287,19 +298,7 @@ pub async fn run(
                 shots: ShotDetector::new(ShotConfig::default()),
             }));
             let signal = Signal::default();
-            let (s1, s2, w1, w2, w3) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
-            let decoder = Decoder::new(
-                a.decoder_config,
-                move |frame| {
-                    s1.borrow_mut().on_frame(frame);
-                    w1.wake();
-                },
-                move |e| {
-                    s2.borrow_mut().error.get_or_insert(e);
-                    w2.wake();
-                },
-                move || w3.wake(),
-            )?;
+            let decoder = Decoder::feeding(a.decoder_config, &shared, &signal)?;
             let mut lp = RunLoop {
                 shared: shared.clone(),
                 detector: &detector,
@@ -318,14 +317,7 @@ pub async fn run(
             };
             decode::feed(&decoder, v, source, samples, &signal, a.cancel, &mut lp).await?;
             // Frames still waiting for the detector, then the last chunks.
-            loop {
-                if let Some(e) = shared.borrow_mut().error.take() {
-                    return Err(e.into());
-                }
-                if !lp.detect_pending().await? {
-                    break;
-                }
-            }
+            lp.detect_all_pending().await?;
             lp.store_complete(true).await?;
             if !lp.chunks.is_empty() {
                 return Err(ReframeError::Internal(format!("{} analysis chunks were not completed", lp.chunks.len())).into());

@@ -95,16 +95,21 @@ impl Db {
         Ok(value.filter(|v| !v.is_undefined()))
     }
 
-    /// Values of every `[id, n]` key, with `n`.
-    async fn get_pairs(&self, store: &str, id: &str) -> Result<Vec<(u64, JsValue)>, ReframeError> {
+    /// Keys and values of the records matching `query` (all when `None`), in key order.
+    async fn entries(&self, store: &str, query: Option<Query>) -> Result<Vec<(JsValue, JsValue)>, ReframeError> {
         let tx = self.db.transaction(&[store], TransactionMode::ReadOnly).map_err(|e| db_error("read", e))?;
         let s = tx.object_store(store).map_err(|e| db_error("read", e))?;
-        let keys = s.get_all_keys(Some(pairs_of(id)?), None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
-        let values = s.get_all(Some(pairs_of(id)?), None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
-        Ok(keys
-            .iter()
-            .zip(values)
-            .map(|(k, v)| (js_sys::Reflect::get(k, &1.into()).ok().and_then(|n| n.as_f64()).unwrap_or(-1.0) as u64, v))
+        let keys = s.get_all_keys(query.clone(), None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
+        let values = s.get_all(query, None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
+        Ok(keys.into_iter().zip(values).collect())
+    }
+
+    /// Values of every `[id, n]` key, with `n`.
+    async fn get_pairs(&self, store: &str, id: &str) -> Result<Vec<(u64, JsValue)>, ReframeError> {
+        let entries = self.entries(store, Some(pairs_of(id)?)).await?;
+        Ok(entries
+            .into_iter()
+            .map(|(k, v)| (js_sys::Reflect::get(&k, &1.into()).ok().and_then(|n| n.as_f64()).unwrap_or(-1.0) as u64, v))
             .collect())
     }
 
@@ -179,11 +184,8 @@ impl Db {
 
     /// Every stored handle, by job id.
     pub async fn handles(&self) -> Result<Vec<(String, JsValue)>, ReframeError> {
-        let tx = self.db.transaction(&[HANDLES], TransactionMode::ReadOnly).map_err(|e| db_error("read", e))?;
-        let s = tx.object_store(HANDLES).map_err(|e| db_error("read", e))?;
-        let keys = s.get_all_keys(None, None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
-        let values = s.get_all(None, None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
-        Ok(keys.into_iter().zip(values).filter_map(|(k, v)| Some((k.as_string()?, v))).collect())
+        let entries = self.entries(HANDLES, None).await?;
+        Ok(entries.into_iter().filter_map(|(k, v)| Some((k.as_string()?, v))).collect())
     }
 
     pub async fn put_analysis(&self, analysis_id: &str, json: &str) -> Result<(), ReframeError> {

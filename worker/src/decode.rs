@@ -5,7 +5,8 @@ use crate::pipeline::Stop;
 use crate::signal::Signal;
 use crate::source::FileSource;
 use reframe_core::demux::ByteSource;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use reframe_core::demux::{Sample, VideoTrack};
 use reframe_core::units::ticks_to_us;
 use reframe_core::ReframeError;
@@ -120,6 +121,36 @@ impl Drop for Decoder {
         if self.decoder.state() != CodecState::Closed {
             let _ = self.decoder.close();
         }
+    }
+}
+
+/// Where a decoder's output goes: every decoded frame, and errors (the first one wins).
+pub trait FrameSink {
+    fn on_frame(&mut self, frame: VideoFrame);
+    fn on_error(&mut self, error: ReframeError);
+}
+
+impl Decoder {
+    /// A decoder whose frames and errors go to `sink`; every callback (frame, error, dequeue) also
+    /// wakes `signal`, on which the reading loop waits.
+    pub fn feeding<S: FrameSink + 'static>(
+        config: &VideoDecoderConfig,
+        sink: &Rc<RefCell<S>>,
+        signal: &Signal,
+    ) -> Result<Decoder, ReframeError> {
+        let (s1, s2, w1, w2, w3) = (sink.clone(), sink.clone(), signal.clone(), signal.clone(), signal.clone());
+        Decoder::new(
+            config,
+            move |frame| {
+                s1.borrow_mut().on_frame(frame);
+                w1.wake();
+            },
+            move |e| {
+                s2.borrow_mut().on_error(e);
+                w2.wake();
+            },
+            move || w3.wake(),
+        )
     }
 }
 

@@ -12,7 +12,7 @@
 use crate::analyze::{self, AnalysisJob};
 use crate::assemble::assemble;
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{self, Decoder, FeedLoop, MAX_QUEUE};
+use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
 use crate::encode::{self};
 use crate::signal::Signal;
 use crate::source::FileSource;
@@ -429,6 +429,21 @@ async fn decode_only(
         last_ms: f64,
         error: Option<ReframeError>,
     }
+    impl FrameSink for Count {
+        fn on_frame(&mut self, frame: VideoFrame) {
+            let t = TimestampUs(frame.timestamp().round() as i64);
+            frame.close();
+            if self.shown.binary_search(&t).is_ok() {
+                let now = js::now_ms();
+                self.first_ms.get_or_insert(now);
+                self.last_ms = now;
+                self.frames += 1;
+            }
+        }
+        fn on_error(&mut self, error: ReframeError) {
+            self.error.get_or_insert(error);
+        }
+    }
     struct Loop {
         count: Rc<RefCell<Count>>,
         total: u64,
@@ -451,27 +466,7 @@ async fn decode_only(
     let total = shown.len() as u64;
     let count = Rc::new(RefCell::new(Count { shown, frames: 0, first_ms: None, last_ms: 0.0, error: None }));
     let signal = Signal::default();
-    let (c1, c2, w1, w2, w3) = (count.clone(), count.clone(), signal.clone(), signal.clone(), signal.clone());
-    let decoder = Decoder::new(
-        config,
-        move |frame: VideoFrame| {
-            let t = TimestampUs(frame.timestamp().round() as i64);
-            frame.close();
-            let mut c = c1.borrow_mut();
-            if c.shown.binary_search(&t).is_ok() {
-                let now = js::now_ms();
-                c.first_ms.get_or_insert(now);
-                c.last_ms = now;
-                c.frames += 1;
-            }
-            w1.wake();
-        },
-        move |e| {
-            c2.borrow_mut().error.get_or_insert(e);
-            w2.wake();
-        },
-        move || w3.wake(),
-    )?;
+    let decoder = Decoder::feeding(config, &count, &signal)?;
     let t0 = js::now_ms();
     let mut lp = Loop { count: count.clone(), total, t_start: t0 };
     decode::feed(&decoder, v, source, 0..v.samples.len(), &signal, cancel, &mut lp).await?;

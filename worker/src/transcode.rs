@@ -10,7 +10,7 @@
 //! uninterrupted run.
 
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{self, Decoder, FeedLoop, MAX_QUEUE};
+use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
 use crate::encode::{encoding_from_metadata, Encoder, EncoderChoice};
 use crate::pipeline::{post_progress, CropPlan, Stop};
 use crate::signal::Signal;
@@ -117,15 +117,21 @@ struct Shared {
     frames_decoded: Rc<Cell<u64>>,
 }
 
-impl Shared {
+impl FrameSink for Shared {
     fn on_frame(&mut self, frame: VideoFrame) {
         let result = self.crop_and_encode(&frame);
         frame.close();
         if let Err(e) = result {
-            self.error.get_or_insert(e);
+            self.on_error(e);
         }
     }
 
+    fn on_error(&mut self, error: ReframeError) {
+        self.error.get_or_insert(error);
+    }
+}
+
+impl Shared {
     fn start_segment(&mut self, index: u64) -> Result<Segment, ReframeError> {
         let out = Rc::new(RefCell::new(SegmentOut {
             index,
@@ -364,19 +370,7 @@ pub async fn run(
             default_duration_us,
             frames_decoded: frames_decoded.clone(),
         }));
-        let (s1, s2, w1, w2, w3) = (shared.clone(), shared.clone(), signal.clone(), signal.clone(), signal.clone());
-        let decoder = Decoder::new(
-            e.decoder_config,
-            move |frame| {
-                s1.borrow_mut().on_frame(frame);
-                w1.wake();
-            },
-            move |err| {
-                s2.borrow_mut().error.get_or_insert(err);
-                w2.wake();
-            },
-            move || w3.wake(),
-        )?;
+        let decoder = Decoder::feeding(e.decoder_config, &shared, &signal)?;
         let mut lp = RunLoop { shared: shared.clone(), db, job: &mut *job, segments: &mut *segments, frames_done_before, frames_committed: 0, t_start };
         decode::feed(&decoder, v, source, samples, &signal, e.cancel, &mut lp).await?;
         if let Some(err) = shared.borrow_mut().error.take() {
