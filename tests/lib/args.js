@@ -30,6 +30,8 @@ Options:
   --restart-browser-at F  kill Chromium when progress passes F, restart it on the same profile
                           and resume; the report's "reloads" lists every interruption
   --timeout-s N           give up after N seconds from opening the page (default 3600); exit 3
+  --cpu-profile FILE      write a CPU profile of the worker (DevTools .cpuprofile) to FILE and
+                          print the functions with the most self time
   --keep-browser-log FILE write the page's console and errors to FILE instead of stderr
   --url URL               use an already running server at URL (skips build and host)
   --no-build              do not build the site or the host, use what is there
@@ -50,7 +52,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'pos-x', 'pos-y',
-  'timeout-s', 'keep-browser-log', 'url', 'chromium', 'detector', 'chunk-s', 'reload-at', 'restart-browser-at',
+  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'reload-at', 'restart-browser-at',
 ]);
 
 /**
@@ -101,6 +103,7 @@ function parseArgs(argv) {
     detector: raw.detector || 'auto',
     timeoutS: 3600,
     browserLog: raw['keep-browser-log'] || null,
+    cpuProfile: raw['cpu-profile'] || null,
     url: raw.url || null,
     build: !raw['no-build'],
     chromium: raw.chromium || process.env.REFRAME_CHROMIUM || '/usr/bin/chromium',
