@@ -2,6 +2,7 @@
 
 use crate::db::Db;
 use crate::{detect, js, messages, store};
+use reframe_core::job::JobRecord;
 use reframe_core::protocol::FromWorker;
 use reframe_core::ReframeError;
 
@@ -23,16 +24,22 @@ pub async fn post_list() {
 /// job uses it).
 pub async fn delete(id: &str) -> Result<(), ReframeError> {
     let db = Db::open().await?;
-    let jobs = db.jobs().await?;
-    let Some(job) = jobs.iter().find(|j| j.id == id) else { return Ok(()) };
+    let mut jobs = db.jobs().await?;
+    delete_from(&db, &mut jobs, id).await
+}
+
+/// Deletes job `id` given the stored `jobs` (which it leaves without that job).
+async fn delete_from(db: &Db, jobs: &mut Vec<JobRecord>, id: &str) -> Result<(), ReframeError> {
+    let Some(at) = jobs.iter().position(|j| j.id == id) else { return Ok(()) };
     // Refuse while a tab works on it.
     let lock = crate::lock::lock_job(id).await?;
+    let job = jobs.remove(at);
     if let Some(path) = &job.output_path {
         store::remove(path).await;
     }
     store::remove(&store::job_dir(id)).await;
-    let shared = jobs.iter().any(|j| j.id != job.id && j.analysis_id.is_some() && j.analysis_id == job.analysis_id);
-    db.delete_job(job, shared).await?;
+    let shared = job.analysis_id.is_some() && jobs.iter().any(|j| j.analysis_id == job.analysis_id);
+    db.delete_job(&job, shared).await?;
     drop(lock);
     Ok(())
 }
@@ -52,9 +59,10 @@ pub async fn delete_all() -> Result<(), ReframeError> {
 /// Deletes finished jobs, least recently used first, until finished outputs fit in `keep_bytes`.
 pub async fn evict(keep_bytes: u64, except: &str) -> Result<usize, ReframeError> {
     let db = Db::open().await?;
-    let ids = reframe_core::job::evictions(&db.jobs().await?, keep_bytes, except);
+    let mut jobs = db.jobs().await?;
+    let ids = reframe_core::job::evictions(&jobs, keep_bytes, except);
     for id in &ids {
-        delete(id).await?;
+        delete_from(&db, &mut jobs, id).await?;
     }
     Ok(ids.len())
 }

@@ -32,7 +32,9 @@ use reframe_core::records::{CropPathRecord, SegmentIndex};
 use reframe_core::resume::{presentation_indices, runs_to_do, ChunkLayout, CHUNK_DURATION};
 use reframe_core::units::{DurationUs, TimestampUs};
 use reframe_core::ReframeError;
+use reframe_core::records::AnalysisChunk;
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use web_sys::{File, VideoFrame};
 
@@ -214,37 +216,9 @@ pub async fn run(
     }
 
     // What is stored: analysis chunks (auto mode) and output segments (files checked too).
-    let (stored_segments, mut damaged) = db.segments(&id).await?;
-    let mut segments: Vec<SegmentIndex> = Vec::new();
-    for s in stored_segments {
-        let sound = layout.range(s.index) == (s.first_frame..s.end_frame)
-            && s.samples.len() as u64 == s.end_frame - s.first_frame
-            && store::file_size(&store::segment_path(&id, s.index)).await == Some(s.file_bytes());
-        if sound {
-            segments.push(s);
-        } else {
-            damaged += 1;
-        }
-    }
-    let done: Vec<bool> = (0..layout.count()).map(|c| segments.iter().any(|s| s.index == c)).collect();
-    let runs = runs_to_do(&done);
-    job.segments_done = segments.len() as u64;
-    job.stored_bytes = segments.iter().map(|s| s.file_bytes()).sum();
+    let Stored { mut segments, runs, crop_path: crop_path_stored, analysis_chunks, analysis_from, damaged } =
+        stored_state(&db, &mut job, aid.as_deref(), layout).await?;
     let encode_from = runs.first().map(|r| layout.range(r.start).start).unwrap_or(frames_total);
-    let crop_path_stored = match (&aid, job.stage) {
-        (Some(_), JobStage::Analysing) => None,
-        (Some(_), _) => db.crop_path(&id).await?.filter(|p| p.entries.len() as u64 == frames_total),
-        (None, _) => None,
-    };
-    let (analysis_chunks, analysis_damaged) = match (&aid, &crop_path_stored) {
-        (Some(a), None) => analyze::stored_chunks(&db, a, layout).await?,
-        _ => Default::default(),
-    };
-    damaged += analysis_damaged;
-    let analysis_from = match (&aid, &crop_path_stored) {
-        (Some(_), None) => analyze::first_missing(&analysis_chunks, layout),
-        _ => None,
-    };
     messages::post(&FromWorker::Started {
         job_id: id.clone(),
         resumed: resuming.then_some(ResumeInfo { analysis_from_frame: analysis_from, encode_from_frame: encode_from, damaged_chunks: damaged }),
@@ -415,6 +389,52 @@ async fn finished(db: &Db, job: &JobRecord, shown: &[TimestampUs]) -> Result<Opt
 }
 
 /// Benchmark aid: decode every frame, count them, store nothing.
+/// What a job has stored that is sound: output segments (with their files), and in auto mode the
+/// finished crop path or else the analysis chunks. Damaged pieces are counted and redone.
+struct Stored {
+    segments: Vec<SegmentIndex>,
+    /// Runs of chunks whose segments are still to encode.
+    runs: Vec<std::ops::Range<u64>>,
+    crop_path: Option<CropPathRecord>,
+    analysis_chunks: BTreeMap<u64, AnalysisChunk>,
+    /// The first frame the analysis still has to look at (auto mode, analysis not finished).
+    analysis_from: Option<u64>,
+    damaged: u64,
+}
+
+async fn stored_state(db: &Db, job: &mut JobRecord, aid: Option<&str>, layout: ChunkLayout) -> Result<Stored, ReframeError> {
+    let (stored_segments, mut damaged) = db.segments(&job.id).await?;
+    let mut segments: Vec<SegmentIndex> = Vec::new();
+    for s in stored_segments {
+        let sound = layout.range(s.index) == (s.first_frame..s.end_frame)
+            && s.samples.len() as u64 == s.end_frame - s.first_frame
+            && store::file_size(&store::segment_path(&job.id, s.index)).await == Some(s.file_bytes());
+        if sound {
+            segments.push(s);
+        } else {
+            damaged += 1;
+        }
+    }
+    let done: Vec<bool> = (0..layout.count()).map(|c| segments.iter().any(|s| s.index == c)).collect();
+    let runs = runs_to_do(&done);
+    job.segments_done = segments.len() as u64;
+    job.stored_bytes = segments.iter().map(|s| s.file_bytes()).sum();
+    let crop_path = match (aid, job.stage) {
+        (Some(_), JobStage::Analysing) | (None, _) => None,
+        (Some(_), _) => db.crop_path(&job.id).await?.filter(|p| p.entries.len() as u64 == job.frames_total),
+    };
+    let (analysis_chunks, analysis_damaged, analysis_from) = match (aid, &crop_path) {
+        (Some(a), None) => {
+            let (chunks, bad) = analyze::stored_chunks(db, a, layout).await?;
+            let from = analyze::first_missing(&chunks, layout);
+            (chunks, bad, from)
+        }
+        _ => Default::default(),
+    };
+    damaged += analysis_damaged;
+    Ok(Stored { segments, runs, crop_path, analysis_chunks, analysis_from, damaged })
+}
+
 async fn decode_only(
     movie: &Movie,
     source: &mut FileSource,
