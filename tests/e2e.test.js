@@ -32,13 +32,14 @@ async function processAndCheck(t, name, settings) {
   const input = await clipOrSkip(t, name);
   if (!input) return;
   const dir = outDir(`${name}-${settings.ratio.replace(':', 'x')}-${settings.posX ?? 50}-${settings.posY ?? 50}` +
-    `${settings.mode ? `-${settings.mode}` : ''}${settings.detector ? `-${settings.detector}` : ''}`);
+    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}`);
   const out = path.join(dir, 'out.mp4');
   const report = path.join(dir, 'report.json');
   const args = ['--input', input, '--out', out, '--report', report, '--ratio', settings.ratio,
     '--timeout-s', String(JOB_TIMEOUT_S), '--keep-browser-log', path.join(dir, 'browser.log'), ...BUILD_ARGS];
   if (settings.mode) args.push('--mode', settings.mode);
   if (settings.profile) args.push('--profile', settings.profile);
+  if (settings.model) args.push('--model', settings.model);
   if (settings.detector) args.push('--detector', settings.detector);
   if (settings.posX !== undefined) args.push('--pos-x', String(settings.posX));
   if (settings.posY !== undefined) args.push('--pos-y', String(settings.posY));
@@ -66,11 +67,11 @@ test('odd-1921x1081: 9:16 at the right edge', { timeout: TEST_TIMEOUT_MS },
   (t) => processAndCheck(t, 'odd-1921x1081', { ratio: '9:16', posX: 100 }));
 
 // ---- auto mode: the crop follows the people (issues 4 and 5) ----
-test('vtest-short: auto mode follows the people in real footage', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-  const report = await processAndCheck(t, 'vtest-short', { ratio: '9:16', mode: 'auto', profile: 'fast' });
+for (const model of ['fast', 'quality']) test(`vtest-short: auto mode with the ${model.toUpperCase()} detector follows the people in real footage`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  const report = await processAndCheck(t, 'vtest-short', { ratio: '9:16', mode: 'auto', profile: 'fast', model });
   if (!report) return; // skipped: opencv-doc missing
   assert.match(report.backend, /^(cpu|webgpu)/, 'backend');
-  assert.ok(report.model.length > 0, 'model');
+  assert.match(report.model, model === 'quality' ? /CenterNet/ : /SSDLite/, 'model');
   assert.ok(Array.isArray(report.cuts_us), 'cuts_us');
   assert.equal(report.crop_path.length, report.frames_in, 'one crop per frame');
   // FAST analyses 3 frames a second: 6 s gives about 18 analysed frames, most with people.
@@ -103,14 +104,17 @@ test('vtest-short: auto mode follows the people in real footage', { timeout: TES
   t.diagnostic(`auto: backend ${report.backend}, ${report.analysed_frames} analysed, ${report.detect_ms_per_frame.toFixed(0)} ms/frame`);
 });
 
-test('vtest-3s: the detector finds the same people on WebGPU and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS }, async (t) => {
-  const settings = { ratio: '9:16', mode: 'auto', profile: 'fast' };
-  // 3 s at FAST: 9 analysed frames (SwiftShader takes seconds per inference).
-  const gpu = await processAndCheck(t, 'vtest-3s', { ...settings, detector: 'webgpu' });
+/** Runs `clip` in auto mode on WebGPU and on the CPU and checks both find the same people. */
+async function sameOnGpuAndCpu(t, clip, model) {
+  // FAST profile: 3 analysed frames a second (SwiftShader takes seconds per inference).
+  const settings = { ratio: '9:16', mode: 'auto', profile: 'fast', model };
+  const gpu = await processAndCheck(t, clip, { ...settings, detector: 'webgpu' });
   if (!gpu) return;
   if (!gpu.backend.startsWith('webgpu')) return t.skip(`no WebGPU adapter here: ${gpu.backend}`);
-  const cpu = await processAndCheck(t, 'vtest-3s', { ...settings, detector: 'cpu' });
+  const cpu = await processAndCheck(t, clip, { ...settings, detector: 'cpu' });
   assert.match(cpu.backend, /^cpu/);
+  assert.equal(gpu.model, cpu.model);
+  assert.match(gpu.model, model === 'quality' ? /CenterNet/ : /SSDLite/);
   assert.equal(gpu.detections.length, cpu.detections.length, 'same analysed frames');
   let boxes = 0;
   gpu.detections.forEach((g, i) => {
@@ -124,10 +128,16 @@ test('vtest-3s: the detector finds the same people on WebGPU and on the CPU', { 
       boxes++;
     });
   });
+  assert.ok(boxes > 0, 'people were found');
   assert.deepEqual(gpu.crop_path, cpu.crop_path, 'the same people give the same camera path');
-  t.diagnostic(`${boxes} boxes equal on ${gpu.backend} and ${cpu.backend}; ` +
+  t.diagnostic(`${gpu.model}: ${boxes} boxes equal on ${gpu.backend} and ${cpu.backend}; ` +
     `${gpu.detect_ms_per_frame.toFixed(0)} vs ${cpu.detect_ms_per_frame.toFixed(0)} ms/frame`);
-});
+}
+
+test('vtest-3s: the FAST detector finds the same people on WebGPU and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
+  (t) => sameOnGpuAndCpu(t, 'vtest-3s', 'fast'));
+test('vtest-1s: the QUALITY detector finds the same people on WebGPU and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
+  (t) => sameOnGpuAndCpu(t, 'vtest-1s', 'quality'));
 
 // ---- decode-only (the benchmark's mode) ----
 test('h264-1080p30: --decode-only decodes every frame', { timeout: TEST_TIMEOUT_MS }, async (t) => {

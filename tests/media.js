@@ -155,6 +155,13 @@ const CLIPS = {
     steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, '-t', '3', ...X264(0), '-an', out]]],
     expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 30, audio: false, bframes: false },
   },
+  'vtest-1s': {
+    kind: 'detector',
+    description: "the first second of OpenCV's vtest.avi as H.264 MP4: WebGPU vs CPU for the QUALITY detector (13 s per frame on SwiftShader)",
+    needs: VTEST,
+    steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, '-t', '1', ...X264(0), '-an', out]]],
+    expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 10, audio: false, bframes: false },
+  },
   'vtest-20s': {
     kind: 'resume',
     description: "the first 20 s of OpenCV's vtest.avi as H.264 MP4 with a 440 Hz AAC tone: resume tests",

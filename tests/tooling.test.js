@@ -258,10 +258,11 @@ test('process-headless drives a page that follows the contract', { timeout: 5 * 
     const report = path.join(dir, 'ok.json');
     const log = path.join(dir, 'ok.browser.log');
     const r = await headless([...common, '--input', input, '--out', out, '--report', report, '--ratio', '2:3',
-      '--pos-x', '10', '--pos-y', '90', '--mode', 'auto', '--profile', 'quality', '--keep-browser-log', log], { reportPath: report });
+      '--pos-x', '10', '--pos-y', '90', '--mode', 'auto', '--profile', 'quality', '--model', 'quality', '--keep-browser-log', log], { reportPath: report });
     assert.equal(r.code, 0, tail(r.stderr));
     const rep = r.report;
-    assert.deepEqual(rep.settings, { ratio: '2:3', mode: 'auto', profile: 'quality', pos_x: 10, pos_y: 90 });
+    assert.deepEqual(rep.settings, { ratio: '2:3', mode: 'auto', profile: 'quality', model: 'quality', pos_x: 10, pos_y: 90 });
+    assert.equal(rep.settings_seen.model, 'quality');
     // The page saw what we set, with input and change events.
     assert.equal(rep.settings_seen.ratio, '2:3');
     assert.equal(rep.settings_seen.pos_x, 10);

@@ -43,6 +43,7 @@ pub struct Page {
     pub custom_ratio: HtmlInputElement,
     pub mode: HtmlSelectElement,
     pub profile: HtmlSelectElement,
+    pub model: HtmlSelectElement,
     pub smoothness: HtmlSelectElement,
     pub pos_x: HtmlInputElement,
     pub pos_y: HtmlInputElement,
@@ -86,6 +87,7 @@ impl Page {
             custom_ratio: el(d, "custom-ratio")?,
             mode: el(d, "mode")?,
             profile: el(d, "profile")?,
+            model: el(d, "model")?,
             smoothness: el(d, "smoothness")?,
             pos_x: el(d, "pos-x")?,
             pos_y: el(d, "pos-y")?,
@@ -132,7 +134,7 @@ impl Page {
         self.start.set_disabled(running || state == PageState::Loading);
         self.cancel.set_hidden(!running);
         self.file_input.set_disabled(running);
-        for s in [&self.ratio, &self.mode, &self.profile, &self.smoothness] {
+        for s in [&self.ratio, &self.mode, &self.profile, &self.model, &self.smoothness] {
             s.set_disabled(running);
         }
         for i in [&self.custom_ratio, &self.pos_x, &self.pos_y] {

@@ -16,7 +16,7 @@ use dom::{Page, PageState};
 use gloo::events::EventListener;
 use reframe_core::camera_path::Smoothness;
 use reframe_core::job::JobListEntry;
-use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, FromWorker, JobSettings, JobSummary, Profile, ToWorker};
+use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, DetectorModel, FromWorker, JobSettings, JobSummary, Profile, ToWorker};
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
 use std::cell::RefCell;
@@ -253,6 +253,10 @@ fn apply_settings(page: &Page, s: &JobSettings) {
         Profile::Balanced => "balanced",
         Profile::Quality => "quality",
     });
+    page.model.set_value(match s.model {
+        DetectorModel::Fast => "fast",
+        DetectorModel::Quality => "quality",
+    });
     page.smoothness.set_value(match s.smoothness {
         Smoothness::Calm => "calm",
         Smoothness::Balanced => "balanced",
@@ -361,6 +365,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         "quality" => Profile::Quality,
         _ => Profile::Balanced,
     };
+    let model = if page.model.value() == "quality" { DetectorModel::Quality } else { DetectorModel::Fast };
     let smoothness = Smoothness::parse(&page.smoothness.value()).unwrap_or_default();
     Ok(JobSettings {
         ratio: read_ratio(page)?,
@@ -368,6 +373,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         position,
         profile,
         smoothness,
+        model,
         detector: app.detector,
         decode_only: app.decode_only,
         chunk_seconds: app.chunk_seconds,

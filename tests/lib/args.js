@@ -18,6 +18,7 @@ Options:
   --mode fixed|auto       crop mode (default fixed)
   --profile fast|balanced|quality
                           analysis profile (default balanced)
+  --model fast|quality    person detector in auto mode: SSDLite (default) or CenterNet
   --pos-x 0..100          fixed crop position, 0 = left, 100 = right (default 50)
   --pos-y 0..100          fixed crop position, 0 = top, 100 = bottom (default 50)
   --decode-only           benchmark aid: open the page with ?decode_only=1 (no output file)
@@ -51,7 +52,7 @@ class UsageError extends Error {}
 
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
-  'input', 'out', 'report', 'ratio', 'mode', 'profile', 'pos-x', 'pos-y',
+  'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'pos-x', 'pos-y',
   'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'reload-at', 'restart-browser-at',
 ]);
 
@@ -97,6 +98,7 @@ function parseArgs(argv) {
     ratio: raw.ratio || '9:16',
     mode: raw.mode || 'fixed',
     profile: raw.profile || 'balanced',
+    model: raw.model || 'fast',
     posX: 50,
     posY: 50,
     decodeOnly: Boolean(raw['decode-only']),
@@ -120,6 +122,7 @@ function parseArgs(argv) {
   if (!['auto', 'webgpu', 'cpu'].includes(opts.detector)) {
     throw new UsageError(`--detector must be auto, webgpu or cpu, got "${opts.detector}"`);
   }
+  if (!['fast', 'quality'].includes(opts.model)) throw new UsageError(`--model must be fast or quality, got "${opts.model}"`);
   if (!['fast', 'balanced', 'quality'].includes(opts.profile)) {
     throw new UsageError(`--profile must be fast, balanced or quality, got "${opts.profile}"`);
   }

