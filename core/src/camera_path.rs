@@ -54,6 +54,7 @@
 //! [`crate::frame_path`]), so the camera never pans across a cut: it restarts.
 
 use crate::crop::output_size;
+use crate::shots::shot_index;
 use crate::subject::{choose_subjects, Framing, Region, SubjectConfig};
 use crate::taut_string::{eased_at, polyline_at, taut_string};
 use crate::track::Track;
@@ -287,25 +288,9 @@ pub fn plan_camera_path(
     let mut shots = Vec::with_capacity(cuts.len() + 1);
     for s in 0..=cuts.len() {
         let start = if s == 0 { None } else { Some(cuts[s - 1]) };
-        let end = cuts.get(s).copied();
-        let inside = |t: TimestampUs| start.is_none_or(|s| s <= t) && end.is_none_or(|e| t < e);
-        let shot_samples: Vec<TimestampUs> =
-            samples.iter().copied().filter(|&t| inside(t)).collect();
         // Tracks restricted to the shot (the tracker already ends tracks at cuts; this makes the
         // planner independent of that).
-        let shot_tracks: Vec<Track> = tracks
-            .iter()
-            .map(|tr| Track {
-                id: tr.id,
-                samples: tr
-                    .samples
-                    .iter()
-                    .copied()
-                    .filter(|s| inside(s.timestamp_us))
-                    .collect(),
-            })
-            .filter(|tr| !tr.samples.is_empty())
-            .collect();
+        let (shot_samples, shot_tracks) = shot_part(&cuts, s, &samples, tracks);
         let start_t = start.unwrap_or(TimestampUs(0));
         shots.push(plan_shot(
             source,
@@ -324,6 +309,19 @@ pub fn plan_camera_path(
         cuts_us: cuts,
         shots,
     }
+}
+
+/// The sample times and tracks of shot `shot` (shots are numbered from 0 and split by the sorted
+/// `cuts`; a cut belongs to the shot it starts): tracks are cut to the shot, empty ones dropped.
+pub fn shot_part(cuts: &[TimestampUs], shot: usize, samples: &[TimestampUs], tracks: &[Track]) -> (Vec<TimestampUs>, Vec<Track>) {
+    let inside = |t: TimestampUs| shot_index(cuts, t) == shot;
+    let shot_samples = samples.iter().copied().filter(|&t| inside(t)).collect();
+    let shot_tracks = tracks
+        .iter()
+        .map(|tr| Track { id: tr.id, samples: tr.samples.iter().copied().filter(|x| inside(x.timestamp_us)).collect() })
+        .filter(|tr| !tr.samples.is_empty())
+        .collect();
+    (shot_samples, shot_tracks)
 }
 
 /// What constrains the camera at one sample (the same for both axes).
@@ -892,6 +890,26 @@ mod tests {
             })
             .collect();
         (times, Track { id: 1, samples })
+    }
+
+    #[test]
+    fn shot_part_splits_samples_and_tracks_at_cuts() {
+        // Samples every 200 ms from 0 to 1.8 s; cuts at 0.6 s and 1.2 s (a cut starts its shot).
+        let (times, tr) = still_track(500.0, 10);
+        let cuts = [TimestampUs(600_000), TimestampUs(1_200_000)];
+        let (s0, t0) = shot_part(&cuts, 0, &times, std::slice::from_ref(&tr));
+        assert_eq!(s0, vec![TimestampUs(0), TimestampUs(200_000), TimestampUs(400_000)]);
+        assert_eq!(t0[0].samples.len(), 3);
+        let (s1, t1) = shot_part(&cuts, 1, &times, std::slice::from_ref(&tr));
+        assert_eq!(s1.first(), Some(&TimestampUs(600_000)));
+        assert_eq!(s1.len(), 3);
+        assert!(t1[0].samples.iter().all(|x| x.timestamp_us >= cuts[0] && x.timestamp_us < cuts[1]));
+        let (s2, _) = shot_part(&cuts, 2, &times, std::slice::from_ref(&tr));
+        assert_eq!(s2.len(), 4);
+        // A track seen only in shot 0 is dropped from the others.
+        let early = Track { id: 2, samples: tr.samples[..2].to_vec() };
+        assert!(shot_part(&cuts, 1, &times, &[early.clone()]).1.is_empty());
+        assert_eq!(shot_part(&cuts, 0, &times, &[early]).1.len(), 1);
     }
 
     #[test]

@@ -222,26 +222,7 @@ fn decode(
 
 /// Tracks and sample times of shot `s`.
 fn shot_part(a: &Analysis, s: usize) -> (Vec<TimestampUs>, Vec<Track>) {
-    let samples: Vec<TimestampUs> = a
-        .sample_times()
-        .into_iter()
-        .filter(|&t| shot_index(&a.cuts_us, t) == s)
-        .collect();
-    let tracks = a
-        .tracks
-        .iter()
-        .map(|tr| Track {
-            id: tr.id,
-            samples: tr
-                .samples
-                .iter()
-                .copied()
-                .filter(|x| shot_index(&a.cuts_us, x.timestamp_us) == s)
-                .collect(),
-        })
-        .filter(|tr| !tr.samples.is_empty())
-        .collect();
-    (samples, tracks)
+    reframe_core::camera_path::shot_part(&a.cuts_us, s, &a.sample_times(), &a.tracks)
 }
 
 /// Primary subject per analysed frame, by the planner's own subject choice.
