@@ -61,7 +61,7 @@ use reframe_core::camera_eval::{
 use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::output_size;
 use reframe_core::protocol::CropPathEntry;
-use reframe_core::shots::{shot_index, FrameStats, ShotConfig, ShotDetector};
+use reframe_core::shots::{FrameStats, ShotConfig, ShotDetector};
 use reframe_core::subject::{choose_subjects, prominence};
 use reframe_core::track::{Detection, PersonBox, Track};
 use reframe_core::units::{AspectRatio, FrameIndex, PixelSize, TimestampUs};
