@@ -26,6 +26,7 @@ pub mod analysis;
 pub mod camera_eval;
 pub mod camera_path;
 pub mod frame_path;
+pub mod frame_scale;
 pub mod shots;
 pub mod subject;
 pub mod synthetic;

@@ -10,7 +10,7 @@
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
 use crate::detect::{self, PersonDetector};
-use crate::frame_sample::Sampler;
+use crate::frame_sample::{self, FrameCopy, Sampler};
 use crate::pipeline::{post_progress, Stop};
 use crate::signal::Signal;
 use crate::source::FileSource;
@@ -73,14 +73,27 @@ struct Shared {
     seen_upto: u64,
     pending: VecDeque<Pending>,
     shots: ShotDetector,
+    /// Decoded frames of the run waiting to be sampled, in output order (a few at most: the
+    /// reading loop samples them before it feeds the decoder again).
+    held: VecDeque<(FrameIndex, VideoFrame)>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        for (_, frame) in self.held.drain(..) {
+            frame.close();
+        }
+    }
 }
 
 impl FrameSink for Shared {
     fn on_frame(&mut self, frame: VideoFrame) {
-        let result = self.sample(&frame);
-        frame.close();
-        if let Err(e) = result {
-            self.on_error(e);
+        let t = TimestampUs(frame.timestamp().round() as i64);
+        match self.shown.binary_search(&t) {
+            Ok(i) if (i as u64) + 2 >= self.run.start && (i as u64) <= self.run.end => {
+                self.held.push_back((FrameIndex(i as u64), frame));
+            }
+            _ => frame.close(),
         }
     }
 
@@ -90,22 +103,19 @@ impl FrameSink for Shared {
 }
 
 impl Shared {
-    fn sample(&mut self, frame: &VideoFrame) -> Result<(), ReframeError> {
-        let t = TimestampUs(frame.timestamp().round() as i64);
-        let Ok(index) = self.shown.binary_search(&t) else { return Ok(()) };
-        let i = index as u64;
-        if i + 2 < self.run.start || i > self.run.end {
-            return Ok(());
-        }
-        let stats = self.sampler.stats(frame, t)?;
+    /// Shot statistics of a frame of the run (and its detector input at analysed frames).
+    fn sample(&mut self, index: FrameIndex, frame: &VideoFrame, copy: Option<&FrameCopy>) -> Result<(), ReframeError> {
+        let i = index.0;
+        let t = self.shown[i as usize];
+        let stats = self.sampler.stats(frame, copy, t)?;
         if i < self.run.start {
             self.shots.warm_up(stats);
         } else if i == self.run.end {
             self.shots.peek(&stats);
         } else {
             self.shots.push(stats);
-            if is_analysed(&self.shown, index, self.interval) {
-                let rgba = self.sampler.detector_input(frame)?;
+            if is_analysed(&self.shown, i as usize, self.interval) {
+                let rgba = self.sampler.detector_input(frame, copy)?;
                 self.pending.push_back(Pending { t, frame: FrameIndex(i), rgba });
             }
         }
@@ -134,6 +144,18 @@ struct RunLoop<'a> {
 }
 
 impl RunLoop<'_> {
+    /// Samples the decoded frames waiting in `held`, in order, and releases them.
+    async fn sample_held(&mut self) -> Result<(), Stop> {
+        loop {
+            let next = self.shared.borrow_mut().held.pop_front();
+            let Some((index, frame)) = next else { return Ok(()) };
+            let copied = frame_sample::copy(&frame).await;
+            let result = copied.and_then(|copy| self.shared.borrow_mut().sample(index, &frame, copy.as_ref()));
+            frame.close();
+            result?;
+        }
+    }
+
     async fn detect_pending(&mut self) -> Result<bool, Stop> {
         let next = self.shared.borrow_mut().pending.pop_front();
         let Some(p) = next else { return Ok(false) };
@@ -196,6 +218,7 @@ impl RunLoop<'_> {
 
 impl FeedLoop for RunLoop<'_> {
     async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
+        self.sample_held().await?;
         self.detect_all_pending().await?;
         self.store_complete(false).await?;
         Ok(decoder.queue_size() < MAX_QUEUE)
@@ -296,6 +319,7 @@ pub async fn run(
                 seen_upto: 0,
                 pending: VecDeque::new(),
                 shots: ShotDetector::new(ShotConfig::default()),
+                held: VecDeque::new(),
             }));
             let signal = Signal::default();
             let decoder = Decoder::feeding(a.decoder_config, &shared, &signal)?;
@@ -316,7 +340,8 @@ pub async fn run(
                 frames_before: first_redone.unwrap_or(0),
             };
             decode::feed(&decoder, v, source, samples, &signal, a.cancel, &mut lp).await?;
-            // Frames still waiting for the detector, then the last chunks.
+            // Frames still waiting to be sampled or for the detector, then the last chunks.
+            lp.sample_held().await?;
             lp.detect_all_pending().await?;
             lp.store_complete(true).await?;
             if !lp.chunks.is_empty() {

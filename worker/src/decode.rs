@@ -109,10 +109,6 @@ impl Decoder {
         self.decoder.decode_queue_size()
     }
 
-    /// Waits until every queued sample has come out.
-    pub async fn flush(&self) -> Result<(), ReframeError> {
-        js::wait(self.decoder.flush(), |e| ReframeError::Decode(js::describe(e).1)).await.map(|_| ())
-    }
 }
 
 impl Drop for Decoder {
@@ -199,6 +195,29 @@ pub async fn feed(
             js::sleep(0).await;
         }
     }
-    decoder.flush().await?;
+    // Flush, still doing the loop's work meanwhile: its sink may hold decoded frames until
+    // `ready` runs, and a decoder whose frames are all held can stall.
+    let outcome: Rc<RefCell<Option<Result<(), ReframeError>>>> = Rc::default();
+    {
+        let (o, w) = (outcome.clone(), signal.clone());
+        let flushing = decoder.decoder.flush();
+        wasm_bindgen_futures::spawn_local(async move {
+            let r = js::wait(flushing, |e| ReframeError::Decode(js::describe(e).1)).await.map(|_| ());
+            *o.borrow_mut() = Some(r);
+            w.wake();
+        });
+    }
+    loop {
+        if let Some(r) = outcome.borrow_mut().take() {
+            r?;
+            break;
+        }
+        lp.ready(decoder).await?;
+        if outcome.borrow().is_none() {
+            signal.wait(50).await;
+        }
+    }
+    // Whatever the last frames left to do.
+    lp.ready(decoder).await?;
     Ok(())
 }
