@@ -132,18 +132,8 @@ pub struct CenterNetDetector {
 impl CenterNetDetector {
     /// Loads the weights (`centernet_person.bpk` bytes) onto `device`.
     pub fn from_bytes(weights: Vec<u8>, device: &Device) -> Result<Self, DetectError> {
-        use burn_store::{BurnpackStore, ModuleSnapshot};
         let mut model = generated::Model::new(device);
-        let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weights)));
-        let applied = model.load_from(&mut store).map_err(|e| DetectError::Weights(format!("{e}")))?;
-        if !applied.missing.is_empty() || !applied.errors.is_empty() || applied.applied.is_empty() {
-            return Err(DetectError::Weights(format!(
-                "{} tensors applied, missing {:?}, errors {:?}",
-                applied.applied.len(),
-                applied.missing,
-                applied.errors
-            )));
-        }
+        crate::load_weights(&mut model, weights)?;
         Ok(Self { model, device: device.clone() })
     }
 

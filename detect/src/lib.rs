@@ -97,6 +97,23 @@ pub struct RawOutputs {
     pub class_logits: Vec<f32>,
 }
 
+/// Loads Burnpack `weights` into `model`, every tensor or an error. The generated
+/// `Model::from_bytes` panics on a bad file; loading through burn-store makes a truncated
+/// download an error the worker can report.
+pub(crate) fn load_weights(model: &mut impl burn_store::ModuleSnapshot, weights: Vec<u8>) -> Result<(), DetectError> {
+    let mut store = burn_store::BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weights)));
+    let applied = model.load_from(&mut store).map_err(|e| DetectError::Weights(format!("{e}")))?;
+    if !applied.missing.is_empty() || !applied.errors.is_empty() || applied.applied.is_empty() {
+        return Err(DetectError::Weights(format!(
+            "{} tensors applied, missing {:?}, errors {:?}",
+            applied.applied.len(),
+            applied.missing,
+            applied.errors
+        )));
+    }
+    Ok(())
+}
+
 /// The SSDLite person detector on one device.
 #[derive(Debug)]
 pub struct Detector {
@@ -108,20 +125,8 @@ pub struct Detector {
 impl Detector {
     /// Loads the weights (`ssdlite_person.bpk` bytes) onto `device`.
     pub fn from_bytes(weights: Vec<u8>, device: &Device) -> Result<Self, DetectError> {
-        // The generated `Model::from_bytes` panics on a bad file; load through burn-store here so
-        // a truncated download is an error the worker can report.
-        use burn_store::{BurnpackStore, ModuleSnapshot};
         let mut model = generated::Model::new(device);
-        let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(weights)));
-        let applied = model.load_from(&mut store).map_err(|e| DetectError::Weights(format!("{e}")))?;
-        if !applied.missing.is_empty() || !applied.errors.is_empty() || applied.applied.is_empty() {
-            return Err(DetectError::Weights(format!(
-                "{} tensors applied, missing {:?}, errors {:?}",
-                applied.applied.len(),
-                applied.missing,
-                applied.errors
-            )));
-        }
+        load_weights(&mut model, weights)?;
         Ok(Self { model, anchors: decode::anchors_from_le_bytes(ANCHORS_LE), device: device.clone() })
     }
 
