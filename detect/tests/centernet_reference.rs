@@ -9,7 +9,6 @@
 //! distances, every one of the 80 heatmap channels is checked through its max and mean.
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
-use std::path::PathBuf;
 
 use reframe_detect::centernet::{CenterNetDetector, GRID, NUM_CLASSES, PERSON_CLASS};
 use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model};
@@ -22,78 +21,13 @@ const HEATMAP_TOLERANCE: f32 = 1e-3;
 /// 6e-4 in the head's own units; the Resize import bug this guards against moves boxes by ~237 px.
 const WH_TOLERANCE_PX: f32 = 1e-2;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::*;
 
 fn weights() -> Vec<u8> {
     std::fs::read(root().join("../models/centernet/centernet_person.bpk")).expect("models/centernet/centernet_person.bpk")
 }
 
-fn fixture(name: &str) -> PathBuf {
-    root().join("tests/fixtures").join(name)
-}
-
-fn read_f32(name: &str) -> Vec<f32> {
-    let b = std::fs::read(fixture(name)).unwrap();
-    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-}
-
-/// PNG (RGB or RGBA, 8 bit) -> RGBA bytes, width, height.
-fn read_png_rgba(name: &str) -> (Vec<u8>, u32, u32) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(fixture(name)).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!(info.bit_depth, png::BitDepth::Eight);
-    let px = &buf[..info.buffer_size()];
-    let rgba = match info.color_type {
-        png::ColorType::Rgba => px.to_vec(),
-        png::ColorType::Rgb => px.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-        other => panic!("unexpected PNG colour type {other:?}"),
-    };
-    (rgba, info.width, info.height)
-}
-
-/// Minimal reader for the reference JSON (flat objects of numbers, written by the fixture script).
-struct Reference {
-    score_threshold: f32,
-    iou_threshold: f32,
-    max_detections: usize,
-    /// (x, y, width, height, score)
-    boxes: Vec<[f32; 5]>,
-}
-
-fn number_after(s: &str, key: &str) -> f64 {
-    let i = s.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("key {key}")) + key.len() + 3;
-    let rest = s[i..].trim_start();
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len());
-    rest[..end].parse().unwrap()
-}
-
-fn read_reference(name: &str) -> Reference {
-    let s = std::fs::read_to_string(fixture(name)).unwrap();
-    let list = &s[s.find("\"boxes\":").unwrap()..];
-    let boxes = list
-        .split('{')
-        .skip(1)
-        .map(|obj| {
-            let f = |k| number_after(obj, k) as f32;
-            [f("x"), f("y"), f("width"), f("height"), f("score")]
-        })
-        .collect();
-    Reference {
-        score_threshold: number_after(&s, "score_threshold") as f32,
-        iou_threshold: number_after(&s, "iou_threshold") as f32,
-        max_detections: number_after(&s, "max_detections") as usize,
-        boxes,
-    }
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
-}
 
 fn to_vec(t: burn::tensor::Tensor<4>) -> Vec<f32> {
     t.into_data().try_into_vec::<f32>().unwrap()

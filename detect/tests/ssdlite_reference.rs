@@ -6,84 +6,18 @@
 //! whole chain is checked: RGBA frame -> tensors -> model -> decode -> boxes in source pixels.
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
-use std::path::PathBuf;
 
 use reframe_detect::{cpu_device, DetectParams, Detector};
 
 const RAW_TOLERANCE: f32 = 1e-3;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::*;
 
 fn weights() -> Vec<u8> {
     std::fs::read(root().join("../models/ssdlite/ssdlite_person.bpk")).expect("models/ssdlite/ssdlite_person.bpk")
 }
 
-fn fixture(name: &str) -> PathBuf {
-    root().join("tests/fixtures").join(name)
-}
-
-fn read_f32(name: &str) -> Vec<f32> {
-    let b = std::fs::read(fixture(name)).unwrap();
-    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-}
-
-/// PNG (RGB or RGBA, 8 bit) -> RGBA bytes, width, height.
-fn read_png_rgba(name: &str) -> (Vec<u8>, u32, u32) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(fixture(name)).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!(info.bit_depth, png::BitDepth::Eight);
-    let px = &buf[..info.buffer_size()];
-    let rgba = match info.color_type {
-        png::ColorType::Rgba => px.to_vec(),
-        png::ColorType::Rgb => px.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-        other => panic!("unexpected PNG colour type {other:?}"),
-    };
-    (rgba, info.width, info.height)
-}
-
-/// Minimal reader for the reference JSON (flat objects of numbers, written by make_fixtures.py).
-struct Reference {
-    score_threshold: f32,
-    iou_threshold: f32,
-    max_detections: usize,
-    /// (x, y, width, height, score)
-    boxes: Vec<[f32; 5]>,
-}
-
-fn number_after(s: &str, key: &str) -> f64 {
-    let i = s.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("key {key}")) + key.len() + 3;
-    let rest = s[i..].trim_start();
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len());
-    rest[..end].parse().unwrap()
-}
-
-fn read_reference(name: &str) -> Reference {
-    let s = std::fs::read_to_string(fixture(name)).unwrap();
-    let list = &s[s.find("\"boxes\":").unwrap()..];
-    let boxes = list
-        .split('{')
-        .skip(1)
-        .map(|obj| {
-            let f = |k| number_after(obj, k) as f32;
-            [f("x"), f("y"), f("width"), f("height"), f("score")]
-        })
-        .collect();
-    Reference {
-        score_threshold: number_after(&s, "score_threshold") as f32,
-        iou_threshold: number_after(&s, "iou_threshold") as f32,
-        max_detections: number_after(&s, "max_detections") as usize,
-        boxes,
-    }
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
-}
 
 fn check(detector: &Detector, name: &str) {
     let (rgba, w, h) = read_png_rgba(&format!("{name}.png"));

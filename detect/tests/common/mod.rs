@@ -1,0 +1,73 @@
+//! Fixture readers shared by the detectors' reference tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+pub fn read_f32(name: &str) -> Vec<f32> {
+    let b = std::fs::read(fixture(name)).unwrap();
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// PNG (RGB or RGBA, 8 bit) -> RGBA bytes, width, height.
+pub fn read_png_rgba(name: &str) -> (Vec<u8>, u32, u32) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(fixture(name)).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    let px = &buf[..info.buffer_size()];
+    let rgba = match info.color_type {
+        png::ColorType::Rgba => px.to_vec(),
+        png::ColorType::Rgb => px.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    (rgba, info.width, info.height)
+}
+
+/// Minimal reader for the reference JSON (flat objects of numbers, written by the fixture scripts).
+pub struct Reference {
+    pub score_threshold: f32,
+    pub iou_threshold: f32,
+    pub max_detections: usize,
+    /// (x, y, width, height, score)
+    pub boxes: Vec<[f32; 5]>,
+}
+
+pub fn number_after(s: &str, key: &str) -> f64 {
+    let i = s.find(&format!("\"{key}\":")).unwrap_or_else(|| panic!("key {key}")) + key.len() + 3;
+    let rest = s[i..].trim_start();
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(rest.len());
+    rest[..end].parse().unwrap()
+}
+
+pub fn read_reference(name: &str) -> Reference {
+    let s = std::fs::read_to_string(fixture(name)).unwrap();
+    let list = &s[s.find("\"boxes\":").unwrap()..];
+    let boxes = list
+        .split('{')
+        .skip(1)
+        .map(|obj| {
+            let f = |k| number_after(obj, k) as f32;
+            [f("x"), f("y"), f("width"), f("height"), f("score")]
+        })
+        .collect();
+    Reference {
+        score_threshold: number_after(&s, "score_threshold") as f32,
+        iou_threshold: number_after(&s, "iou_threshold") as f32,
+        max_detections: number_after(&s, "max_detections") as usize,
+        boxes,
+    }
+}
+
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
