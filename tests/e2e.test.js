@@ -32,7 +32,7 @@ async function processAndCheck(t, name, settings) {
   const input = await clipOrSkip(t, name);
   if (!input) return;
   const dir = outDir(`${name}-${settings.ratio.replace(':', 'x')}-${settings.posX ?? 50}-${settings.posY ?? 50}` +
-    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}`);
+    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}${settings.detectBatch ? `-b${settings.detectBatch}` : ''}`);
   const out = path.join(dir, 'out.mp4');
   const report = path.join(dir, 'report.json');
   const args = ['--input', input, '--out', out, '--report', report, '--ratio', settings.ratio,
@@ -41,6 +41,7 @@ async function processAndCheck(t, name, settings) {
   if (settings.profile) args.push('--profile', settings.profile);
   if (settings.model) args.push('--model', settings.model);
   if (settings.detector) args.push('--detector', settings.detector);
+  if (settings.detectBatch) args.push('--detect-batch', String(settings.detectBatch));
   if (settings.posX !== undefined) args.push('--pos-x', String(settings.posX));
   if (settings.posY !== undefined) args.push('--pos-y', String(settings.posY));
   const r = await runHeadless(args, { reportPath: report });
@@ -101,17 +102,29 @@ for (const model of ['fast', 'quality']) test(`vtest-short: auto mode with the $
   // Not every frame: when the detector misses the followed person on a frame (vtest at 2.7 s and
   // 3.0 s) the camera rightly holds on them, while the only box found is someone else's.
   assert.ok(framed.length >= withPeople.length * 0.85, `${framed.length} of ${withPeople.length} analysed frames frame someone`);
-  t.diagnostic(`auto: backend ${report.backend}, ${report.analysed_frames} analysed, ${report.detect_ms_per_frame.toFixed(0)} ms/frame`);
+  // The batch size was measured on the job's frames: 1 first (after a warm-up run), then larger.
+  assert.ok(report.detect_batch >= 1 && report.detect_batch <= 8, `detect_batch ${report.detect_batch}`);
+  assert.ok(report.batch_trials.length >= 1, 'at least one batch size was timed');
+  assert.equal(report.batch_trials[0].size, 1);
+  assert.ok(report.batch_trials.every((b) => b.ms_per_frame > 0), JSON.stringify(report.batch_trials));
+  const trials = report.batch_trials.map((b) => `${b.size}: ${b.ms_per_frame.toFixed(0)} ms`).join(', ');
+  t.diagnostic(`auto: backend ${report.backend}, ${report.analysed_frames} analysed, ${report.detect_ms_per_frame.toFixed(0)} ms/frame, ` +
+    `batch ${report.detect_batch} (per frame at ${trials})`);
 });
 
-/** Runs `clip` in auto mode on WebGPU and on the CPU and checks both find the same people. */
-async function sameOnGpuAndCpu(t, clip, model) {
+/**
+ * Runs `clip` in auto mode on WebGPU, frames in batches of `gpuBatch`, and on the CPU one frame
+ * per run, and checks both find the same people.
+ */
+async function sameOnGpuAndCpu(t, clip, model, gpuBatch) {
   // FAST profile: 3 analysed frames a second (SwiftShader takes seconds per inference).
   const settings = { ratio: '9:16', mode: 'auto', profile: 'fast', model };
-  const gpu = await processAndCheck(t, clip, { ...settings, detector: 'webgpu' });
+  const gpu = await processAndCheck(t, clip, { ...settings, detector: 'webgpu', detectBatch: gpuBatch });
   if (!gpu) return;
   if (!gpu.backend.startsWith('webgpu')) return t.skip(`no WebGPU adapter here: ${gpu.backend}`);
-  const cpu = await processAndCheck(t, clip, { ...settings, detector: 'cpu' });
+  const cpu = await processAndCheck(t, clip, { ...settings, detector: 'cpu', detectBatch: 1 });
+  assert.equal(gpu.detect_batch, gpuBatch);
+  assert.equal(cpu.detect_batch, 1);
   assert.match(cpu.backend, /^cpu/);
   assert.equal(gpu.model, cpu.model);
   assert.match(gpu.model, model === 'quality' ? /CenterNet/ : /SSDLite/);
@@ -130,14 +143,15 @@ async function sameOnGpuAndCpu(t, clip, model) {
   });
   assert.ok(boxes > 0, 'people were found');
   assert.deepEqual(gpu.crop_path, cpu.crop_path, 'the same people give the same camera path');
-  t.diagnostic(`${gpu.model}: ${boxes} boxes equal on ${gpu.backend} and ${cpu.backend}; ` +
+  t.diagnostic(`${gpu.model}: ${boxes} boxes equal on ${gpu.backend} (batches of ${gpuBatch}) and ${cpu.backend} (one frame a run); ` +
     `${gpu.detect_ms_per_frame.toFixed(0)} vs ${cpu.detect_ms_per_frame.toFixed(0)} ms/frame`);
 }
 
-test('vtest-3s: the FAST detector finds the same people on WebGPU and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
-  (t) => sameOnGpuAndCpu(t, 'vtest-3s', 'fast'));
-test('vtest-1s: the QUALITY detector finds the same people on WebGPU and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
-  (t) => sameOnGpuAndCpu(t, 'vtest-1s', 'quality'));
+// vtest-3s at 3 analysed frames a second: 9 frames, batches of 4, 4 and 1 (the end of the video).
+test('vtest-3s: the FAST detector finds the same people on WebGPU (batches of 4) and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
+  (t) => sameOnGpuAndCpu(t, 'vtest-3s', 'fast', 4));
+test('vtest-1s: the QUALITY detector finds the same people on WebGPU (batches of 2) and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
+  (t) => sameOnGpuAndCpu(t, 'vtest-1s', 'quality', 2));
 
 // ---- decode-only (the benchmark's mode) ----
 test('h264-1080p30: --decode-only decodes every frame', { timeout: TEST_TIMEOUT_MS }, async (t) => {

@@ -37,6 +37,8 @@ struct App {
     detector: DetectorBackend,
     /// Set by `?chunk_s=N` (tests): seconds of video per stored chunk.
     chunk_seconds: Option<f64>,
+    /// Set by `?detect_batch=N` (benchmarks): frames per detector run instead of measuring.
+    detect_batch: Option<u32>,
     /// The stored job the user asked to resume; the next chosen file resumes it.
     resume: Option<JobListEntry>,
     /// The dropped file's `FileSystemFileHandle` (Chromium), kept with the job for a resume.
@@ -74,7 +76,9 @@ fn main() {
         DetectorBackend::Auto
     };
     let params = web_sys::UrlSearchParams::new_with_str(&query).ok();
-    let chunk_seconds = params.and_then(|p| p.get("chunk_s")).and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0);
+    let param = |name: &str| params.as_ref().and_then(|p| p.get(name));
+    let chunk_seconds = param("chunk_s").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0);
+    let detect_batch = param("detect_batch").and_then(|v| v.parse::<u32>().ok()).filter(|v| (1..=64).contains(v));
     let worker = match link::WorkerLink::start() {
         Ok(w) => w,
         Err(message) => {
@@ -82,7 +86,7 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
+    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
     wire(&app);
 }
 
@@ -377,6 +381,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         detector: app.detector,
         decode_only: app.decode_only,
         chunk_seconds: app.chunk_seconds,
+        detect_batch: app.detect_batch,
         subject_track: if mode == CropMode::Auto { app.subject } else { None },
     })
 }
@@ -390,7 +395,13 @@ fn start(app: &Rc<RefCell<App>>) {
     // A resumed job keeps its own settings (they are part of its key).
     let resume = a.resume.take();
     let settings = match &resume {
-        Some(job) => JobSettings { detector: a.detector, decode_only: false, chunk_seconds: a.chunk_seconds, ..job.settings.clone() },
+        Some(job) => JobSettings {
+            detector: a.detector,
+            decode_only: false,
+            chunk_seconds: a.chunk_seconds,
+            detect_batch: a.detect_batch,
+            ..job.settings.clone()
+        },
         None => match read_settings(&a) {
             Ok(s) => s,
             Err(e) => {

@@ -23,6 +23,7 @@ pub mod resume;
 pub mod units;
 
 pub mod analysis;
+pub mod batch_tuner;
 pub mod camera_eval;
 pub mod camera_path;
 pub mod frame_path;

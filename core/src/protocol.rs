@@ -103,6 +103,10 @@ pub struct JobSettings {
     /// `resume::CHUNK_DURATION`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk_seconds: Option<f64>,
+    /// Benchmark aid: frames per detector run (`?detect_batch=N` in the page URL); `None`
+    /// measures the sizes on this machine and keeps the fastest (`batch_tuner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect_batch: Option<u32>,
 }
 
 impl Default for JobSettings {
@@ -118,6 +122,7 @@ impl Default for JobSettings {
             decode_only: false,
             chunk_seconds: None,
             subject_track: None,
+            detect_batch: None,
         }
     }
 }
@@ -274,6 +279,13 @@ pub struct AnalysisReport {
     pub analysed_frames: u64,
     /// Mean detector time per analysed frame, milliseconds.
     pub detect_ms_per_frame: f64,
+    /// Frames per detector run in the end (chosen by measuring, or fixed by `detect_batch`);
+    /// 0 when no detection ran.
+    #[serde(default)]
+    pub detect_batch: u32,
+    /// The batch sizes measured on this machine and their time per frame.
+    #[serde(default)]
+    pub batch_trials: Vec<crate::batch_tuner::BatchTrial>,
     /// The people the user can choose to follow.
     #[serde(default)]
     pub people: Vec<crate::analysis::PersonSummary>,

@@ -1,71 +1,85 @@
-//! CPU timing (a benchmark, not a test):
+//! Detector timing (a benchmark, not a test):
 //!
-//!     cargo run --release -p reframe-detect --example bench [-- iterations]
+//!     cargo run --release -p reframe-detect --example bench [-- ITERATIONS [BATCHES]]
+//!     cargo run --release -p reframe-detect --features wgpu --example bench -- ITERATIONS BATCHES wgpu
 //!
-//! Prints ms/frame for one inference (model only, including readback) and for the whole pipeline
-//! on a 768x576 frame (upload + resize + model + decode + NMS), for both models: SSDLite (FAST,
-//! 300x300) and CenterNet (QUALITY, 512x512).
+//! For both models, SSDLite (FAST, 300x300) and CenterNet (QUALITY, 512x512), and each batch size
+//! in BATCHES (default `1,2,4,8`), prints ms per frame for:
+//! * the model only (a prepared input of `n` frames, network + readback of what the detector keeps);
+//! * the whole pipeline on `n` frames of 768x576 RGBA, the size of vtest.avi (one upload, resize,
+//!   network, one readback, box decoding + NMS per frame).
+//!
+//! The device is burn's CPU backend, or with `wgpu` (and the `wgpu` feature) a native wgpu adapter
+//! (Vulkan; on a machine without a GPU that is Mesa's lavapipe, a software renderer).
 use std::time::Instant;
 
-use reframe_detect::centernet::CenterNetDetector;
-use reframe_detect::{cpu_device, DetectParams, Detector, Model};
+use reframe_detect::{AnyDetector, Device, Model, RgbaFrame};
+
+fn device(name: &str) -> Device {
+    match name {
+        "cpu" => reframe_detect::cpu_device(),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => {
+            let (device, setup) = Device::wgpu_options().init_with_setup().expect("wgpu device");
+            let info = setup.adapter.get_info();
+            println!("wgpu adapter: {} ({:?}, {:?})", info.name, info.device_type, info.backend);
+            device
+        }
+        other => panic!("unknown device {other}: cpu, or wgpu with --features wgpu"),
+    }
+}
+
+/// Mean ms per call of `f` over `iters` calls, after two warm-up calls.
+fn time_ms(iters: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    f();
+    let t = Instant::now();
+    for _ in 0..iters {
+        f();
+    }
+    t.elapsed().as_secs_f64() * 1e3 / iters as f64
+}
 
 fn main() {
-    let iters: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(20);
+    let args: Vec<String> = std::env::args().collect();
+    let iters: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let batches: Vec<usize> =
+        args.get(2).map(|s| s.split(',').filter_map(|b| b.parse().ok()).collect()).unwrap_or_else(|| vec![1, 2, 4, 8]);
+    let device = device(args.get(3).map(String::as_str).unwrap_or("cpu"));
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let weights = std::fs::read(root.join("../models/ssdlite/ssdlite_person.bpk")).unwrap();
-    let device = cpu_device();
-    let t = Instant::now();
-    let detector = Detector::from_bytes(weights, &device).unwrap();
-    println!("device {device:?}; SSDLite weights loaded in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!("device {device:?}, {iters} runs per figure");
 
-    // Model only, on a fixed 300x300 input.
-    let frame300: Vec<u8> = (0..300 * 300 * 4).map(|i| (i * 7 % 251) as u8).collect();
-    let input = detector.preprocess(&frame300, 300, 300).unwrap();
-    for _ in 0..3 {
-        detector.infer_raw(input.clone()).unwrap();
-    }
-    let t = Instant::now();
-    for _ in 0..iters {
-        detector.infer_raw(input.clone()).unwrap();
-    }
-    let ms = t.elapsed().as_secs_f64() * 1e3 / iters as f64;
-    println!("SSDLite model only, 1x3x300x300: {ms:.1} ms/frame over {iters} runs");
-
-    // Whole pipeline on a 768x576 frame of zeros-and-noise (same size as vtest.avi).
+    // 768x576 frames (vtest.avi's size), different per batch slot so no slot is a copy.
     let (w, h) = (768u32, 576u32);
-    let frame: Vec<u8> = (0..(w * h * 4) as usize).map(|i| (i * 13 % 253) as u8).collect();
-    let params = DetectParams::default();
-    detector.detect(&frame, w, h, &params).unwrap();
-    let t = Instant::now();
-    for _ in 0..iters {
-        detector.detect(&frame, w, h, &params).unwrap();
-    }
-    let ms = t.elapsed().as_secs_f64() * 1e3 / iters as f64;
-    println!("SSDLite pipeline, RGBA {w}x{h} -> boxes: {ms:.1} ms/frame over {iters} runs");
+    let frames: Vec<Vec<u8>> =
+        (0..*batches.iter().max().unwrap_or(&1)).map(|k| (0..(w * h * 4) as usize).map(|i| ((i * 13 + k * 101) % 253) as u8).collect()).collect();
 
-    // QUALITY model: CenterNet-MobileNetV3, 512x512.
-    let weights = std::fs::read(root.join("../models/centernet/centernet_person.bpk")).unwrap();
-    let t = Instant::now();
-    let detector = CenterNetDetector::from_bytes(weights, &device).unwrap();
-    println!("CenterNet weights loaded in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
-    let frame512: Vec<u8> = (0..512 * 512 * 4).map(|i| (i * 7 % 251) as u8).collect();
-    let input = detector.preprocess(&frame512, 512, 512).unwrap();
-    for _ in 0..3 {
-        detector.infer_raw(input.clone()).unwrap();
+    for model in Model::ALL {
+        let weights = std::fs::read(root.join("..").join(model.weights_path())).unwrap();
+        let t = Instant::now();
+        let detector = AnyDetector::from_bytes(model, weights, &device).unwrap();
+        let side = model.input_size() as u32;
+        println!("\n{} ({side}x{side}): weights loaded in {:.1} ms", model.name(), t.elapsed().as_secs_f64() * 1e3);
+        println!("{:>6} {:>16} {:>22}", "batch", "model ms/frame", "pipeline ms/frame");
+        let params = detector.default_params();
+        let square: Vec<u8> = (0..(side * side * 4) as usize).map(|i| (i * 7 % 251) as u8).collect();
+        for &n in &batches {
+            let model_only = {
+                let inputs: Vec<RgbaFrame> = (0..n).map(|_| RgbaFrame::new(&square, side, side)).collect();
+                match &detector {
+                    AnyDetector::Ssdlite(d) => {
+                        let input = d.preprocess_batch(&inputs).unwrap();
+                        time_ms(iters, || drop(d.infer_raw_batch(input.clone()).unwrap()))
+                    }
+                    AnyDetector::CenterNet(d) => {
+                        let input = d.preprocess_batch(&inputs).unwrap();
+                        time_ms(iters, || drop(d.infer_raw_batch(input.clone()).unwrap()))
+                    }
+                }
+            };
+            let batch: Vec<RgbaFrame> = frames[..n].iter().map(|f| RgbaFrame::new(f, w, h)).collect();
+            let pipeline = time_ms(iters, || drop(detector.detect_batch(&batch, &params).unwrap()));
+            println!("{n:>6} {:>16.1} {:>22.1}", model_only / n as f64, pipeline / n as f64);
+        }
     }
-    let t = Instant::now();
-    for _ in 0..iters {
-        detector.infer_raw(input.clone()).unwrap();
-    }
-    let ms = t.elapsed().as_secs_f64() * 1e3 / iters as f64;
-    println!("CenterNet model only, 1x3x512x512 (person channel + wh read back): {ms:.1} ms/frame over {iters} runs");
-    let params = Model::CenterNet.default_params();
-    detector.detect(&frame, w, h, &params).unwrap();
-    let t = Instant::now();
-    for _ in 0..iters {
-        detector.detect(&frame, w, h, &params).unwrap();
-    }
-    let ms = t.elapsed().as_secs_f64() * 1e3 / iters as f64;
-    println!("CenterNet pipeline, RGBA {w}x{h} -> boxes: {ms:.1} ms/frame over {iters} runs");
 }

@@ -17,7 +17,7 @@
 //! * Frames: vtest_100.png (768x576) alternating with its mirror image (same size, other pixels,
 //!   like consecutive video frames); `--two-sizes` alternates vtest_100.png with astronaut.png
 //!   (512x512) instead, so the upload and resize see two shapes.
-//! * `--async`: `detect_async` (the browser's path) driven by a minimal executor, instead of
+//! * `--async`: `detect_batch_async` (the browser's path) driven by a minimal executor, instead of
 //!   the blocking `detect`.
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
-use reframe_detect::{AnyDetector, Device, Model};
+use reframe_detect::{AnyDetector, Device, Model, RgbaFrame};
 
 /// PNG (RGB or RGBA, 8 bit) -> RGBA bytes, width, height (as in the tests).
 fn read_png_rgba(path: &Path) -> (Vec<u8>, u32, u32) {
@@ -62,7 +62,7 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Blocks on a future by parking the thread between polls (enough for `detect_async`).
+/// Blocks on a future by parking the thread between polls (enough for `detect_batch_async`).
 fn block_on<F: Future>(fut: F) -> F::Output {
     struct Unpark(std::thread::Thread);
     impl Wake for Unpark {
@@ -183,7 +183,7 @@ fn main() {
     let detect = |i: usize| {
         let (rgba, w, h) = &frames[i % 2];
         let boxes = if use_async {
-            block_on(detector.detect_async(rgba, *w, *h, &params))
+            block_on(detector.detect_batch_async(&[RgbaFrame::new(rgba, *w, *h)], &params)).map(|mut b| b.swap_remove(0))
         } else {
             detector.detect(rgba, *w, *h, &params)
         };

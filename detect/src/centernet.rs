@@ -5,7 +5,7 @@
 //!   `models/convert/convert_centernet.sh` (tfjs -> GraphDef -> tf2onnx -> Resize rewrite ->
 //!   burn-onnx) and is committed; the weights are fetched at run time
 //!   (`/models/centernet/centernet_person.bpk`, [`WEIGHTS_URL`]).
-//! * Input: NCHW f32 `[1, 3, 512, 512]`, RGB 0..255 (no normalisation), resized with TF1's legacy
+//! * Input: NCHW f32 `[n, 3, 512, 512]` (a batch of frames of one size), RGB 0..255 (no normalisation), resized with TF1's legacy
 //!   bilinear mapping (`tf.image.resizeBilinear` defaults, which is how the human library feeds it).
 //! * Outputs: `keypoints` `[1, 128, 128, 80]` (NHWC, sigmoid already applied in the graph, class 0 =
 //!   person) and `wh` `[1, 128, 128, 4]`: distances (left, top, right, bottom) in input pixels from
@@ -17,11 +17,11 @@
 //! `models/convert/make_fixtures_centernet.py` implements the same rules in numpy and checks them
 //! against the TF graph's own `tower_0/detections` output.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 
 use crate::decode::{iou, to_source_pixels, DetectParams, Detection, NormalisedDetection};
-use crate::preprocess::{resize_legacy_bilinear, PreprocessError};
-use crate::DetectError;
+use crate::preprocess::{resize_legacy_bilinear, upload_rgba, PreprocessError, RgbaFrame};
+use crate::{read_f32, split_batch, DetectError};
 
 #[allow(clippy::all, unused, missing_docs)]
 pub mod generated {
@@ -47,7 +47,7 @@ pub const WEIGHTS_URL: &str = "/models/centernet/centernet_person.bpk";
 /// removes most duplicates), at most 100 boxes.
 pub const DEFAULT_PARAMS: DetectParams = DetectParams { score_threshold: 0.5, iou_threshold: 0.6, max_detections: 100 };
 
-/// Raw model outputs for the person class, copied to the host.
+/// Raw model outputs of one frame for the person class, copied to the host.
 #[derive(Debug, Clone)]
 pub struct RawOutputs {
     /// Person heatmap (sigmoid scores) `[128, 128]`, row-major, flattened.
@@ -56,20 +56,15 @@ pub struct RawOutputs {
     pub wh: Vec<f32>,
 }
 
-/// RGBA u8 frame -> model input `[1, 3, 512, 512]` (RGB 0..255) on `device`.
-pub fn preprocess_rgba(rgba: &[u8], width: u32, height: u32, device: &Device) -> Result<Tensor<4>, PreprocessError> {
-    let (w, h) = (width as usize, height as usize);
-    if w == 0 || h == 0 || rgba.len() != w * h * 4 {
-        return Err(PreprocessError::BadFrame { width, height, len: rgba.len() });
-    }
-    let frame = Tensor::<3, Int>::from_data(TensorData::new(rgba.to_vec(), [h, w, 4]), device);
-    Ok(preprocess_tensor(frame))
+/// RGBA u8 frames of one size -> model input `[n, 3, 512, 512]` (RGB 0..255) on `device`.
+pub fn preprocess_rgba(frames: &[RgbaFrame], device: &Device) -> Result<Tensor<4>, PreprocessError> {
+    Ok(preprocess_tensor(upload_rgba(frames, device)?))
 }
 
-/// Same as [`preprocess_rgba`] for a frame already on the device as `[height, width, 4]` integers
-/// 0..255 (RGBA; alpha ignored).
-pub fn preprocess_tensor(frame: Tensor<3, Int>) -> Tensor<4> {
-    resize_legacy_bilinear(frame, INPUT_SIZE, INPUT_SIZE).narrow(2, 0, 3).permute([2, 0, 1]).unsqueeze::<4>()
+/// Same as [`preprocess_rgba`] for frames already on the device as `[n, height, width, 4]`
+/// integers 0..255 (RGBA; alpha ignored).
+pub fn preprocess_tensor(frames: Tensor<4, Int>) -> Tensor<4> {
+    resize_legacy_bilinear(frames, INPUT_SIZE, INPUT_SIZE).narrow(3, 0, 3).permute([0, 3, 1, 2])
 }
 
 /// Person heatmap `[128 * 128]` and distances `[128 * 128 * 4]` -> kept boxes, normalised to the
@@ -117,11 +112,6 @@ pub fn postprocess(heatmap: &[f32], wh: &[f32], params: &DetectParams) -> Vec<No
     kept
 }
 
-fn read(d: Result<burn::tensor::TensorData, impl core::fmt::Debug>) -> Result<Vec<f32>, DetectError> {
-    let d = d.map_err(|e| DetectError::Readback(format!("{e:?}")))?;
-    d.try_into_vec::<f32>().map_err(|e| DetectError::Readback(format!("{e:?}")))
-}
-
 /// The CenterNet person detector on one device.
 #[derive(Debug)]
 pub struct CenterNetDetector {
@@ -143,30 +133,46 @@ impl CenterNetDetector {
 
     /// RGBA u8 frame -> model input `[1, 3, 512, 512]` on this detector's device.
     pub fn preprocess(&self, rgba: &[u8], width: u32, height: u32) -> Result<Tensor<4>, DetectError> {
-        Ok(preprocess_rgba(rgba, width, height, &self.device)?)
+        self.preprocess_batch(&[RgbaFrame::new(rgba, width, height)])
     }
 
-    /// Runs the network on a prepared input; returns the full outputs on the device:
-    /// (keypoints `[1, 128, 128, 80]`, wh `[1, 128, 128, 4]`).
+    /// RGBA u8 frames of one size -> model input `[n, 3, 512, 512]` on this detector's device.
+    pub fn preprocess_batch(&self, frames: &[RgbaFrame]) -> Result<Tensor<4>, DetectError> {
+        Ok(preprocess_rgba(frames, &self.device)?)
+    }
+
+    /// Runs the network on a prepared input `[n, 3, 512, 512]`; returns the full outputs on the
+    /// device: (keypoints `[n, 128, 128, 80]`, wh `[n, 128, 128, 4]`).
     pub fn forward(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         self.model.forward(input)
     }
 
-    /// Runs the network, keeps the person channel on the device, and reads back
-    /// (blocking; CPU backends and native).
-    pub fn infer_raw(&self, input: Tensor<4>) -> Result<RawOutputs, DetectError> {
+    /// The network's outputs kept for reading back: the person channel and the distances.
+    fn person_outputs(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         let (keypoints, wh) = self.forward(input);
-        let person = keypoints.narrow(3, PERSON_CLASS, 1);
-        Ok(RawOutputs { heatmap: read(person.try_into_data())?, wh: read(wh.try_into_data())? })
+        (keypoints.narrow(3, PERSON_CLASS, 1), wh)
     }
 
-    /// Async variant of [`CenterNetDetector::infer_raw`], needed on WebGPU in the browser.
-    pub async fn infer_raw_async(&self, input: Tensor<4>) -> Result<RawOutputs, DetectError> {
-        let (keypoints, wh) = self.forward(input);
-        let person = keypoints.narrow(3, PERSON_CLASS, 1);
+    /// Runs the network, keeps the person channel on the device, and reads the first (or only)
+    /// frame's outputs back (blocking; CPU backends and native).
+    pub fn infer_raw(&self, input: Tensor<4>) -> Result<RawOutputs, DetectError> {
+        Ok(self.infer_raw_batch(input)?.swap_remove(0))
+    }
+
+    /// Runs the network on a batch and reads every frame's person outputs back (blocking).
+    pub fn infer_raw_batch(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
+        let n = input.dims()[0];
+        let (person, wh) = self.person_outputs(input);
+        Ok(split(read_f32(person.try_into_data())?, read_f32(wh.try_into_data())?, n))
+    }
+
+    /// Async variant of [`CenterNetDetector::infer_raw_batch`], needed on WebGPU in the browser.
+    pub async fn infer_raw_batch_async(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
+        let n = input.dims()[0];
+        let (person, wh) = self.person_outputs(input);
         let h = person.into_data_async().await;
         let w = wh.into_data_async().await;
-        Ok(RawOutputs { heatmap: read(h)?, wh: read(w)? })
+        Ok(split(read_f32(h)?, read_f32(w)?, n))
     }
 
     /// Raw outputs -> person boxes in pixels of a `width` x `height` source frame.
@@ -176,21 +182,28 @@ impl CenterNetDetector {
 
     /// The whole pipeline on one RGBA frame (blocking readback).
     pub fn detect(&self, rgba: &[u8], width: u32, height: u32, params: &DetectParams) -> Result<Vec<Detection>, DetectError> {
-        let raw = self.infer_raw(self.preprocess(rgba, width, height)?)?;
-        Ok(self.decode(&raw, width, height, params))
+        Ok(self.detect_batch(&[RgbaFrame::new(rgba, width, height)], params)?.swap_remove(0))
     }
 
-    /// The whole pipeline on one RGBA frame (async readback, for WebGPU in the browser).
-    pub async fn detect_async(
-        &self,
-        rgba: &[u8],
-        width: u32,
-        height: u32,
-        params: &DetectParams,
-    ) -> Result<Vec<Detection>, DetectError> {
-        let raw = self.infer_raw_async(self.preprocess(rgba, width, height)?).await?;
-        Ok(self.decode(&raw, width, height, params))
+    /// The whole pipeline on a batch of RGBA frames of one size (blocking readback).
+    pub fn detect_batch(&self, frames: &[RgbaFrame], params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
+        let raw = self.infer_raw_batch(self.preprocess_batch(frames)?)?;
+        Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
     }
+
+    /// Async variant of [`CenterNetDetector::detect_batch`] (for WebGPU in the browser).
+    pub async fn detect_batch_async(
+        &self,
+        frames: &[RgbaFrame<'_>],
+        params: &DetectParams,
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
+        let raw = self.infer_raw_batch_async(self.preprocess_batch(frames)?).await?;
+        Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
+    }
+}
+
+fn split(heatmaps: Vec<f32>, wh: Vec<f32>, n: usize) -> Vec<RawOutputs> {
+    split_batch(heatmaps, n).into_iter().zip(split_batch(wh, n)).map(|(heatmap, wh)| RawOutputs { heatmap, wh }).collect()
 }
 
 #[cfg(test)]

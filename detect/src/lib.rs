@@ -37,7 +37,7 @@ pub use burn::tensor::Device;
 pub use burn::tensor::wgpu::wgpu;
 
 pub use decode::{DetectParams, Detection, NormalisedDetection};
-pub use preprocess::{PreprocessError, INPUT_SIZE};
+pub use preprocess::{PreprocessError, RgbaFrame, INPUT_SIZE};
 
 /// The anchors the model was trained with, read out of the TF graph at conversion time.
 static ANCHORS_LE: &[u8] = include_bytes!("generated/ssdlite_anchors.bin");
@@ -88,13 +88,25 @@ pub fn cpu_device() -> Device {
     }
 }
 
-/// Raw model outputs, copied to the host.
+/// Raw model outputs of one frame, copied to the host.
 #[derive(Debug, Clone)]
 pub struct RawOutputs {
-    /// Box encodings `[1, 1917, 1, 4]` as `(ty, tx, th, tw)`, flattened.
+    /// Box encodings `[1917, 1, 4]` as `(ty, tx, th, tw)`, flattened.
     pub box_encodings: Vec<f32>,
-    /// Class logits `[1, 1917, 2]` (background, person), flattened.
+    /// Class logits `[1917, 2]` (background, person), flattened.
     pub class_logits: Vec<f32>,
+}
+
+/// A read-back tensor as f32 values.
+pub(crate) fn read_f32(d: Result<burn::tensor::TensorData, impl core::fmt::Debug>) -> Result<Vec<f32>, DetectError> {
+    let d = d.map_err(|e| DetectError::Readback(format!("{e:?}")))?;
+    d.try_into_vec::<f32>().map_err(|e| DetectError::Readback(format!("{e:?}")))
+}
+
+/// Cuts a batch's flat output into `n` equal per-frame parts.
+pub(crate) fn split_batch(values: Vec<f32>, n: usize) -> Vec<Vec<f32>> {
+    let per = values.len() / n.max(1);
+    values.chunks_exact(per.max(1)).take(n).map(<[f32]>::to_vec).collect()
 }
 
 /// Loads Burnpack `weights` into `model`, every tensor or an error. The generated
@@ -115,6 +127,10 @@ pub(crate) fn load_weights(model: &mut impl burn_store::ModuleSnapshot, weights:
 }
 
 /// The SSDLite person detector on one device.
+///
+/// Every call takes a batch of frames of one size (`&[RgbaFrame]`): they are uploaded as one
+/// tensor, run through the network at once and read back once; the single-frame calls are
+/// batches of one.
 #[derive(Debug)]
 pub struct Detector {
     model: generated::Model,
@@ -140,34 +156,49 @@ impl Detector {
 
     /// RGBA u8 frame -> model input `[1, 3, 300, 300]` on this detector's device.
     pub fn preprocess(&self, rgba: &[u8], width: u32, height: u32) -> Result<Tensor<4>, DetectError> {
-        Ok(preprocess::preprocess_rgba(rgba, width, height, &self.device)?)
+        self.preprocess_batch(&[RgbaFrame::new(rgba, width, height)])
     }
 
-    /// Runs the network on a prepared input; returns (box encodings, class logits) on the device.
+    /// RGBA u8 frames of one size -> model input `[n, 3, 300, 300]` on this detector's device.
+    pub fn preprocess_batch(&self, frames: &[RgbaFrame]) -> Result<Tensor<4>, DetectError> {
+        Ok(preprocess::preprocess_rgba(frames, &self.device)?)
+    }
+
+    /// Runs the network on a prepared input `[n, 3, 300, 300]`; returns (box encodings
+    /// `[n, 1917, 1, 4]`, class logits `[n, 1917, 2]`) on the device.
     pub fn forward(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<3>) {
         self.model.forward(input)
     }
 
-    /// Runs the network and reads the raw outputs back (blocking; CPU backends and native).
+    /// Runs the network and reads the raw outputs of the first (or only) frame back (blocking;
+    /// CPU backends and native).
     pub fn infer_raw(&self, input: Tensor<4>) -> Result<RawOutputs, DetectError> {
-        let (boxes, logits) = self.forward(input);
-        let read = |d: Result<burn::tensor::TensorData, _>| -> Result<Vec<f32>, DetectError> {
-            let d = d.map_err(|e| DetectError::Readback(format!("{e:?}")))?;
-            d.try_into_vec::<f32>().map_err(|e| DetectError::Readback(format!("{e:?}")))
-        };
-        Ok(RawOutputs { box_encodings: read(boxes.try_into_data())?, class_logits: read(logits.try_into_data())? })
+        let mut all = self.infer_raw_batch(input)?;
+        Ok(all.swap_remove(0))
     }
 
-    /// Async variant of [`Detector::infer_raw`], needed on WebGPU in the browser.
-    pub async fn infer_raw_async(&self, input: Tensor<4>) -> Result<RawOutputs, DetectError> {
+    /// Runs the network on a batch and reads every frame's raw outputs back (blocking).
+    pub fn infer_raw_batch(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
+        let n = input.dims()[0];
         let (boxes, logits) = self.forward(input);
-        let read = |d: Result<burn::tensor::TensorData, _>| -> Result<Vec<f32>, DetectError> {
-            let d = d.map_err(|e| DetectError::Readback(format!("{e:?}")))?;
-            d.try_into_vec::<f32>().map_err(|e| DetectError::Readback(format!("{e:?}")))
-        };
+        Ok(Self::split(read_f32(boxes.try_into_data())?, read_f32(logits.try_into_data())?, n))
+    }
+
+    /// Async variant of [`Detector::infer_raw_batch`], needed on WebGPU in the browser.
+    pub async fn infer_raw_batch_async(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
+        let n = input.dims()[0];
+        let (boxes, logits) = self.forward(input);
         let b = boxes.into_data_async().await;
         let l = logits.into_data_async().await;
-        Ok(RawOutputs { box_encodings: read(b)?, class_logits: read(l)? })
+        Ok(Self::split(read_f32(b)?, read_f32(l)?, n))
+    }
+
+    fn split(boxes: Vec<f32>, logits: Vec<f32>, n: usize) -> Vec<RawOutputs> {
+        split_batch(boxes, n)
+            .into_iter()
+            .zip(split_batch(logits, n))
+            .map(|(box_encodings, class_logits)| RawOutputs { box_encodings, class_logits })
+            .collect()
     }
 
     /// Raw outputs -> person boxes in pixels of a `width` x `height` source frame.
@@ -178,20 +209,24 @@ impl Detector {
 
     /// The whole pipeline on one RGBA frame (blocking readback).
     pub fn detect(&self, rgba: &[u8], width: u32, height: u32, params: &DetectParams) -> Result<Vec<Detection>, DetectError> {
-        let raw = self.infer_raw(self.preprocess(rgba, width, height)?)?;
-        Ok(self.decode(&raw, width, height, params))
+        Ok(self.detect_batch(&[RgbaFrame::new(rgba, width, height)], params)?.swap_remove(0))
     }
 
-    /// The whole pipeline on one RGBA frame (async readback, for WebGPU in the browser).
-    pub async fn detect_async(
+    /// The whole pipeline on a batch of RGBA frames of one size (blocking readback): each
+    /// frame's boxes, in its pixels.
+    pub fn detect_batch(&self, frames: &[RgbaFrame], params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
+        let raw = self.infer_raw_batch(self.preprocess_batch(frames)?)?;
+        Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
+    }
+
+    /// Async variant of [`Detector::detect_batch`] (for WebGPU in the browser).
+    pub async fn detect_batch_async(
         &self,
-        rgba: &[u8],
-        width: u32,
-        height: u32,
+        frames: &[RgbaFrame<'_>],
         params: &DetectParams,
-    ) -> Result<Vec<Detection>, DetectError> {
-        let raw = self.infer_raw_async(self.preprocess(rgba, width, height)?).await?;
-        Ok(self.decode(&raw, width, height, params))
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
+        let raw = self.infer_raw_batch_async(self.preprocess_batch(frames)?).await?;
+        Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
     }
 }
 
@@ -312,23 +347,27 @@ impl AnyDetector {
 
     /// The whole pipeline on one RGBA frame of any size (blocking readback); boxes in its pixels.
     pub fn detect(&self, rgba: &[u8], width: u32, height: u32, params: &DetectParams) -> Result<Vec<Detection>, DetectError> {
+        Ok(self.detect_batch(&[RgbaFrame::new(rgba, width, height)], params)?.swap_remove(0))
+    }
+
+    /// The whole pipeline on a batch of RGBA frames of one size (blocking readback).
+    pub fn detect_batch(&self, frames: &[RgbaFrame], params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
         match self {
-            AnyDetector::Ssdlite(d) => d.detect(rgba, width, height, params),
-            AnyDetector::CenterNet(d) => d.detect(rgba, width, height, params),
+            AnyDetector::Ssdlite(d) => d.detect_batch(frames, params),
+            AnyDetector::CenterNet(d) => d.detect_batch(frames, params),
         }
     }
 
-    /// The whole pipeline on one RGBA frame (async readback, for WebGPU in the browser).
-    pub async fn detect_async(
+    /// The whole pipeline on a batch of RGBA frames of one size (async readback, for WebGPU in
+    /// the browser): one upload, one network run and one readback for the batch.
+    pub async fn detect_batch_async(
         &self,
-        rgba: &[u8],
-        width: u32,
-        height: u32,
+        frames: &[RgbaFrame<'_>],
         params: &DetectParams,
-    ) -> Result<Vec<Detection>, DetectError> {
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
         match self {
-            AnyDetector::Ssdlite(d) => d.detect_async(rgba, width, height, params).await,
-            AnyDetector::CenterNet(d) => d.detect_async(rgba, width, height, params).await,
+            AnyDetector::Ssdlite(d) => d.detect_batch_async(frames, params).await,
+            AnyDetector::CenterNet(d) => d.detect_batch_async(frames, params).await,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Pre-processing as tensor ops, so it runs wherever the model runs (GPU on WebGPU): an RGBA u8
-//! frame of any size -> NCHW f32 `[1, 3, 300, 300]`, bilinear resize, value `x * 2/255 - 1`.
+//! Pre-processing as tensor ops, so it runs wherever the model runs (GPU on WebGPU): RGBA u8
+//! frames of any size -> NCHW f32 `[n, 3, 300, 300]`, bilinear resize, value `x * 2/255 - 1`.
+//! A batch of `n` frames (of one size) is uploaded as one tensor and run through the model at once.
 //!
 //! The resize is TF1's legacy bilinear (`align_corners = false`, `half_pixel_centers = false`,
 //! no antialiasing), which is what the TF graph the model was trained with does: output pixel `d`
@@ -30,11 +31,29 @@ pub fn legacy_bilinear_taps(n_in: usize, n_out: usize) -> (Vec<i32>, Vec<i32>, V
     (i0, i1, w)
 }
 
+/// An RGBA u8 frame handed to a detector: row-major, `width * height * 4` bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RgbaFrame<'a> {
+    pub rgba: &'a [u8],
+    pub width: u32,
+    pub height: u32,
+}
+
+impl<'a> RgbaFrame<'a> {
+    pub fn new(rgba: &'a [u8], width: u32, height: u32) -> Self {
+        Self { rgba, width, height }
+    }
+}
+
 /// Errors from pre-processing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PreprocessError {
     /// `rgba.len()` is not `width * height * 4`, or a side is zero.
     BadFrame { width: u32, height: u32, len: usize },
+    /// A batch holds no frame.
+    EmptyBatch,
+    /// The frames of a batch differ in size (they are stacked into one tensor).
+    MixedSizes { first: (u32, u32), other: (u32, u32) },
 }
 
 impl core::fmt::Display for PreprocessError {
@@ -43,65 +62,75 @@ impl core::fmt::Display for PreprocessError {
             Self::BadFrame { width, height, len } => {
                 write!(f, "RGBA frame of {width}x{height} needs {} bytes, got {len}", *width as usize * *height as usize * 4)
             }
+            Self::EmptyBatch => write!(f, "a batch of frames for the detector holds no frame"),
+            Self::MixedSizes { first, other } => {
+                write!(f, "a batch of frames mixes {}x{} with {}x{}", first.0, first.1, other.0, other.1)
+            }
         }
     }
 }
 
 impl std::error::Error for PreprocessError {}
 
-/// Uploads an RGBA u8 frame (row-major, `width * height * 4` bytes) and returns the model input
-/// `[1, 3, 300, 300]` on `device`.
-pub fn preprocess_rgba(
-    rgba: &[u8],
-    width: u32,
-    height: u32,
-    device: &Device,
-) -> Result<Tensor<4>, PreprocessError> {
-    let (w, h) = (width as usize, height as usize);
-    if w == 0 || h == 0 || rgba.len() != w * h * 4 {
-        return Err(PreprocessError::BadFrame { width, height, len: rgba.len() });
+/// Uploads frames of one size as one `[n, height, width, 4]` integer tensor on `device` (one
+/// transfer for the whole batch).
+pub fn upload_rgba(frames: &[RgbaFrame], device: &Device) -> Result<Tensor<4, Int>, PreprocessError> {
+    let first = frames.first().ok_or(PreprocessError::EmptyBatch)?;
+    let (w, h) = (first.width as usize, first.height as usize);
+    let mut bytes = Vec::with_capacity(frames.len() * w * h * 4);
+    for f in frames {
+        if f.width == 0 || f.height == 0 || f.rgba.len() != f.width as usize * f.height as usize * 4 {
+            return Err(PreprocessError::BadFrame { width: f.width, height: f.height, len: f.rgba.len() });
+        }
+        if (f.width, f.height) != (first.width, first.height) {
+            return Err(PreprocessError::MixedSizes { first: (first.width, first.height), other: (f.width, f.height) });
+        }
+        bytes.extend_from_slice(f.rgba);
     }
-    let frame = Tensor::<3, Int>::from_data(TensorData::new(rgba.to_vec(), [h, w, 4]), device);
-    Ok(preprocess_tensor(frame))
+    Ok(Tensor::<4, Int>::from_data(TensorData::new(bytes, [frames.len(), h, w, 4]), device))
 }
 
-/// Same as [`preprocess_rgba`] for a frame already on the device as `[height, width, 4]` integers
-/// 0..255 (RGBA; alpha ignored).
-pub fn preprocess_tensor(frame: Tensor<3, Int>) -> Tensor<4> {
-    let resized = resize_legacy_bilinear(frame, INPUT_SIZE, INPUT_SIZE);
-    // RGB only, HWC -> CHW, batch of one, scale to -1..1.
-    resized
-        .narrow(2, 0, 3)
-        .permute([2, 0, 1])
-        .unsqueeze::<4>()
-        .mul_scalar(2.0f32 / 255.0)
-        .sub_scalar(1.0f32)
+/// Uploads RGBA u8 frames of one size and returns the model input `[n, 3, 300, 300]` on `device`.
+pub fn preprocess_rgba(frames: &[RgbaFrame], device: &Device) -> Result<Tensor<4>, PreprocessError> {
+    Ok(preprocess_tensor(upload_rgba(frames, device)?))
 }
 
-/// Resizes a `[height, width, channels]` integer frame to `[out_h, out_w, channels]` floats (same
-/// value range) with TF1's legacy bilinear mapping (see the module doc), as tensor ops on the
-/// frame's device: two gathers and a lerp for the rows, then the same for the columns. Shared by
+/// Same as [`preprocess_rgba`] for frames already on the device as `[n, height, width, 4]`
+/// integers 0..255 (RGBA; alpha ignored).
+pub fn preprocess_tensor(frames: Tensor<4, Int>) -> Tensor<4> {
+    let resized = resize_legacy_bilinear(frames, INPUT_SIZE, INPUT_SIZE);
+    // RGB only, NHWC -> NCHW, scale to -1..1.
+    resized.narrow(3, 0, 3).permute([0, 3, 1, 2]).mul_scalar(2.0f32 / 255.0).sub_scalar(1.0f32)
+}
+
+/// Resizes `[n, height, width, channels]` integer frames to `[n, out_h, out_w, channels]` floats
+/// (same value range) with TF1's legacy bilinear mapping (see the module doc), as tensor ops on the
+/// frames' device: two gathers and a lerp for the rows, then the same for the columns. Frames
+/// already at the output size are only converted (the mapping is then the identity). Shared by
 /// both models' pre-processing.
-pub fn resize_legacy_bilinear(frame: Tensor<3, Int>, out_h: usize, out_w: usize) -> Tensor<3> {
-    let device = frame.device();
-    let [h, w, _] = frame.dims();
+pub fn resize_legacy_bilinear(frames: Tensor<4, Int>, out_h: usize, out_w: usize) -> Tensor<4> {
+    let device = frames.device();
+    let [_, h, w, _] = frames.dims();
+    if (h, w) == (out_h, out_w) {
+        return frames.float();
+    }
     let idx = |v: Vec<i32>| {
         let n = v.len();
         Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device)
     };
-    let weights = |v: Vec<f32>, shape: [usize; 3]| Tensor::<3>::from_data(TensorData::new(v, shape), &device);
+    let weights = |v: Vec<f32>, shape: [usize; 4]| Tensor::<4>::from_data(TensorData::new(v, shape), &device);
 
-    // Rows: [h, w, c] -> [out_h, w, c].
+    // Rows: [n, h, w, c] -> [n, out_h, w, c].
     let (y0, y1, wy) = legacy_bilinear_taps(h, out_h);
-    let top = frame.clone().select(0, idx(y0)).float();
-    let bottom = frame.select(0, idx(y1)).float();
-    let rows = top.clone() + (bottom - top) * weights(wy, [out_h, 1, 1]);
+    let top = frames.clone().select(1, idx(y0)).float();
+    let bottom = frames.select(1, idx(y1)).float();
+    let rows = top.clone() + (bottom - top) * weights(wy, [1, out_h, 1, 1]);
 
-    // Columns: [out_h, w, c] -> [out_h, out_w, c].
+    // Columns: [n, out_h, w, c] -> [n, out_h, out_w, c].
     let (x0, x1, wx) = legacy_bilinear_taps(w, out_w);
-    let left = rows.clone().select(1, idx(x0));
-    let right = rows.select(1, idx(x1));
-    left.clone() + (right - left) * weights(wx, [1, out_w, 1])
+    let left = rows.clone().select(2, idx(x0));
+    let right = rows.select(2, idx(x1));
+    left.clone() + (right - left) * weights(wx, [1, 1, out_w, 1])
 }
 
 #[cfg(test)]

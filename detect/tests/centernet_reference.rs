@@ -11,7 +11,7 @@
 
 
 use reframe_detect::centernet::{CenterNetDetector, GRID, NUM_CLASSES, PERSON_CLASS};
-use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model};
+use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model, RgbaFrame};
 
 /// Heatmap (sigmoid scores, 0..1) and its per-channel statistics.
 const HEATMAP_TOLERANCE: f32 = 1e-3;
@@ -137,4 +137,36 @@ fn models_are_described() {
     }
     assert_eq!(Model::Ssdlite.weights_url(), reframe_detect::WEIGHTS_URL);
     assert_eq!(Model::CenterNet.default_params().score_threshold, 0.5);
+}
+
+/// A batch of three frames (vtest, vtest mirrored, vtest) gives each frame the outputs it gets
+/// alone, and the first and last the onnxruntime reference (the batch axis survives the
+/// rewritten Resize's reshapes).
+#[test]
+fn a_batch_gives_each_frame_its_own_outputs() {
+    let detector = CenterNetDetector::from_bytes(weights(), &cpu_device()).unwrap();
+    let (rgba, w, h) = read_png_rgba("vtest_100.png");
+    let flipped = mirrored(&rgba, w);
+    let frames = [RgbaFrame::new(&rgba, w, h), RgbaFrame::new(&flipped, w, h), RgbaFrame::new(&rgba, w, h)];
+    let input = detector.preprocess_batch(&frames).unwrap();
+    assert_eq!(input.dims(), [3, 3, 512, 512]);
+    let batch = detector.infer_raw_batch(input).unwrap();
+    assert_eq!(batch.len(), 3);
+    let ref_heat = read_f32("vtest_100.centernet.person.bin");
+    for (i, f) in frames.iter().enumerate() {
+        let alone = detector.infer_raw(detector.preprocess(f.rgba, w, h).unwrap()).unwrap();
+        let d_heat = max_abs_diff(&batch[i].heatmap, &alone.heatmap);
+        let d_wh = max_abs_diff(&batch[i].wh, &alone.wh);
+        println!("batch slot {i}: vs alone: heatmap {d_heat:.3e}, wh {d_wh:.3e} px");
+        assert!(d_heat <= 1e-4 && d_wh <= 1e-3, "slot {i} differs from its frame run alone");
+    }
+    assert!(max_abs_diff(&batch[0].heatmap, &ref_heat) <= HEATMAP_TOLERANCE);
+    assert!(max_abs_diff(&batch[2].heatmap, &ref_heat) <= HEATMAP_TOLERANCE);
+    assert!(max_abs_diff(&batch[1].heatmap, &ref_heat) > 0.1, "the mirrored frame must differ");
+
+    let params = Model::CenterNet.default_params();
+    let found = detector.detect_batch(&frames, &params).unwrap();
+    assert_eq!(found[0], detector.detect(&rgba, w, h, &params).unwrap());
+    assert_eq!(found[0], found[2]);
+    assert!(found[1].len().abs_diff(found[0].len()) <= 1, "{} vs {}", found[1].len(), found[0].len());
 }

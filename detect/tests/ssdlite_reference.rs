@@ -7,7 +7,7 @@
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
 
-use reframe_detect::{cpu_device, DetectParams, Detector};
+use reframe_detect::{cpu_device, DetectParams, Detector, RgbaFrame};
 
 const RAW_TOLERANCE: f32 = 1e-3;
 
@@ -77,4 +77,45 @@ fn truncated_weights_are_an_error_not_a_panic() {
 fn bad_frame_size_is_an_error() {
     let detector = Detector::from_bytes(weights(), &cpu_device()).unwrap();
     assert!(detector.preprocess(&[0u8; 12], 2, 2).is_err());
+}
+
+/// A batch of three frames (vtest, vtest mirrored, vtest) gives each frame the outputs it gets
+/// alone, and the first and last the onnxruntime reference.
+#[test]
+fn a_batch_gives_each_frame_its_own_outputs() {
+    let detector = Detector::from_bytes(weights(), &cpu_device()).unwrap();
+    let (rgba, w, h) = read_png_rgba("vtest_100.png");
+    let flipped = mirrored(&rgba, w);
+    let frames = [RgbaFrame::new(&rgba, w, h), RgbaFrame::new(&flipped, w, h), RgbaFrame::new(&rgba, w, h)];
+    let input = detector.preprocess_batch(&frames).unwrap();
+    assert_eq!(input.dims(), [3, 3, 300, 300]);
+    let batch = detector.infer_raw_batch(input).unwrap();
+    assert_eq!(batch.len(), 3);
+    let reference = read_f32("vtest_100.logits.bin");
+    for (i, f) in frames.iter().enumerate() {
+        let alone = detector.infer_raw(detector.preprocess(f.rgba, w, h).unwrap()).unwrap();
+        let d_boxes = max_abs_diff(&batch[i].box_encodings, &alone.box_encodings);
+        let d_logits = max_abs_diff(&batch[i].class_logits, &alone.class_logits);
+        println!("batch slot {i}: vs alone: box encodings {d_boxes:.3e}, logits {d_logits:.3e}");
+        assert!(d_boxes <= 1e-4 && d_logits <= 1e-4, "slot {i} differs from its frame run alone");
+    }
+    assert!(max_abs_diff(&batch[0].class_logits, &reference) <= RAW_TOLERANCE);
+    assert!(max_abs_diff(&batch[2].class_logits, &reference) <= RAW_TOLERANCE);
+    assert!(max_abs_diff(&batch[1].class_logits, &reference) > 0.1, "the mirrored frame must differ");
+
+    let params = DetectParams::default();
+    let found = detector.detect_batch(&frames, &params).unwrap();
+    assert_eq!(found.len(), 3);
+    assert_eq!(found[0], detector.detect(&rgba, w, h, &params).unwrap());
+    assert_eq!(found[0], found[2]);
+    // The mirrored frame's people are the same people, mirrored: same count within one.
+    assert!(found[1].len().abs_diff(found[0].len()) <= 1, "{} vs {}", found[1].len(), found[0].len());
+}
+
+#[test]
+fn bad_batches_are_errors() {
+    let detector = Detector::from_bytes(weights(), &cpu_device()).unwrap();
+    assert!(detector.preprocess_batch(&[]).is_err());
+    let (a, b) = (vec![0u8; 4 * 4 * 4], vec![0u8; 4 * 2 * 4]);
+    assert!(detector.preprocess_batch(&[RgbaFrame::new(&a, 4, 4), RgbaFrame::new(&b, 4, 2)]).is_err());
 }

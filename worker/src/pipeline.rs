@@ -238,7 +238,7 @@ pub async fn run(
                 Some(p) => {
                     let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
                     let report = match analysis {
-                        Some(a) => analyze::report(&a, analyze::REUSED.into(), 0, 0.0, &settings),
+                        Some(a) => analyze::report(&a, analyze::DetectorRun::reused(), &settings),
                         None => return Err(ReframeError::Internal("the stored analysis is missing".into()).into()),
                     };
                     (p.entries, report)
@@ -382,7 +382,7 @@ async fn finished(db: &Db, job: &JobRecord, shown: &[TimestampUs]) -> Result<Opt
             .analysis(a)
             .await?
             .and_then(|j| Analysis::from_json(&j).ok())
-            .map(|a| analyze::report(&a, analyze::REUSED.into(), 0, 0.0, &job.settings)),
+            .map(|a| analyze::report(&a, analyze::DetectorRun::reused(), &job.settings)),
         None => None,
     };
     Ok(Some(JobSummary { crop_path, analysis, ..summary.clone() }))

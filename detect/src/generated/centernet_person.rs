@@ -1252,7 +1252,7 @@ impl Submodule2 {
             [unsqueeze1_out1, unsqueeze2_out1].into(),
             3,
         );
-        let reshape17_out1 = concat2_out1.reshape([1, 128, 32, 16]);
+        let reshape17_out1 = concat2_out1.reshape([0, 128, 32, 16]);
         let slice3_out1 = reshape17_out1.clone().slice(s![.., .., .., 1..16]);
         let slice4_out1 = reshape17_out1.clone().slice(s![.., .., .., 15..16]);
         let concat3_out1 = burn::tensor::Tensor::cat(
@@ -1268,7 +1268,7 @@ impl Submodule2 {
             [unsqueeze3_out1, unsqueeze4_out1].into(),
             4,
         );
-        let reshape18_out1 = concat4_out1.reshape([1, 128, 32, 32]);
+        let reshape18_out1 = concat4_out1.reshape([0, 128, 32, 32]);
         let concat5_out1 = burn::tensor::Tensor::cat(
             [conv2d57_out1, reshape18_out1].into(),
             1,
@@ -1294,7 +1294,7 @@ impl Submodule2 {
             [unsqueeze5_out1, unsqueeze6_out1].into(),
             3,
         );
-        let reshape19_out1 = concat7_out1.reshape([1, 96, 64, 32]);
+        let reshape19_out1 = concat7_out1.reshape([0, 96, 64, 32]);
         let slice7_out1 = reshape19_out1.clone().slice(s![.., .., .., 1..32]);
         let slice8_out1 = reshape19_out1.clone().slice(s![.., .., .., 31..32]);
         let concat8_out1 = burn::tensor::Tensor::cat(
@@ -1310,7 +1310,7 @@ impl Submodule2 {
             [unsqueeze7_out1, unsqueeze8_out1].into(),
             4,
         );
-        let reshape20_out1 = concat9_out1.reshape([1, 96, 64, 64]);
+        let reshape20_out1 = concat9_out1.reshape([0, 96, 64, 64]);
         let concat10_out1 = burn::tensor::Tensor::cat(
             [conv2d27_out1, reshape20_out1].into(),
             1,
@@ -1336,7 +1336,7 @@ impl Submodule2 {
             [unsqueeze9_out1, unsqueeze10_out1].into(),
             3,
         );
-        let reshape21_out1 = concat12_out1.reshape([1, 64, 128, 64]);
+        let reshape21_out1 = concat12_out1.reshape([0, 64, 128, 64]);
         let slice11_out1 = reshape21_out1.clone().slice(s![.., .., .., 1..64]);
         let slice12_out1 = reshape21_out1.clone().slice(s![.., .., .., 63..64]);
         let concat13_out1 = burn::tensor::Tensor::cat(
@@ -1352,7 +1352,7 @@ impl Submodule2 {
             [unsqueeze11_out1, unsqueeze12_out1].into(),
             4,
         );
-        let reshape22_out1 = concat14_out1.reshape([1, 64, 128, 128]);
+        let reshape22_out1 = concat14_out1.reshape([0, 64, 128, 128]);
         let concat15_out1 = burn::tensor::Tensor::cat(
             [conv2d14_out1, reshape22_out1].into(),
             1,
@@ -1361,7 +1361,7 @@ impl Submodule2 {
         let globalaveragepool9_out1 = self
             .globalaveragepool9
             .forward(relu25_out1.clone());
-        let reshape23_out1 = globalaveragepool9_out1.reshape([1, 128, 1, 1]);
+        let reshape23_out1 = globalaveragepool9_out1.reshape([0, 128, 1, 1]);
         let conv2d84_out1 = self.conv2d84.forward(reshape23_out1);
         let relu26_out1 = burn::tensor::activation::relu(conv2d84_out1);
         let conv2d85_out1 = self.conv2d85.forward(relu26_out1);

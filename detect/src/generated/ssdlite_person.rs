@@ -1021,26 +1021,26 @@ impl Model {
         let clip59_out1 = batchnormalization4_out1.clamp(0f64, 6f64);
         let conv2d87_out1 = self.conv2d87.forward(clip58_out1);
         let conv2d88_out1 = self.conv2d88.forward(clip59_out1);
-        let reshape9_out1 = conv2d87_out1.reshape([1, -1, 2]);
-        let reshape10_out1 = conv2d88_out1.reshape([1, -1, 1, 4]);
+        let reshape9_out1 = conv2d87_out1.reshape([0, -1, 2]);
+        let reshape10_out1 = conv2d88_out1.reshape([0, -1, 1, 4]);
         let transpose1_out1 = conv2d42_out1.permute([0, 2, 3, 1]);
-        let reshape11_out1 = transpose1_out1.reshape([1, -1, 2]);
+        let reshape11_out1 = transpose1_out1.reshape([0, -1, 2]);
         let transpose2_out1 = conv2d44_out1.permute([0, 2, 3, 1]);
-        let reshape12_out1 = transpose2_out1.reshape([1, -1, 1, 4]);
+        let reshape12_out1 = transpose2_out1.reshape([0, -1, 1, 4]);
         let transpose3_out1 = conv2d69_out1.permute([0, 2, 3, 1]);
-        let reshape13_out1 = transpose3_out1.reshape([1, -1, 2]);
+        let reshape13_out1 = transpose3_out1.reshape([0, -1, 2]);
         let transpose4_out1 = conv2d71_out1.permute([0, 2, 3, 1]);
-        let reshape14_out1 = transpose4_out1.reshape([1, -1, 1, 4]);
+        let reshape14_out1 = transpose4_out1.reshape([0, -1, 1, 4]);
         let transpose5_out1 = conv2d73_out1.permute([0, 2, 3, 1]);
-        let reshape15_out1 = transpose5_out1.reshape([1, -1, 2]);
+        let reshape15_out1 = transpose5_out1.reshape([0, -1, 2]);
         let transpose6_out1 = conv2d75_out1.permute([0, 2, 3, 1]);
-        let reshape16_out1 = transpose6_out1.reshape([1, -1, 1, 4]);
+        let reshape16_out1 = transpose6_out1.reshape([0, -1, 1, 4]);
         let transpose7_out1 = conv2d77_out1.permute([0, 2, 3, 1]);
-        let reshape17_out1 = transpose7_out1.reshape([1, -1, 1, 4]);
+        let reshape17_out1 = transpose7_out1.reshape([0, -1, 1, 4]);
         let transpose8_out1 = conv2d79_out1.permute([0, 2, 3, 1]);
-        let reshape18_out1 = transpose8_out1.reshape([1, -1, 2]);
+        let reshape18_out1 = transpose8_out1.reshape([0, -1, 2]);
         let transpose9_out1 = conv2d81_out1.permute([0, 2, 3, 1]);
-        let reshape19_out1 = transpose9_out1.reshape([1, -1, 1, 4]);
+        let reshape19_out1 = transpose9_out1.reshape([0, -1, 1, 4]);
         let concat1_out1 = burn::tensor::Tensor::cat(
             [
                 reshape12_out1,
@@ -1054,7 +1054,7 @@ impl Model {
             1,
         );
         let transpose10_out1 = conv2d83_out1.permute([0, 2, 3, 1]);
-        let reshape20_out1 = transpose10_out1.reshape([1, -1, 2]);
+        let reshape20_out1 = transpose10_out1.reshape([0, -1, 2]);
         let concat2_out1 = burn::tensor::Tensor::cat(
             [
                 reshape11_out1,

@@ -71,3 +71,10 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
+
+/// The RGBA image flipped left to right (a second, different frame of the same size).
+pub fn mirrored(rgba: &[u8], width: u32) -> Vec<u8> {
+    rgba.chunks_exact(width as usize * 4)
+        .flat_map(|row| row.chunks_exact(4).rev().flatten().copied().collect::<Vec<u8>>())
+        .collect()
+}
