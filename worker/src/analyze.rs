@@ -6,6 +6,11 @@
 //! are stored as soon as the chunk is complete, with the job's progress. A resumed job reads the
 //! stored chunks and analyses only the missing or damaged ones; a finished analysis of the same
 //! file and profile (another ratio or smoothness) is reused without decoding at all.
+//!
+//! The detector takes the sampled frames in batches (`reframe_core::batch_tuner` measures which
+//! size is fastest here) and runs in its own task, one batch at a time: while the GPU works on a
+//! batch, the reading loop goes on decoding and sampling the next frames (on the CPU backend the
+//! run is synchronous anyway). A chunk is stored only once no frame of it waits or is in flight.
 
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
@@ -24,7 +29,7 @@ use reframe_core::protocol::{AnalysisReport, CropPathEntry, FromWorker, JobSetti
 use reframe_core::records::AnalysisChunk;
 use reframe_core::resume::{is_analysed, runs_to_do, samples_for_frames, ChunkLayout};
 use reframe_core::shots::{ShotConfig, ShotDetector};
-use reframe_core::track::Detection;
+use reframe_core::track::{Detection, PersonBox};
 use reframe_core::units::{DurationUs, FrameIndex, PixelSize, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
@@ -128,10 +133,25 @@ impl Shared {
     }
 }
 
+/// What a detector run gave, and its wall time in milliseconds.
+struct DetectorOutcome {
+    result: Result<Vec<Vec<PersonBox>>, ReframeError>,
+    ms: f64,
+}
+
+/// A detector run in progress: its frames, and where its task leaves the outcome.
+struct InFlight {
+    frames: Vec<(TimestampUs, FrameIndex)>,
+    outcome: Rc<RefCell<Option<DetectorOutcome>>>,
+}
+
 /// The reading loop of one run: detects people on pending frames and stores complete chunks.
 struct RunLoop<'a> {
     shared: Rc<RefCell<Shared>>,
-    detector: &'a PersonDetector,
+    detector: Rc<PersonDetector>,
+    /// Wakes the loop: codec callbacks and finished detector runs.
+    signal: Signal,
+    in_flight: Option<InFlight>,
     display: PixelSize,
     db: &'a Db,
     job: &'a mut JobRecord,
@@ -162,41 +182,69 @@ impl RunLoop<'_> {
         }
     }
 
-    /// Runs the detector once on the next batch of waiting frames (as many as the tuner asks
-    /// for; fewer only when `flush`). False when there was no full batch to run.
-    async fn detect_pending(&mut self, flush: bool) -> Result<bool, Stop> {
-        let want = self.tuner.next_size() as usize;
-        let batch: Vec<Pending> = {
-            let mut s = self.shared.borrow_mut();
-            if s.pending.is_empty() || (s.pending.len() < want && !flush) {
-                return Ok(false);
-            }
-            let n = want.min(s.pending.len());
-            s.pending.drain(..n).collect()
-        };
-        let images: Vec<&[u8]> = batch.iter().map(|p| p.rgba.as_slice()).collect();
-        let t0 = js::now_ms();
-        let found = self.detector.detect_batch(&images, self.display).await?;
-        let ms = js::now_ms() - t0;
-        self.tuner.record(batch.len() as u32, ms);
-        self.detect_ms += ms;
-        self.detected += batch.len() as u64;
-        for (p, boxes) in batch.into_iter().zip(found) {
-            self.detections.push(Detection { timestamp_us: p.t, frame: p.frame, boxes });
-        }
-        Ok(true)
+    /// Starts the detector on `batch` in its own task, so that decoding and sampling go on while
+    /// the GPU works; the task wakes the reading loop when it is done.
+    fn launch(&mut self, batch: Vec<Pending>) {
+        let outcome: Rc<RefCell<Option<DetectorOutcome>>> = Rc::default();
+        let frames = batch.iter().map(|p| (p.t, p.frame)).collect();
+        let (detector, display, signal, slot) = (self.detector.clone(), self.display, self.signal.clone(), outcome.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let images: Vec<&[u8]> = batch.iter().map(|p| p.rgba.as_slice()).collect();
+            let t0 = js::now_ms();
+            let result = detector.detect_batch(&images, display).await;
+            *slot.borrow_mut() = Some(DetectorOutcome { result, ms: js::now_ms() - t0 });
+            signal.wake();
+        });
+        self.in_flight = Some(InFlight { frames, outcome });
     }
 
-    /// Runs the detector on the frames waiting for it, batch by batch (all of them when
-    /// `flush`, else while full batches wait), stopping at the first error.
+    /// Takes the detector run in flight once it is done (waiting for it when `wait`); false
+    /// when none is in flight or it is still running.
+    async fn collect(&mut self, wait: bool) -> Result<bool, Stop> {
+        loop {
+            let Some(run) = &self.in_flight else { return Ok(false) };
+            let done = run.outcome.borrow_mut().take();
+            match done {
+                Some(DetectorOutcome { result, ms }) => {
+                    let run = self.in_flight.take().expect("in flight");
+                    let found = result?;
+                    self.tuner.record(run.frames.len() as u32, ms);
+                    self.detect_ms += ms;
+                    self.detected += run.frames.len() as u64;
+                    for ((t, frame), boxes) in run.frames.into_iter().zip(found) {
+                        self.detections.push(Detection { timestamp_us: t, frame, boxes });
+                    }
+                    return Ok(true);
+                }
+                None if wait => self.signal.wait(50).await,
+                None => return Ok(false),
+            }
+        }
+    }
+
+    /// Keeps the detector busy: takes a finished run, starts the next full batch (any rest
+    /// when `flush`). One run at a time; the loop waits for it only when frames pile up (two
+    /// batches waiting) or at the end (`flush`: returns once every frame is detected).
     async fn detect_all_pending(&mut self, flush: bool) -> Result<(), Stop> {
         loop {
             if let Some(e) = self.shared.borrow_mut().error.take() {
                 return Err(e.into());
             }
-            if !self.detect_pending(flush).await? {
+            self.collect(false).await?;
+            let want = self.tuner.next_size() as usize;
+            let waiting = self.shared.borrow().pending.len();
+            if self.in_flight.is_some() {
+                if flush || waiting >= 2 * want {
+                    self.collect(true).await?;
+                    continue;
+                }
                 return Ok(());
             }
+            if waiting == 0 || (waiting < want && !flush) {
+                return Ok(());
+            }
+            let batch: Vec<Pending> = self.shared.borrow_mut().pending.drain(..want.min(waiting)).collect();
+            self.launch(batch);
         }
     }
 
@@ -207,7 +255,8 @@ impl RunLoop<'_> {
             let (complete, records) = {
                 let s = self.shared.borrow();
                 let need = (range.end + 1).min(self.layout.frames);
-                let detected = s.pending.front().is_none_or(|p| p.frame.0 >= range.end);
+                let first_undetected = self.in_flight.as_ref().map(|r| r.frames[0].1).or(s.pending.front().map(|p| p.frame));
+                let detected = first_undetected.is_none_or(|f| f.0 >= range.end);
                 let complete = (s.seen_upto >= need || flushed) && detected;
                 let offset = s.run.start;
                 let records = s.shots.records();
@@ -302,7 +351,7 @@ pub async fn run(
 
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
-        let detector = detect::load(detect::model(a.settings.model), a.settings.detector, |done, total| {
+        let detector = Rc::new(detect::load(detect::model(a.settings.model), a.settings.detector, |done, total| {
             let mb = |b: u64| b as f64 / 1e6;
             let detail = match total {
                 Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
@@ -312,7 +361,7 @@ pub async fn run(
                 progress: Progress { stage: Stage::LoadingModel, frames_done: 0, frames_total: 0, fps: 0.0, eta_s: None, detail: Some(detail) },
             });
         })
-        .await?;
+        .await?);
         run_stats.backend = detector.backend.clone();
         messages::post(&FromWorker::Progress {
             progress: Progress {
@@ -348,7 +397,9 @@ pub async fn run(
             let decoder = Decoder::feeding(a.decoder_config, &shared, &signal)?;
             let mut lp = RunLoop {
                 shared: shared.clone(),
-                detector: &detector,
+                detector: detector.clone(),
+                signal: signal.clone(),
+                in_flight: None,
                 display,
                 db,
                 job: &mut *job,
