@@ -198,7 +198,7 @@ impl Page {
     }
 
     pub fn show_result(&self, s: &JobSummary, url: Option<&str>) {
-        let text = format!(
+        let mut text = format!(
             "{} frames · {}x{} {} · {} · {:.1} s ({:.0} fps)",
             s.frames_out,
             s.output_size.width,
@@ -208,6 +208,11 @@ impl Page {
             s.elapsed_s,
             s.frames_out as f64 / s.elapsed_s.max(1e-3)
         );
+        // Auto mode: where the person detector ran and how fast (nothing when it was reused).
+        if let Some(a) = s.analysis.as_ref().filter(|a| a.detect_batch > 0) {
+            let batch = if a.detect_batch > 1 { format!(", {} frames a run", a.detect_batch) } else { String::new() };
+            text.push_str(&format!(" · people detector on {}: {:.0} ms per analysed frame{batch}", a.backend, a.detect_ms_per_frame));
+        }
         self.result_text.set_text_content(Some(&text));
         match url {
             Some(url) => {
