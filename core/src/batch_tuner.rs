@@ -8,7 +8,9 @@
 //!
 //! * each size's first run is a warm-up (new tensor shapes compile kernels and allocate buffers;
 //!   the very first run also uploads the weights) and is not timed;
-//! * the next [`TIMED_RUNS`] runs give the size's time per frame;
+//! * the next [`TIMED_RUNS`] runs give the size's time per frame: the fastest of them, since
+//!   whatever else the machine does only ever adds time (a busy machine otherwise makes a larger
+//!   batch look better or worse by chance);
 //! * a larger size is kept only if it is at least [`MIN_GAIN`] faster per frame than the best so
 //!   far; the first size that is not stops the search.
 //!
@@ -16,7 +18,7 @@
 //! fewer frames than asked for (the end of the video) are not timed.
 
 /// Timed runs per size, after its warm-up.
-pub const TIMED_RUNS: u32 = 2;
+pub const TIMED_RUNS: u32 = 3;
 /// A larger batch must be this much faster per frame (fraction) to be kept.
 pub const MIN_GAIN: f64 = 0.1;
 
@@ -25,7 +27,7 @@ pub const MIN_GAIN: f64 = 0.1;
 pub struct BatchTrial {
     /// Frames per run.
     pub size: u32,
-    /// Mean wall time per frame over the timed runs, milliseconds.
+    /// Wall time per frame of the fastest timed run, milliseconds.
     pub ms_per_frame: f64,
 }
 
@@ -38,9 +40,8 @@ pub struct BatchTuner {
     stage: usize,
     /// Runs of the current size so far (the first is the warm-up).
     runs: u32,
-    /// Timed milliseconds and frames of the current size.
-    ms: f64,
-    frames: u32,
+    /// The fastest timed run of the current size so far, milliseconds per frame.
+    best_ms: f64,
     trials: Vec<BatchTrial>,
     /// The size in use once the search is over.
     chosen: Option<u32>,
@@ -50,13 +51,13 @@ impl BatchTuner {
     /// Tries 1, 2, 4, ... up to `max` frames per run.
     pub fn new(max: u32) -> BatchTuner {
         let sizes = std::iter::successors(Some(1u32), |s| Some(s * 2)).take_while(|s| *s <= max.max(1)).collect();
-        BatchTuner { sizes, stage: 0, runs: 0, ms: 0.0, frames: 0, trials: Vec::new(), chosen: None }
+        BatchTuner { sizes, stage: 0, runs: 0, best_ms: f64::INFINITY, trials: Vec::new(), chosen: None }
     }
 
     /// Always `size` frames per run (tests and benchmarks).
     pub fn fixed(size: u32) -> BatchTuner {
         let size = size.max(1);
-        BatchTuner { sizes: vec![size], stage: 0, runs: 0, ms: 0.0, frames: 0, trials: Vec::new(), chosen: Some(size) }
+        BatchTuner { sizes: vec![size], stage: 0, runs: 0, best_ms: f64::INFINITY, trials: Vec::new(), chosen: Some(size) }
     }
 
     /// How many frames the next run should take.
@@ -83,18 +84,17 @@ impl BatchTuner {
         if self.runs == 1 {
             return; // warm-up
         }
-        self.ms += ms;
-        self.frames += frames;
+        self.best_ms = self.best_ms.min(ms / frames as f64);
         if self.runs < 1 + TIMED_RUNS {
             return;
         }
-        let trial = BatchTrial { size: self.sizes[self.stage], ms_per_frame: self.ms / self.frames as f64 };
+        let trial = BatchTrial { size: self.sizes[self.stage], ms_per_frame: self.best_ms };
         let best = self.trials.iter().copied().min_by(|a, b| a.ms_per_frame.total_cmp(&b.ms_per_frame));
         self.trials.push(trial);
         let better = best.is_none_or(|b| trial.ms_per_frame < b.ms_per_frame * (1.0 - MIN_GAIN));
         if better && self.stage + 1 < self.sizes.len() {
             self.stage += 1;
-            (self.runs, self.ms, self.frames) = (0, 0.0, 0);
+            (self.runs, self.best_ms) = (0, f64::INFINITY);
         } else {
             self.chosen = Some(if better { trial.size } else { best.map_or(trial.size, |b| b.size) });
         }
@@ -124,7 +124,7 @@ mod tests {
         // burn's CPU backend natively: 34, 45, 43, 57 ms per frame at 1, 2, 4, 8.
         let (size, frames) = tune(8, |n| [34.0, 45.0, 43.0, 57.0][n.trailing_zeros() as usize]);
         assert_eq!(size, 1);
-        assert_eq!(frames, 3 + 3 * 2, "stops after the first size that does not pay");
+        assert_eq!(frames, 4 + 4 * 2, "stops after the first size that does not pay");
     }
 
     #[test]
@@ -142,13 +142,15 @@ mod tests {
         let mut t = BatchTuner::new(2);
         t.record(1, 5000.0); // first run: weights upload, shader compilation
         t.record(1, 10.0);
-        t.record(1, 10.0);
+        t.record(1, 30.0); // something else ran meanwhile
+        t.record(1, 11.0);
         assert_eq!(t.trials(), &[BatchTrial { size: 1, ms_per_frame: 10.0 }]);
         assert_eq!(t.next_size(), 2);
         t.record(1, 1.0); // the end of a run of chunks: fewer frames than asked for
         t.record(2, 900.0); // warm-up of the new shape
         t.record(2, 12.0);
-        t.record(2, 12.0);
+        t.record(2, 40.0);
+        t.record(2, 13.0);
         assert_eq!(t.chosen(), Some(2));
         assert_eq!(t.trials()[1], BatchTrial { size: 2, ms_per_frame: 6.0 });
         t.record(2, 1e6); // after the choice nothing changes
