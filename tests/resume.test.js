@@ -155,17 +155,24 @@ test('resuming with a different file is refused with a clear message; the right 
 test('a second tab cannot process the same job at the same time', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const input = await media.clipPath('h264-1080p30');
   const { browser, page, open } = await openSite(t);
-  await page.setInputFiles('#file-input', input);
-  await page.click('#start');
+  // Auto mode at the QUALITY profile (10 analysed frames a second): the job runs for many seconds,
+  // longer than a job waits for its lock (5 s, for a reloaded page's worker to let go of it).
+  const autoJob = async (p) => {
+    await p.selectOption('#mode', 'auto');
+    await p.selectOption('#profile', 'quality');
+    await p.setInputFiles('#file-input', input);
+    await p.click('#start');
+  };
+  await autoJob(page);
   await page.waitForFunction(() => (window.__reframe || {}).started, null, { timeout: 120000 });
   const second = await browser.context.newPage();
   await open(second);
-  await second.setInputFiles('#file-input', input);
-  await second.click('#start');
+  await autoJob(second);
   await second.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 120000 });
   const err = await reframe(second, 'error');
   assert.equal(await state(second), 'error');
   assert.equal(err && err.code, 'job_busy', JSON.stringify(err));
+  assert.equal(await state(page), 'running', 'the first tab was still at work when the second was refused');
   t.diagnostic(`second tab: ${err.message}`);
   // The first tab is not disturbed.
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
