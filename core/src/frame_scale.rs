@@ -38,7 +38,8 @@ impl PixelLayout {
         })
     }
 
-    fn planes(self) -> usize {
+    /// Planes in a `copyTo` buffer of this layout.
+    pub fn planes(self) -> usize {
         match self {
             PixelLayout::I420 | PixelLayout::I422 | PixelLayout::I444 => 3,
             PixelLayout::Nv12 => 2,
@@ -47,7 +48,7 @@ impl PixelLayout {
     }
 
     /// Chroma subsampling (horizontal, vertical) as shifts.
-    fn chroma_shift(self) -> (u32, u32) {
+    pub fn chroma_shift(self) -> (u32, u32) {
         match self {
             PixelLayout::I420 | PixelLayout::Nv12 => (1, 1),
             PixelLayout::I422 => (1, 0),

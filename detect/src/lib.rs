@@ -21,6 +21,7 @@
 
 pub mod centernet;
 pub mod decode;
+pub mod planes;
 pub mod preprocess;
 
 #[allow(clippy::all, unused, missing_docs)]
@@ -38,6 +39,9 @@ pub use burn::tensor::wgpu::wgpu;
 
 pub use decode::{DetectParams, Detection, NormalisedDetection};
 pub use preprocess::{PreprocessError, RgbaFrame, INPUT_SIZE};
+/// A decoded frame's planes and its rotation, the input of [`AnyDetector::detect_planes_batch`].
+pub use reframe_core::frame_scale::FramePlanes;
+pub use reframe_core::units::Rotation;
 
 /// The anchors the model was trained with, read out of the TF graph at conversion time.
 static ANCHORS_LE: &[u8] = include_bytes!("generated/ssdlite_anchors.bin");
@@ -369,5 +373,54 @@ impl AnyDetector {
             AnyDetector::Ssdlite(d) => d.detect_batch_async(frames, params).await,
             AnyDetector::CenterNet(d) => d.detect_batch_async(frames, params).await,
         }
+    }
+
+    /// Decoded frames' planes (one layout and size, as `VideoFrame.copyTo` gave them) -> model
+    /// input, all on the device ([`planes`]): averaged down, YUV to RGB, turned upright by
+    /// `rotation`, in the model's value range.
+    pub fn input_from_planes(&self, frames: &[FramePlanes], rotation: Rotation) -> Result<Tensor<4>, DetectError> {
+        let side = self.input_size();
+        let rgb = planes::upright_rgb(frames, rotation, side, side, self.device())?;
+        Ok(match self {
+            AnyDetector::Ssdlite(_) => preprocess::normalise(rgb),
+            AnyDetector::CenterNet(_) => rgb,
+        })
+    }
+
+    /// The whole pipeline on a batch of decoded frames' planes (blocking readback): each frame's
+    /// boxes in pixels of the upright frame.
+    pub fn detect_planes_batch(&self, frames: &[FramePlanes], rotation: Rotation, params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
+        let input = self.input_from_planes(frames, rotation)?;
+        let (w, h) = upright_size(frames, rotation);
+        Ok(match self {
+            AnyDetector::Ssdlite(d) => d.infer_raw_batch(input)?.iter().map(|r| d.decode(r, w, h, params)).collect(),
+            AnyDetector::CenterNet(d) => d.infer_raw_batch(input)?.iter().map(|r| d.decode(r, w, h, params)).collect(),
+        })
+    }
+
+    /// Async variant of [`AnyDetector::detect_planes_batch`] (for WebGPU in the browser): one
+    /// upload of the planes, pre-processing and network on the device, one readback.
+    pub async fn detect_planes_batch_async(
+        &self,
+        frames: &[FramePlanes<'_>],
+        rotation: Rotation,
+        params: &DetectParams,
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
+        let input = self.input_from_planes(frames, rotation)?;
+        let (w, h) = upright_size(frames, rotation);
+        Ok(match self {
+            AnyDetector::Ssdlite(d) => d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect(),
+            AnyDetector::CenterNet(d) => d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect(),
+        })
+    }
+}
+
+/// Width and height of the batch's frames once turned upright (its first frame; the batch was
+/// checked to be of one size).
+fn upright_size(frames: &[FramePlanes], rotation: Rotation) -> (u32, u32) {
+    let size = frames[0].size;
+    match rotation {
+        Rotation::R90 | Rotation::R270 => (size.height, size.width),
+        _ => (size.width, size.height),
     }
 }

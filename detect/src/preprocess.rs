@@ -100,7 +100,12 @@ pub fn preprocess_rgba(frames: &[RgbaFrame], device: &Device) -> Result<Tensor<4
 pub fn preprocess_tensor(frames: Tensor<4, Int>) -> Tensor<4> {
     let resized = resize_legacy_bilinear(frames, INPUT_SIZE, INPUT_SIZE);
     // RGB only, NHWC -> NCHW, scale to -1..1.
-    resized.narrow(3, 0, 3).permute([0, 3, 1, 2]).mul_scalar(2.0f32 / 255.0).sub_scalar(1.0f32)
+    normalise(resized.narrow(3, 0, 3).permute([0, 3, 1, 2]))
+}
+
+/// NCHW RGB 0..255 -> the model's value range, `x * 2/255 - 1`.
+pub fn normalise(rgb: Tensor<4>) -> Tensor<4> {
+    rgb.mul_scalar(2.0f32 / 255.0).sub_scalar(1.0f32)
 }
 
 /// Resizes `[n, height, width, channels]` integer frames to `[n, out_h, out_w, channels]` floats
