@@ -32,7 +32,7 @@ async function processAndCheck(t, name, settings) {
   const input = await clipOrSkip(t, name);
   if (!input) return;
   const dir = outDir(`${name}-${settings.ratio.replace(':', 'x')}-${settings.posX ?? 50}-${settings.posY ?? 50}` +
-    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}${settings.detectBatch ? `-b${settings.detectBatch}` : ''}`);
+    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}${settings.detectBatch ? `-b${settings.detectBatch}` : ''}${settings.preprocess ? `-pre-${settings.preprocess}` : ''}`);
   const out = path.join(dir, 'out.mp4');
   const report = path.join(dir, 'report.json');
   const args = ['--input', input, '--out', out, '--report', report, '--ratio', settings.ratio,
@@ -42,6 +42,7 @@ async function processAndCheck(t, name, settings) {
   if (settings.model) args.push('--model', settings.model);
   if (settings.detector) args.push('--detector', settings.detector);
   if (settings.detectBatch) args.push('--detect-batch', String(settings.detectBatch));
+  if (settings.preprocess) args.push('--preprocess', settings.preprocess);
   if (settings.posX !== undefined) args.push('--pos-x', String(settings.posX));
   if (settings.posY !== undefined) args.push('--pos-y', String(settings.posY));
   const r = await runHeadless(args, { reportPath: report });
@@ -113,16 +114,26 @@ for (const model of ['fast', 'quality']) test(`vtest-short: auto mode with the $
 });
 
 /**
- * Runs `clip` in auto mode on WebGPU, frames in batches of `gpuBatch`, and on the CPU one frame
- * per run, and checks both find the same people.
+ * Runs `clip` in auto mode on WebGPU, frames in batches of `gpuBatch` and scaled where
+ * `gpuPreprocess` says, and on the CPU one frame per run (frames scaled on the CPU), and checks
+ * both find the same people.
  */
-async function sameOnGpuAndCpu(t, clip, model, gpuBatch) {
+async function sameOnGpuAndCpu(t, clip, model, gpuBatch, gpuPreprocess) {
   // FAST profile: 3 analysed frames a second (SwiftShader takes seconds per inference).
   const settings = { ratio: '9:16', mode: 'auto', profile: 'fast', model };
-  const gpu = await processAndCheck(t, clip, { ...settings, detector: 'webgpu', detectBatch: gpuBatch });
+  const gpu = await processAndCheck(t, clip, { ...settings, detector: 'webgpu', detectBatch: gpuBatch, preprocess: gpuPreprocess });
   if (!gpu) return;
   if (!gpu.backend.startsWith('webgpu')) return t.skip(`no WebGPU adapter here: ${gpu.backend}`);
+  // On a software adapter frames are scaled on the CPU unless the test asks for the GPU.
+  if (gpuPreprocess === 'gpu') {
+    assert.match(gpu.preprocess, /^the detector's device/, 'preprocess');
+    const n = gpu.detections.length;
+    assert.ok(gpu.preprocess.endsWith(`: ${n} of ${n} analysed frames`), `every frame scaled on the GPU: ${gpu.preprocess}`);
+  } else {
+    assert.match(gpu.preprocess, /^cpu/, 'preprocess');
+  }
   const cpu = await processAndCheck(t, clip, { ...settings, detector: 'cpu', detectBatch: 1 });
+  assert.match(cpu.preprocess, /^cpu/, 'preprocess');
   assert.equal(gpu.detect_batch, gpuBatch);
   assert.equal(cpu.detect_batch, 1);
   assert.match(cpu.backend, /^cpu/);
@@ -143,15 +154,17 @@ async function sameOnGpuAndCpu(t, clip, model, gpuBatch) {
   });
   assert.ok(boxes > 0, 'people were found');
   assert.deepEqual(gpu.crop_path, cpu.crop_path, 'the same people give the same camera path');
-  t.diagnostic(`${gpu.model}: ${boxes} boxes equal on ${gpu.backend} (batches of ${gpuBatch}) and ${cpu.backend} (one frame a run); ` +
+  t.diagnostic(`${gpu.model}: ${boxes} boxes equal on ${gpu.backend} (batches of ${gpuBatch}, frames scaled on ${gpu.preprocess}) and ${cpu.backend} (one frame a run); ` +
     `${gpu.detect_ms_per_frame.toFixed(0)} vs ${cpu.detect_ms_per_frame.toFixed(0)} ms/frame`);
 }
 
 // vtest-3s at 3 analysed frames a second: 9 frames, batches of 4, 4 and 1 (the end of the video).
-test('vtest-3s: the FAST detector finds the same people on WebGPU (batches of 4) and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
-  (t) => sameOnGpuAndCpu(t, 'vtest-3s', 'fast', 4));
+// FAST on WebGPU also scales the frames there, from their decoded planes; QUALITY on WebGPU takes
+// them scaled on the CPU, so both ways to the GPU are checked against the CPU.
+test('vtest-3s: the FAST detector finds the same people on WebGPU (batches of 4, frames scaled on the GPU) and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
+  (t) => sameOnGpuAndCpu(t, 'vtest-3s', 'fast', 4, 'gpu'));
 test('vtest-1s: the QUALITY detector finds the same people on WebGPU (batches of 2) and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
-  (t) => sameOnGpuAndCpu(t, 'vtest-1s', 'quality', 2));
+  (t) => sameOnGpuAndCpu(t, 'vtest-1s', 'quality', 2, undefined));
 
 // ---- decode-only (the benchmark's mode) ----
 test('h264-1080p30: --decode-only decodes every frame', { timeout: TEST_TIMEOUT_MS }, async (t) => {

@@ -212,6 +212,9 @@ impl Page {
         if let Some(a) = s.analysis.as_ref().filter(|a| a.detect_batch > 0) {
             let batch = if a.detect_batch > 1 { format!(", {} frames a run", a.detect_batch) } else { String::new() };
             text.push_str(&format!(" · people detector on {}: {:.0} ms per analysed frame{batch}", a.backend, a.detect_ms_per_frame));
+            if !a.preprocess.is_empty() {
+                text.push_str(&format!(", frames scaled on {}", a.preprocess));
+            }
         }
         self.result_text.set_text_content(Some(&text));
         match url {

@@ -16,7 +16,7 @@ use dom::{Page, PageState};
 use gloo::events::EventListener;
 use reframe_core::camera_path::Smoothness;
 use reframe_core::job::JobListEntry;
-use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, DetectorModel, FromWorker, JobSettings, JobSummary, Profile, ToWorker};
+use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, DetectorModel, FromWorker, JobSettings, JobSummary, Preprocess, Profile, ToWorker};
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
 use std::cell::RefCell;
@@ -39,6 +39,8 @@ struct App {
     chunk_seconds: Option<f64>,
     /// Set by `?detect_batch=N` (benchmarks): frames per detector run instead of measuring.
     detect_batch: Option<u32>,
+    /// Set by `?preprocess=cpu|gpu` (tests, benchmarks): where sampled frames are scaled.
+    preprocess: Preprocess,
     /// The stored job the user asked to resume; the next chosen file resumes it.
     resume: Option<JobListEntry>,
     /// The dropped file's `FileSystemFileHandle` (Chromium), kept with the job for a resume.
@@ -79,6 +81,11 @@ fn main() {
     let param = |name: &str| params.as_ref().and_then(|p| p.get(name));
     let chunk_seconds = param("chunk_s").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0);
     let detect_batch = param("detect_batch").and_then(|v| v.parse::<u32>().ok()).filter(|v| (1..=64).contains(v));
+    let preprocess = match param("preprocess").as_deref() {
+        Some("cpu") => Preprocess::Cpu,
+        Some("gpu") => Preprocess::Gpu,
+        _ => Preprocess::Auto,
+    };
     let worker = match link::WorkerLink::start() {
         Ok(w) => w,
         Err(message) => {
@@ -86,7 +93,7 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
+    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, preprocess, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
     wire(&app);
 }
 
@@ -382,6 +389,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         decode_only: app.decode_only,
         chunk_seconds: app.chunk_seconds,
         detect_batch: app.detect_batch,
+        preprocess: app.preprocess,
         subject_track: if mode == CropMode::Auto { app.subject } else { None },
     })
 }
@@ -400,6 +408,7 @@ fn start(app: &Rc<RefCell<App>>) {
             decode_only: false,
             chunk_seconds: a.chunk_seconds,
             detect_batch: a.detect_batch,
+            preprocess: a.preprocess,
             ..job.settings.clone()
         },
         None => match read_settings(&a) {

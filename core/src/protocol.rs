@@ -51,6 +51,21 @@ pub enum DetectorBackend {
     Cpu,
 }
 
+/// Where sampled frames are scaled to the detector's input (`?preprocess=cpu|gpu` in the page
+/// URL; tests and benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Preprocess {
+    /// On the detector's device when that is a hardware GPU, else on the CPU.
+    #[default]
+    Auto,
+    /// In Rust on the CPU, from the frame's copied planes (`frame_scale`).
+    Cpu,
+    /// As tensor ops on the detector's device from the frame's planes (`reframe_detect::planes`),
+    /// whatever that device is.
+    Gpu,
+}
+
 /// Which person detector the analysis runs (both ship in `models/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +122,9 @@ pub struct JobSettings {
     /// measures the sizes on this machine and keeps the fastest (`batch_tuner`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detect_batch: Option<u32>,
+    /// Where sampled frames are scaled for the detector.
+    #[serde(default)]
+    pub preprocess: Preprocess,
 }
 
 impl Default for JobSettings {
@@ -123,6 +141,7 @@ impl Default for JobSettings {
             chunk_seconds: None,
             subject_track: None,
             detect_batch: None,
+            preprocess: Preprocess::Auto,
         }
     }
 }
@@ -283,6 +302,9 @@ pub struct AnalysisReport {
     /// 0 when no detection ran.
     #[serde(default)]
     pub detect_batch: u32,
+    /// Where sampled frames were scaled to the detector's input, and why there.
+    #[serde(default)]
+    pub preprocess: String,
     /// The batch sizes measured on this machine and their time per frame.
     #[serde(default)]
     pub batch_trials: Vec<crate::batch_tuner::BatchTrial>,

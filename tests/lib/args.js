@@ -28,6 +28,8 @@ Options:
   --chunk-s N             seconds of video per stored chunk (page ?chunk_s=N; default 10)
   --detect-batch N        frames per detector run, 1..64 (page ?detect_batch=N; default: the
                           page measures 1, 2, 4, 8 on the job's first frames and keeps the fastest)
+  --preprocess cpu|gpu    where sampled frames are scaled for the detector (page ?preprocess=...;
+                          default: on the detector's device when it is a hardware GPU, else CPU)
   --reload-at F1,F2,...   reload the page when overall progress passes each fraction (0..1),
                           then resume as a user would (Resume, choose the same file)
   --restart-browser-at F  kill Chromium when progress passes F, restart it on the same profile
@@ -55,7 +57,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'pos-x', 'pos-y',
-  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'reload-at', 'restart-browser-at',
+  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'preprocess', 'reload-at', 'restart-browser-at',
 ]);
 
 /**
@@ -114,6 +116,7 @@ function parseArgs(argv) {
     quiet: Boolean(raw.quiet),
     chunkS: null,
     detectBatch: null,
+    preprocess: null,
     interruptions: [],
     given,
   };
@@ -151,6 +154,10 @@ function parseArgs(argv) {
     const b = Number(raw['detect-batch']);
     if (!Number.isInteger(b) || b < 1 || b > 64) throw new UsageError(`--detect-batch must be an integer from 1 to 64, got "${raw['detect-batch']}"`);
     opts.detectBatch = b;
+  }
+  if (raw.preprocess !== undefined) {
+    if (!['cpu', 'gpu'].includes(raw.preprocess)) throw new UsageError(`--preprocess must be cpu or gpu, got "${raw.preprocess}"`);
+    opts.preprocess = raw.preprocess;
   }
   const fractions = (name, kind) => {
     if (raw[name] === undefined) return;

@@ -15,7 +15,7 @@
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
 use crate::detect::{self, PersonDetector};
-use crate::frame_sample::{self, FrameCopy, Sampler};
+use crate::frame_sample::{self, DetectorInput, FrameCopy, Sampler};
 use crate::pipeline::{post_progress, Stop};
 use crate::signal::Signal;
 use crate::source::FileSource;
@@ -30,7 +30,7 @@ use reframe_core::records::AnalysisChunk;
 use reframe_core::resume::{is_analysed, runs_to_do, samples_for_frames, ChunkLayout};
 use reframe_core::shots::{ShotConfig, ShotDetector};
 use reframe_core::track::{Detection, PersonBox};
-use reframe_core::units::{DurationUs, FrameIndex, PixelSize, TimestampUs};
+use reframe_core::units::{DurationUs, FrameIndex, PixelSize, Rotation, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -63,11 +63,22 @@ pub struct AnalysisJob<'a> {
 /// The largest batch of frames the analysis tries per detector run.
 const MAX_BATCH: u32 = 8;
 
+/// Memory for sampled frames held as their planes (up to three batches: two waiting, one in
+/// flight), which bounds the batch size for large frames.
+const PLANES_BUDGET_BYTES: u64 = 128 << 20;
+
+/// The largest batch to try when sampled frames are kept as their planes (4:2:0, 1.5 bytes a
+/// pixel): 8 at 1080p, 2 at 4K.
+fn max_batch_of_planes(coded: PixelSize) -> u32 {
+    let frame = coded.width as u64 * coded.height as u64 * 3 / 2;
+    (PLANES_BUDGET_BYTES / (3 * frame.max(1))).clamp(1, MAX_BATCH as u64) as u32
+}
+
 /// A frame waiting for the detector.
 struct Pending {
     t: TimestampUs,
     frame: FrameIndex,
-    rgba: Vec<u8>,
+    input: DetectorInput,
 }
 
 /// State shared between the reading loop and the decoder's callbacks, for one run of chunks.
@@ -75,6 +86,8 @@ struct Shared {
     error: Option<ReframeError>,
     shown: Vec<TimestampUs>,
     sampler: Sampler,
+    /// Sampled frames go to the detector as their planes (scaled on its device).
+    planes_to_detector: bool,
     interval: DurationUs,
     /// Frames of the run; the two before it warm the shot detector up, the one after completes it.
     run: Range<u64>,
@@ -113,10 +126,10 @@ impl FrameSink for Shared {
 
 impl Shared {
     /// Shot statistics of a frame of the run (and its detector input at analysed frames).
-    fn sample(&mut self, index: FrameIndex, frame: &VideoFrame, copy: Option<&FrameCopy>) -> Result<(), ReframeError> {
+    fn sample(&mut self, index: FrameIndex, frame: &VideoFrame, copy: Option<FrameCopy>) -> Result<(), ReframeError> {
         let i = index.0;
         let t = self.shown[i as usize];
-        let stats = self.sampler.stats(frame, copy, t)?;
+        let stats = self.sampler.stats(frame, copy.as_ref(), t)?;
         if i < self.run.start {
             self.shots.warm_up(stats);
         } else if i == self.run.end {
@@ -124,8 +137,8 @@ impl Shared {
         } else {
             self.shots.push(stats);
             if is_analysed(&self.shown, i as usize, self.interval) {
-                let rgba = self.sampler.detector_input(frame, copy)?;
-                self.pending.push_back(Pending { t, frame: FrameIndex(i), rgba });
+                let input = self.sampler.detector_input(frame, copy, self.planes_to_detector)?;
+                self.pending.push_back(Pending { t, frame: FrameIndex(i), input });
             }
         }
         self.seen_upto = self.seen_upto.max(i + 1);
@@ -153,6 +166,7 @@ struct RunLoop<'a> {
     signal: Signal,
     in_flight: Option<InFlight>,
     display: PixelSize,
+    rotation: Rotation,
     db: &'a Db,
     job: &'a mut JobRecord,
     analysis_id: &'a str,
@@ -176,7 +190,7 @@ impl RunLoop<'_> {
             let next = self.shared.borrow_mut().held.pop_front();
             let Some((index, frame)) = next else { return Ok(()) };
             let copied = frame_sample::copy(&frame).await;
-            let result = copied.and_then(|copy| self.shared.borrow_mut().sample(index, &frame, copy.as_ref()));
+            let result = copied.and_then(|copy| self.shared.borrow_mut().sample(index, &frame, copy));
             frame.close();
             result?;
         }
@@ -187,11 +201,12 @@ impl RunLoop<'_> {
     fn launch(&mut self, batch: Vec<Pending>) {
         let outcome: Rc<RefCell<Option<DetectorOutcome>>> = Rc::default();
         let frames = batch.iter().map(|p| (p.t, p.frame)).collect();
-        let (detector, display, signal, slot) = (self.detector.clone(), self.display, self.signal.clone(), outcome.clone());
+        let (detector, display, rotation) = (self.detector.clone(), self.display, self.rotation);
+        let (signal, slot) = (self.signal.clone(), outcome.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            let images: Vec<&[u8]> = batch.iter().map(|p| p.rgba.as_slice()).collect();
+            let inputs: Vec<DetectorInput> = batch.into_iter().map(|p| p.input).collect();
             let t0 = js::now_ms();
-            let result = detector.detect_batch(&images, display).await;
+            let result = detector.detect_batch(&inputs, rotation, display).await;
             *slot.borrow_mut() = Some(DetectorOutcome { result, ms: js::now_ms() - t0 });
             signal.wake();
         });
@@ -351,7 +366,7 @@ pub async fn run(
 
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
-        let detector = Rc::new(detect::load(detect::model(a.settings.model), a.settings.detector, |done, total| {
+        let detector = Rc::new(detect::load(detect::model(a.settings.model), a.settings.detector, a.settings.preprocess, |done, total| {
             let mb = |b: u64| b as f64 / 1e6;
             let detail = match total {
                 Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
@@ -363,6 +378,7 @@ pub async fn run(
         })
         .await?);
         run_stats.backend = detector.backend.clone();
+        run_stats.preprocess = detector.preprocess.clone();
         messages::post(&FromWorker::Progress {
             progress: Progress {
                 stage: Stage::Analysing,
@@ -375,6 +391,7 @@ pub async fn run(
         });
         let mut tuner = match a.settings.detect_batch {
             Some(n) => BatchTuner::fixed(n),
+            None if detector.preprocess_on_device => BatchTuner::new(max_batch_of_planes(v.coded_size)),
             None => BatchTuner::new(MAX_BATCH),
         };
         let t_start = js::now_ms();
@@ -386,6 +403,7 @@ pub async fn run(
                 error: None,
                 shown: a.shown.to_vec(),
                 sampler: Sampler::new(detector.input_size(), v.rotation)?,
+                planes_to_detector: detector.preprocess_on_device,
                 interval: a.settings.profile.analysis_interval(),
                 run: frames.clone(),
                 seen_upto: 0,
@@ -401,6 +419,7 @@ pub async fn run(
                 signal: signal.clone(),
                 in_flight: None,
                 display,
+                rotation: v.rotation,
                 db,
                 job: &mut *job,
                 analysis_id: a.analysis_id,
@@ -425,6 +444,10 @@ pub async fn run(
             run_stats.detect_ms += lp.detect_ms;
             run_stats.detected += lp.detected;
             drop(decoder);
+        }
+        if detector.preprocess_on_device {
+            // Frames the decoder gave in a format the device path does not read went by the CPU.
+            run_stats.preprocess += &format!(": {} of {} analysed frames", detector.scaled_on_device.get(), run_stats.detected);
         }
         run_stats.batch = tuner.chosen().unwrap_or(tuner.next_size());
         run_stats.trials = tuner.trials().to_vec();
@@ -456,6 +479,8 @@ pub async fn run(
 pub struct DetectorRun {
     /// Where it ran (or why it did not).
     pub backend: String,
+    /// Where sampled frames were scaled.
+    pub preprocess: String,
     /// Frames it analysed and the wall time it took, milliseconds.
     pub detected: u64,
     pub detect_ms: f64,
@@ -471,7 +496,7 @@ impl DetectorRun {
     }
 
     fn none(why: &str) -> DetectorRun {
-        DetectorRun { backend: why.into(), detected: 0, detect_ms: 0.0, batch: 0, trials: Vec::new() }
+        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, batch: 0, trials: Vec::new() }
     }
 }
 
@@ -487,6 +512,7 @@ pub fn report(analysis: &Analysis, run: DetectorRun, settings: &JobSettings) -> 
         analysed_frames: analysis.detections.len() as u64,
         detect_ms_per_frame: if run.detected > 0 { run.detect_ms / run.detected as f64 } else { 0.0 },
         detect_batch: run.batch,
+        preprocess: run.preprocess,
         batch_trials: run.trials,
     }
 }

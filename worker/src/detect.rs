@@ -1,12 +1,14 @@
 //! The person detector in the worker: weights fetched once and kept in the Cache API, the model
 //! run by burn on WebGPU when the browser has an adapter, else on burn's CPU backend.
 
+use crate::frame_sample::{DetectorInput, FrameCopy};
 use crate::js;
-use reframe_core::protocol::{DetectorBackend, DetectorModel};
+use reframe_core::protocol::{DetectorBackend, DetectorModel, Preprocess};
 use reframe_core::track::PersonBox;
-use reframe_core::units::PixelSize;
+use reframe_core::units::{PixelSize, Rotation};
 use reframe_core::ReframeError;
-use reframe_detect::{cpu_device, AnyDetector, DetectParams, Device, Model, RgbaFrame};
+use reframe_detect::{cpu_device, AnyDetector, DetectParams, Detection, Device, FramePlanes, Model, RgbaFrame};
+use std::cell::Cell;
 use wasm_bindgen::JsCast;
 
 /// The detector a setting asks for.
@@ -22,53 +24,109 @@ pub struct PersonDetector {
     detector: AnyDetector,
     /// Where it runs, for the user and the report: "webgpu (…adapter…)" or "cpu (…why…)".
     pub backend: String,
+    /// Whether sampled frames go to the detector's device as their planes, to be scaled there.
+    pub preprocess_on_device: bool,
+    /// Where sampled frames are scaled, for the user and the report: "gpu (…)" or "cpu (…why…)".
+    pub preprocess: String,
+    /// Frames that were scaled on the device (the others, if any, on the CPU).
+    pub scaled_on_device: Cell<u64>,
     params: DetectParams,
 }
 
 impl PersonDetector {
-    /// The detector's input size (frames are scaled to it by the browser before detection).
+    /// The detector's input size (frames are scaled to it before detection).
     pub fn input_size(&self) -> PixelSize {
         let side = self.detector.input_size() as u32;
         PixelSize::new(side, side)
     }
 
-    /// People in upright RGBA images of `input_size()` (one detector run for all of them), in
-    /// pixels of a `display` sized frame; one list per image.
-    pub async fn detect_batch(&self, images: &[&[u8]], display: PixelSize) -> Result<Vec<Vec<PersonBox>>, ReframeError> {
-        let size = self.input_size();
-        let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
-        let found = self
-            .detector
-            .detect_batch_async(&frames, &self.params)
-            .await
-            .map_err(|e| ReframeError::Internal(format!("person detection: {e}")))?;
-        let sx = display.width as f32 / size.width as f32;
-        let sy = display.height as f32 / size.height as f32;
-        Ok(found
+    /// People in sampled frames (one detector run for all of them), in pixels of a `display`
+    /// sized frame; one list per frame. Frames given as planes are scaled on the detector's
+    /// device when they can travel as one batch, else on the CPU first.
+    pub async fn detect_batch(
+        &self,
+        inputs: &[DetectorInput],
+        rotation: Rotation,
+        display: PixelSize,
+    ) -> Result<Vec<Vec<PersonBox>>, ReframeError> {
+        let fail = |e: reframe_detect::DetectError| ReframeError::Internal(format!("person detection: {e}"));
+        let copies: Vec<&FrameCopy> = inputs
             .iter()
-            .map(|boxes| boxes.iter().map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)).collect())
-            .collect())
+            .filter_map(|i| match i {
+                DetectorInput::Planes(c) => Some(c),
+                DetectorInput::Rgba(_) => None,
+            })
+            .collect();
+        if copies.len() == inputs.len() && copies.iter().all(|c| c.same_shape(copies[0])) {
+            let planes = copies.iter().map(|c| c.planes()).collect::<Result<Vec<FramePlanes>, _>>()?;
+            let found = self.detector.detect_planes_batch_async(&planes, rotation, &self.params).await.map_err(fail)?;
+            self.scaled_on_device.set(self.scaled_on_device.get() + planes.len() as u64);
+            return Ok(to_display(found, copies[0].size().rotated(rotation), display));
+        }
+        // Mixed inputs (the decoder changed format mid-stream): RGBA for all, scaled on the CPU.
+        let size = self.input_size();
+        let owned: Vec<Vec<u8>> = inputs
+            .iter()
+            .filter_map(|i| match i {
+                DetectorInput::Planes(c) => Some(c.planes().map(|p| p.upright_rgba(rotation, size))),
+                DetectorInput::Rgba(_) => None,
+            })
+            .collect::<Result<_, _>>()?;
+        let mut owned = owned.iter();
+        let frames: Vec<RgbaFrame> = inputs
+            .iter()
+            .map(|i| match i {
+                DetectorInput::Rgba(rgba) => rgba.as_slice(),
+                DetectorInput::Planes(_) => owned.next().expect("one RGBA image per copy").as_slice(),
+            })
+            .map(|rgba| RgbaFrame::new(rgba, size.width, size.height))
+            .collect();
+        let found = self.detector.detect_batch_async(&frames, &self.params).await.map_err(fail)?;
+        Ok(to_display(found, size, display))
     }
 }
 
-/// Loads `model`'s weights (network on first use, then the Cache API) and picks the backend.
-pub async fn load(model: Model, wanted: DetectorBackend, on_progress: impl Fn(u64, Option<u64>)) -> Result<PersonDetector, ReframeError> {
-    // Relative to the worker script, so the site works from any host and sub-path.
-    let weights = fetch_cached(model.weights_path(), on_progress).await?;
-    let (device, backend) = choose_device(wanted).await;
-    let detector = AnyDetector::from_bytes(model, weights, &device)
-        .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
-    Ok(PersonDetector { detector, backend, params: model.default_params() })
+/// Boxes in pixels of a `from` sized image -> pixels of the `display` sized frame.
+fn to_display(found: Vec<Vec<Detection>>, from: PixelSize, display: PixelSize) -> Vec<Vec<PersonBox>> {
+    let sx = display.width as f32 / from.width as f32;
+    let sy = display.height as f32 / from.height as f32;
+    found
+        .iter()
+        .map(|boxes| boxes.iter().map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)).collect())
+        .collect()
 }
 
-/// WebGPU on a hardware adapter; the CPU backend otherwise, saying why.
-async fn choose_device(wanted: DetectorBackend) -> (Device, String) {
+/// Loads `model`'s weights (network on first use, then the Cache API) and picks the backend
+/// and where sampled frames are scaled.
+pub async fn load(
+    model: Model,
+    wanted: DetectorBackend,
+    preprocess: Preprocess,
+    on_progress: impl Fn(u64, Option<u64>),
+) -> Result<PersonDetector, ReframeError> {
+    // Relative to the worker script, so the site works from any host and sub-path.
+    let weights = fetch_cached(model.weights_path(), on_progress).await?;
+    let (device, backend, on_gpu) = choose_device(wanted).await;
+    let detector = AnyDetector::from_bytes(model, weights, &device)
+        .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
+    let (preprocess_on_device, preprocess) = match (preprocess, on_gpu) {
+        (Preprocess::Cpu, _) => (false, "cpu (chosen in the page's settings)".to_string()),
+        (Preprocess::Gpu, _) => (true, "the detector's device (chosen in the page's settings)".into()),
+        (Preprocess::Auto, true) => (true, "gpu (from the decoded planes, with the detector)".into()),
+        (Preprocess::Auto, false) => (false, "cpu (the detector is not on a hardware GPU)".into()),
+    };
+    Ok(PersonDetector { detector, backend, preprocess_on_device, preprocess, scaled_on_device: Cell::new(0), params: model.default_params() })
+}
+
+/// WebGPU on a hardware adapter; the CPU backend otherwise, saying why. The flag is true when
+/// the detector runs on a hardware GPU.
+async fn choose_device(wanted: DetectorBackend) -> (Device, String, bool) {
     if wanted == DetectorBackend::Cpu {
-        return (cpu_device(), "cpu (chosen in the page's settings)".into());
+        return (cpu_device(), "cpu (chosen in the page's settings)".into(), false);
     }
     let gpu = js::get(&js::worker_scope().navigator(), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        return (cpu_device(), "cpu (this browser has no WebGPU)".into());
+        return (cpu_device(), "cpu (this browser has no WebGPU)".into(), false);
     }
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
@@ -81,12 +139,12 @@ async fn choose_device(wanted: DetectorBackend) -> (Device, String) {
             let software = info.device_type == reframe_detect::wgpu::DeviceType::Cpu;
             if software && wanted == DetectorBackend::Auto {
                 // SwiftShader and the like emulate the GPU on the CPU, slower than burn's own CPU backend.
-                (cpu_device(), format!("cpu (the WebGPU adapter is a software renderer: {name})"))
+                (cpu_device(), format!("cpu (the WebGPU adapter is a software renderer: {name})"), false)
             } else {
-                (device, format!("webgpu ({name})"))
+                (device, format!("webgpu ({name})"), !software)
             }
         }
-        Err(e) => (cpu_device(), format!("cpu (WebGPU could not start: {e})")),
+        Err(e) => (cpu_device(), format!("cpu (WebGPU could not start: {e})"), false),
     }
 }
 

@@ -3,9 +3,10 @@
 //! thumbnail for shot-boundary statistics.
 //!
 //! The frame's planes are copied out once (`VideoFrame.copyTo`, a plain memory copy) and scaled
-//! by `core::frame_scale` (area average, YUV averaged before conversion). Formats it does not
-//! read (high bit depth, opaque) go through an `OffscreenCanvas` instead; that path converts the
-//! whole frame to RGB and cost ~14 ms per 1080p frame on a CPU-only machine.
+//! by `core::frame_scale` (area average, YUV averaged before conversion), or handed to the
+//! detector as they are, to be scaled on its device (`reframe_detect::planes`). Formats neither
+//! reads (high bit depth, opaque) go through an `OffscreenCanvas` instead; that path converts
+//! the whole frame to RGB and cost ~14 ms per 1080p frame on a CPU-only machine.
 
 use crate::js;
 use reframe_core::frame_scale::{FramePlanes, PixelLayout, Plane, YuvColor};
@@ -75,10 +76,29 @@ pub struct FrameCopy {
 }
 
 impl FrameCopy {
-    fn planes(&self) -> Result<FramePlanes<'_>, ReframeError> {
+    pub fn planes(&self) -> Result<FramePlanes<'_>, ReframeError> {
         FramePlanes::new(self.layout, self.size, &self.data, self.planes.clone(), self.color)
             .map_err(|e| ReframeError::Internal(format!("frame copy: {e}")))
     }
+
+    /// Whether `other` has the same layout, size, planes and colours (frames that can go to the
+    /// device in one batch).
+    pub fn same_shape(&self, other: &FrameCopy) -> bool {
+        (self.layout, self.size, &self.planes, self.color) == (other.layout, other.size, &other.planes, other.color)
+    }
+
+    /// The visible size in the coded orientation.
+    pub fn size(&self) -> PixelSize {
+        self.size
+    }
+}
+
+/// A sampled frame as the detector takes it.
+pub enum DetectorInput {
+    /// Upright RGBA at the detector's input size, scaled on the CPU.
+    Rgba(Vec<u8>),
+    /// The frame's own planes, to be scaled on the detector's device.
+    Planes(FrameCopy),
 }
 
 /// Copies the frame's pixels when `core::frame_scale` reads its format; `None` otherwise (the
@@ -113,12 +133,20 @@ impl Sampler {
         Ok(Sampler { input: Canvas::new(detector_input)?, stats: Canvas::new(STATS_SIZE)?, rotation })
     }
 
-    /// The frame, upright, at the detector's input size (RGBA), from its copy when there is one.
-    pub fn detector_input(&self, frame: &VideoFrame, copy: Option<&FrameCopy>) -> Result<Vec<u8>, ReframeError> {
+    /// The frame for the detector: its planes as copied when `on_device` (the detector's device
+    /// scales them), else upright RGBA at the detector's input size, from the copy when there is
+    /// one.
+    pub fn detector_input(&self, frame: &VideoFrame, copy: Option<FrameCopy>, on_device: bool) -> Result<DetectorInput, ReframeError> {
         match copy {
-            Some(c) => Ok(c.planes()?.upright_rgba(self.rotation, self.input.size)),
-            None => self.input.draw(frame, self.rotation),
+            Some(c) if on_device => Ok(DetectorInput::Planes(c)),
+            Some(c) => Ok(DetectorInput::Rgba(self.rgba(&c)?)),
+            None => Ok(DetectorInput::Rgba(self.input.draw(frame, self.rotation)?)),
         }
+    }
+
+    /// A copied frame, upright, at the detector's input size (RGBA), scaled on the CPU.
+    pub fn rgba(&self, copy: &FrameCopy) -> Result<Vec<u8>, ReframeError> {
+        Ok(copy.planes()?.upright_rgba(self.rotation, self.input.size))
     }
 
     /// Shot statistics of the frame, from a tiny thumbnail's luma.
