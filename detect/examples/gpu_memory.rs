@@ -19,36 +19,22 @@
 //!   (512x512) instead, so the upload and resize see two shapes.
 //! * `--async`: `detect_batch_async` (the browser's path) driven by a minimal executor, instead of
 //!   the blocking `detect`.
+//! * `--planes`: the frames as I420 planes through `detect_planes_batch(_async)` (the worker's path
+//!   on a hardware GPU: packed upload of the whole frame, scaling and colour conversion on the
+//!   device) instead of RGBA.
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
+use reframe_core::frame_scale::{FramePlanes, PixelLayout, YuvColor};
+use reframe_core::units::{PixelSize, Rotation};
 use reframe_detect::{AnyDetector, Device, Model, RgbaFrame};
 
-/// PNG (RGB or RGBA, 8 bit) -> RGBA bytes, width, height (as in the tests).
-fn read_png_rgba(path: &Path) -> (Vec<u8>, u32, u32) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!(info.bit_depth, png::BitDepth::Eight);
-    let px = &buf[..info.buffer_size()];
-    let rgba = match info.color_type {
-        png::ColorType::Rgba => px.to_vec(),
-        png::ColorType::Rgb => px.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
-        other => panic!("unexpected PNG colour type {other:?}"),
-    };
-    (rgba, info.width, info.height)
-}
-
-/// The same frame mirrored left-right.
-fn mirror(rgba: &[u8], w: u32) -> Vec<u8> {
-    rgba.chunks_exact(w as usize * 4)
-        .flat_map(|row| row.chunks_exact(4).rev().flatten().copied())
-        .collect()
-}
+// The fixture readers of the tests (PNG, mirror, RGBA -> I420).
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 /// Resident set size of this process in KiB (`VmRSS` in /proc/self/status).
 fn rss_kib() -> u64 {
@@ -135,12 +121,13 @@ fn slope_per_1000(points: &[(f64, f64)]) -> f64 {
 
 fn main() {
     let mut positional = Vec::new();
-    let (mut cpu, mut two_sizes, mut use_async) = (false, false, false);
+    let (mut cpu, mut two_sizes, mut use_async, mut use_planes) = (false, false, false, false);
     for a in std::env::args().skip(1) {
         match a.as_str() {
             "--cpu" => cpu = true,
             "--two-sizes" => two_sizes = true,
             "--async" => use_async = true,
+            "--planes" => use_planes = true,
             _ if a.starts_with("--") => panic!("unknown flag {a}"),
             _ => positional.push(a),
         }
@@ -170,19 +157,29 @@ fn main() {
     let detector = AnyDetector::from_bytes(model, weights, &device).unwrap();
     println!("{model}: weights loaded in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
 
-    let fixtures = root.join("tests/fixtures");
-    let (a, aw, ah) = read_png_rgba(&fixtures.join("vtest_100.png"));
+    let (a, aw, ah) = common::read_png_rgba("vtest_100.png");
     let frames = if two_sizes {
-        let (b, bw, bh) = read_png_rgba(&fixtures.join("astronaut.png"));
+        let (b, bw, bh) = common::read_png_rgba("astronaut.png");
         [(a, aw, ah), (b, bw, bh)]
     } else {
-        let b = mirror(&a, aw);
+        let b = common::mirrored(&a, aw);
         [(a, aw, ah), (b, aw, ah)]
     };
+    let i420: Vec<_> = frames.iter().map(|(rgba, w, h)| common::rgba_to_i420(rgba, *w as usize, *h as usize)).collect();
     let params = detector.default_params();
     let detect = |i: usize| {
         let (rgba, w, h) = &frames[i % 2];
-        let boxes = if use_async {
+        let boxes = if use_planes {
+            let (data, planes) = &i420[i % 2];
+            let frame = FramePlanes::new(PixelLayout::I420, PixelSize::new(*w, *h), data, planes.clone(), YuvColor::BT601).unwrap();
+            let frame = std::slice::from_ref(&frame);
+            if use_async {
+                block_on(detector.detect_planes_batch_async(frame, Rotation::R0, &params))
+            } else {
+                detector.detect_planes_batch(frame, Rotation::R0, &params)
+            }
+            .map(|mut b| b.swap_remove(0))
+        } else if use_async {
             block_on(detector.detect_batch_async(&[RgbaFrame::new(rgba, *w, *h)], &params)).map(|mut b| b.swap_remove(0))
         } else {
             detector.detect(rgba, *w, *h, &params)
@@ -190,11 +187,12 @@ fn main() {
         boxes.unwrap()
     };
     println!(
-        "frames: {}x{} and {}x{} alternating; {} people in the first, {} in the second; {} detect",
+        "frames: {}x{} and {}x{} alternating ({}); {} people in the first, {} in the second; {} detect",
         frames[0].1,
         frames[0].2,
         frames[1].1,
         frames[1].2,
+        if use_planes { "I420 planes, scaled on the device" } else { "RGBA" },
         detect(0).len(),
         detect(1).len(),
         if use_async { "async" } else { "blocking" }

@@ -157,44 +157,12 @@ fn a_batch_gives_each_frame_its_own_image_and_mixed_batches_are_refused() {
     assert!(planes::upright_rgb(&[fa, fc], Rotation::R0, 30, 20, &device).is_err());
 }
 
-/// An RGBA picture as I420 (BT.601, video range), the way a decoder hands frames over.
-fn rgba_to_i420(rgba: &[u8], w: usize, h: usize) -> (Vec<u8>, Vec<Plane>) {
-    let px = |x: usize, y: usize| {
-        let p = &rgba[(y * w + x) * 4..][..3];
-        (p[0] as f32, p[1] as f32, p[2] as f32)
-    };
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let mut data: Vec<u8> = Vec::with_capacity(w * h * 3 / 2);
-    for y in 0..h {
-        for x in 0..w {
-            let (r, g, b) = px(x, y);
-            data.push((16.0 + (0.299 * r + 0.587 * g + 0.114 * b) * 219.0 / 255.0).round() as u8);
-        }
-    }
-    let chroma = |f: &dyn Fn(f32, f32, f32) -> f32| -> Vec<u8> {
-        let mut out = Vec::with_capacity(cw * ch);
-        for cy in 0..ch {
-            for cx in 0..cw {
-                let (r, g, b) = px((2 * cx).min(w - 1), (2 * cy).min(h - 1));
-                out.push((128.0 + f(r, g, b) * 224.0 / 255.0).round().clamp(0.0, 255.0) as u8);
-            }
-        }
-        out
-    };
-    let u = chroma(&|r, g, b| (b - (0.299 * r + 0.587 * g + 0.114 * b)) / 1.772);
-    let v = chroma(&|r, g, b| (r - (0.299 * r + 0.587 * g + 0.114 * b)) / 1.402);
-    let planes = vec![Plane { offset: 0, stride: w }, Plane { offset: w * h, stride: cw }, Plane { offset: w * h + cw * ch, stride: cw }];
-    data.extend(u);
-    data.extend(v);
-    (data, planes)
-}
-
 /// The detector on a real frame (vtest.avi, 768x576, I420): pre-processing on the device from the
 /// planes finds the same people as the CPU scaler's RGBA (the worker's two paths).
 #[test]
 fn real_frame_gives_the_same_people_both_ways() {
     let (rgba, w, h) = common::read_png_rgba("vtest_100.png");
-    let (data, layout) = rgba_to_i420(&rgba, w as usize, h as usize);
+    let (data, layout) = common::rgba_to_i420(&rgba, w as usize, h as usize);
     let frame = FramePlanes::new(PixelLayout::I420, PixelSize::new(w, h), &data, layout, YuvColor::BT601).unwrap();
     // The same picture as a phone stores a portrait video: coded turned a quarter left, to be
     // shown turned 90 degrees clockwise. Coded pixel (cx, cy) is upright pixel (w - 1 - cy, cx).
@@ -202,7 +170,7 @@ fn real_frame_gives_the_same_people_both_ways() {
         .flat_map(|cy| (0..h as usize).map(move |cx| (w as usize - 1 - cy, cx)))
         .flat_map(|(x, y)| rgba[(y * w as usize + x) * 4..][..4].to_vec())
         .collect();
-    let (turned_data, turned_layout) = rgba_to_i420(&coded, h as usize, w as usize);
+    let (turned_data, turned_layout) = common::rgba_to_i420(&coded, h as usize, w as usize);
     let turned = FramePlanes::new(PixelLayout::I420, PixelSize::new(h, w), &turned_data, turned_layout, YuvColor::BT601).unwrap();
     let device = cpu_device();
     for (model, rotation) in [(Model::Ssdlite, Rotation::R0), (Model::Ssdlite, Rotation::R90), (Model::CenterNet, Rotation::R0)] {

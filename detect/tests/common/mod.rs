@@ -1,6 +1,7 @@
 //! Fixture readers shared by the detectors' reference tests.
 #![allow(dead_code)]
 
+use reframe_core::frame_scale::Plane;
 use std::path::PathBuf;
 
 pub fn root() -> PathBuf {
@@ -77,4 +78,36 @@ pub fn mirrored(rgba: &[u8], width: u32) -> Vec<u8> {
     rgba.chunks_exact(width as usize * 4)
         .flat_map(|row| row.chunks_exact(4).rev().flatten().copied().collect::<Vec<u8>>())
         .collect()
+}
+
+/// An RGBA picture as I420 (BT.601, video range), the way a decoder hands frames over.
+pub fn rgba_to_i420(rgba: &[u8], w: usize, h: usize) -> (Vec<u8>, Vec<Plane>) {
+    let px = |x: usize, y: usize| {
+        let p = &rgba[(y * w + x) * 4..][..3];
+        (p[0] as f32, p[1] as f32, p[2] as f32)
+    };
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let mut data: Vec<u8> = Vec::with_capacity(w * h * 3 / 2);
+    for y in 0..h {
+        for x in 0..w {
+            let (r, g, b) = px(x, y);
+            data.push((16.0 + (0.299 * r + 0.587 * g + 0.114 * b) * 219.0 / 255.0).round() as u8);
+        }
+    }
+    let chroma = |f: &dyn Fn(f32, f32, f32) -> f32| -> Vec<u8> {
+        let mut out = Vec::with_capacity(cw * ch);
+        for cy in 0..ch {
+            for cx in 0..cw {
+                let (r, g, b) = px((2 * cx).min(w - 1), (2 * cy).min(h - 1));
+                out.push((128.0 + f(r, g, b) * 224.0 / 255.0).round().clamp(0.0, 255.0) as u8);
+            }
+        }
+        out
+    };
+    let u = chroma(&|r, g, b| (b - (0.299 * r + 0.587 * g + 0.114 * b)) / 1.772);
+    let v = chroma(&|r, g, b| (r - (0.299 * r + 0.587 * g + 0.114 * b)) / 1.402);
+    let planes = vec![Plane { offset: 0, stride: w }, Plane { offset: w * h, stride: cw }, Plane { offset: w * h + cw * ch, stride: cw }];
+    data.extend(u);
+    data.extend(v);
+    (data, planes)
 }
