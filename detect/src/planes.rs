@@ -21,6 +21,22 @@ use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use reframe_core::frame_scale::{FramePlanes, PixelLayout};
 use reframe_core::units::Rotation;
 
+/// The most device memory a batch may take while its planes are unpacked (one `i32` per byte):
+/// WebGPU promises storage buffers of 128 MiB only (`maxStorageBufferBindingSize`).
+pub const BATCH_BYTES: u64 = 128 << 20;
+
+/// Device bytes of a frame copy of `bytes` bytes while it is unpacked.
+pub fn unpacked_bytes(bytes: u64) -> u64 {
+    bytes * 4
+}
+
+/// How many `width` x `height` frames (4:2:0, 1.5 bytes a pixel) fit in [`BATCH_BYTES`]: 10 at
+/// 1080p, 2 at 4K, 0 at 8K (such frames must be scaled elsewhere).
+pub fn max_batch(width: u32, height: u32) -> u32 {
+    let frame = width as u64 * height as u64 * 3 / 2;
+    (BATCH_BYTES / unpacked_bytes(frame).max(1)).min(u32::MAX as u64) as u32
+}
+
 /// Uploads frames of one layout, size and plane arrangement and returns them upright, averaged
 /// down to `out_w` x `out_h`, as RGB floats 0..255 (whole numbers) `[n, 3, out_h, out_w]`.
 pub fn upright_rgb(
@@ -135,4 +151,20 @@ fn turn_upright(image: Tensor<4>, rotation: Rotation) -> Tensor<4> {
 /// `round` takes halves to even, which averages of two samples hit often).
 fn round_half_up(x: Tensor<4>) -> Tensor<4> {
     x.add_scalar(0.5).floor()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_fit_a_storage_buffer() {
+        assert_eq!(max_batch(1920, 1080), 10);
+        assert_eq!(max_batch(3840, 2160), 2);
+        assert_eq!(max_batch(7680, 4320), 0);
+        for (w, h) in [(640, 360), (1920, 1080), (3840, 2160), (5120, 2880)] {
+            let n = max_batch(w, h) as u64;
+            assert!(n * unpacked_bytes(w as u64 * h as u64 * 3 / 2) <= BATCH_BYTES);
+        }
+    }
 }

@@ -63,17 +63,6 @@ pub struct AnalysisJob<'a> {
 /// The largest batch of frames the analysis tries per detector run.
 const MAX_BATCH: u32 = 8;
 
-/// Memory for sampled frames held as their planes (up to three batches: two waiting, one in
-/// flight), which bounds the batch size for large frames.
-const PLANES_BUDGET_BYTES: u64 = 128 << 20;
-
-/// The largest batch to try when sampled frames are kept as their planes (4:2:0, 1.5 bytes a
-/// pixel): 8 at 1080p, 2 at 4K.
-fn max_batch_of_planes(coded: PixelSize) -> u32 {
-    let frame = coded.width as u64 * coded.height as u64 * 3 / 2;
-    (PLANES_BUDGET_BYTES / (3 * frame.max(1))).clamp(1, MAX_BATCH as u64) as u32
-}
-
 /// A frame waiting for the detector.
 struct Pending {
     t: TimestampUs,
@@ -366,7 +355,7 @@ pub async fn run(
 
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
-        let detector = Rc::new(detect::load(detect::model(a.settings.model), a.settings.detector, a.settings.preprocess, |done, total| {
+        let detector = Rc::new(detect::load(detect::model(a.settings.model), a.settings.detector, a.settings.preprocess, v.coded_size, |done, total| {
             let mb = |b: u64| b as f64 / 1e6;
             let detail = match total {
                 Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
@@ -391,7 +380,7 @@ pub async fn run(
         });
         let mut tuner = match a.settings.detect_batch {
             Some(n) => BatchTuner::fixed(n),
-            None if detector.preprocess_on_device => BatchTuner::new(max_batch_of_planes(v.coded_size)),
+            None if detector.preprocess_on_device => BatchTuner::new(reframe_detect::planes::max_batch(v.coded_size.width, v.coded_size.height).min(MAX_BATCH)),
             None => BatchTuner::new(MAX_BATCH),
         };
         let t_start = js::now_ms();

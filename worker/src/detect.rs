@@ -7,7 +7,7 @@ use reframe_core::protocol::{DetectorBackend, DetectorModel, Preprocess};
 use reframe_core::track::PersonBox;
 use reframe_core::units::{PixelSize, Rotation};
 use reframe_core::ReframeError;
-use reframe_detect::{cpu_device, AnyDetector, DetectParams, Detection, Device, FramePlanes, Model, RgbaFrame};
+use reframe_detect::{cpu_device, planes, AnyDetector, DetectParams, Detection, Device, FramePlanes, Model, RgbaFrame};
 use std::cell::Cell;
 use wasm_bindgen::JsCast;
 
@@ -57,13 +57,15 @@ impl PersonDetector {
                 DetectorInput::Rgba(_) => None,
             })
             .collect();
-        if copies.len() == inputs.len() && copies.iter().all(|c| c.same_shape(copies[0])) {
+        let device_bytes: u64 = copies.iter().map(|c| planes::unpacked_bytes(c.byte_len() as u64)).sum();
+        if copies.len() == inputs.len() && copies.iter().all(|c| c.same_shape(copies[0])) && device_bytes <= planes::BATCH_BYTES {
             let planes = copies.iter().map(|c| c.planes()).collect::<Result<Vec<FramePlanes>, _>>()?;
             let found = self.detector.detect_planes_batch_async(&planes, rotation, &self.params).await.map_err(fail)?;
             self.scaled_on_device.set(self.scaled_on_device.get() + planes.len() as u64);
             return Ok(to_display(found, copies[0].size().rotated(rotation), display));
         }
-        // Mixed inputs (the decoder changed format mid-stream): RGBA for all, scaled on the CPU.
+        // Mixed inputs (the decoder changed format mid-stream) or frames larger than expected (RGBA
+        // from the decoder): RGBA for all, scaled on the CPU.
         let size = self.input_size();
         let owned: Vec<Vec<u8>> = inputs
             .iter()
@@ -102,6 +104,7 @@ pub async fn load(
     model: Model,
     wanted: DetectorBackend,
     preprocess: Preprocess,
+    coded: PixelSize,
     on_progress: impl Fn(u64, Option<u64>),
 ) -> Result<PersonDetector, ReframeError> {
     // Relative to the worker script, so the site works from any host and sub-path.
@@ -111,6 +114,7 @@ pub async fn load(
         .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
     let (preprocess_on_device, preprocess) = match (preprocess, on_gpu) {
         (Preprocess::Cpu, _) => (false, "cpu (chosen in the page's settings)".to_string()),
+        (_, _) if planes::max_batch(coded.width, coded.height) == 0 => (false, format!("cpu ({}x{} frames are too large for the GPU in one piece)", coded.width, coded.height)),
         (Preprocess::Gpu, _) => (true, "the detector's device (chosen in the page's settings)".into()),
         (Preprocess::Auto, true) => (true, "gpu (from the decoded planes, with the detector)".into()),
         (Preprocess::Auto, false) => (false, "cpu (the detector is not on a hardware GPU)".into()),

@@ -87,6 +87,11 @@ impl FrameCopy {
         (self.layout, self.size, &self.planes, self.color) == (other.layout, other.size, &other.planes, other.color)
     }
 
+    /// Bytes of the copy (every plane).
+    pub fn byte_len(&self) -> usize {
+        self.data.len()
+    }
+
     /// The visible size in the coded orientation.
     pub fn size(&self) -> PixelSize {
         self.size
