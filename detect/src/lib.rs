@@ -18,6 +18,9 @@
 //!
 //! Pipeline: RGBA u8 frame of any size -> [`preprocess`] (tensor ops) -> model -> raw outputs
 //! -> [`decode`] (plain Rust: box decoding, sigmoid, clipping, NMS) -> boxes in source pixels.
+//! Or, from a decoded frame's own planes (I420, NV12, ...): [`planes`] (packed upload, area
+//! average, YUV -> RGB and rotation as tensor ops on the device) -> model -> the same decoding
+//! ([`AnyDetector::detect_planes_batch`]); the worker takes this way on a hardware GPU.
 
 pub mod centernet;
 pub mod decode;

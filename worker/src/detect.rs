@@ -8,6 +8,7 @@ use reframe_core::track::PersonBox;
 use reframe_core::units::{PixelSize, Rotation};
 use reframe_core::ReframeError;
 use reframe_detect::{cpu_device, planes, AnyDetector, DetectParams, Detection, Device, FramePlanes, Model, RgbaFrame};
+use std::borrow::Cow;
 use std::cell::Cell;
 use wasm_bindgen::JsCast;
 
@@ -67,22 +68,14 @@ impl PersonDetector {
         // Mixed inputs (the decoder changed format mid-stream) or frames larger than expected (RGBA
         // from the decoder): RGBA for all, scaled on the CPU.
         let size = self.input_size();
-        let owned: Vec<Vec<u8>> = inputs
-            .iter()
-            .filter_map(|i| match i {
-                DetectorInput::Planes(c) => Some(c.planes().map(|p| p.upright_rgba(rotation, size))),
-                DetectorInput::Rgba(_) => None,
-            })
-            .collect::<Result<_, _>>()?;
-        let mut owned = owned.iter();
-        let frames: Vec<RgbaFrame> = inputs
+        let images = inputs
             .iter()
             .map(|i| match i {
-                DetectorInput::Rgba(rgba) => rgba.as_slice(),
-                DetectorInput::Planes(_) => owned.next().expect("one RGBA image per copy").as_slice(),
+                DetectorInput::Rgba(rgba) => Ok(Cow::Borrowed(rgba.as_slice())),
+                DetectorInput::Planes(c) => Ok(Cow::Owned(c.planes()?.upright_rgba(rotation, size))),
             })
-            .map(|rgba| RgbaFrame::new(rgba, size.width, size.height))
-            .collect();
+            .collect::<Result<Vec<Cow<[u8]>>, ReframeError>>()?;
+        let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
         let found = self.detector.detect_batch_async(&frames, &self.params).await.map_err(fail)?;
         Ok(to_display(found, size, display))
     }
