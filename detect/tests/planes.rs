@@ -1,13 +1,27 @@
 //! Pre-processing from a frame's planes as tensor ops (`reframe_detect::planes`) against the CPU
 //! scaler the worker uses otherwise (`reframe_core::frame_scale`), on burn's CPU backend (the same
-//! ops run on WebGPU in the browser tests).
+//! ops run on WebGPU in the browser tests). With `--features wgpu` and `REFRAME_TEST_WGPU=1` they
+//! run on a native wgpu adapter instead (lavapipe on a machine without a GPU):
+//!
+//!     REFRAME_TEST_WGPU=1 cargo test --release -p reframe-detect --features wgpu --test planes
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
 use reframe_core::frame_scale::{FramePlanes, PixelLayout, Plane, YuvColor};
 use reframe_core::units::{PixelSize, Rotation};
-use reframe_detect::{cpu_device, planes, AnyDetector, Detection, Model};
+use reframe_detect::{cpu_device, planes, AnyDetector, Detection, Device, Model};
 
 mod common;
+
+/// burn's CPU backend, or a native wgpu adapter when asked for (see the module doc).
+fn device() -> Device {
+    #[cfg(feature = "wgpu")]
+    if std::env::var_os("REFRAME_TEST_WGPU").is_some() {
+        // Initialised once for all the tests of this file.
+        static WGPU: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+        return WGPU.get_or_init(|| Device::wgpu_options().init().expect("wgpu device")).clone();
+    }
+    cpu_device()
+}
 
 /// A deterministic noisy picture: luma with fine detail (so averaging matters), chroma smooth.
 struct Picture {
@@ -74,7 +88,7 @@ fn buffer(layout: PixelLayout, pic: &Picture, pad: usize) -> (Vec<u8>, Vec<Plane
 /// Largest and mean absolute difference between the tensor path's RGB and `frame_scale`'s RGBA.
 fn compare(frame: &FramePlanes, rotation: Rotation, out: PixelSize) -> (u8, f64) {
     let reference = frame.upright_rgba(rotation, out);
-    let t = planes::upright_rgb(std::slice::from_ref(frame), rotation, out.width as usize, out.height as usize, &cpu_device()).unwrap();
+    let t = planes::upright_rgb(std::slice::from_ref(frame), rotation, out.width as usize, out.height as usize, &device()).unwrap();
     assert_eq!(t.dims(), [1, 3, out.height as usize, out.width as usize]);
     let got = t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
     let plane = (out.width * out.height) as usize;
@@ -122,7 +136,7 @@ fn a_wrong_turn_would_be_seen() {
     let (data, planes) = buffer(PixelLayout::I420, &pic, 0);
     let frame = FramePlanes::new(PixelLayout::I420, PixelSize::new(160, 90), &data, planes, YuvColor::BT601).unwrap();
     let reference = frame.upright_rgba(Rotation::R90, PixelSize::new(45, 80));
-    let wrong = planes::upright_rgb(std::slice::from_ref(&frame), Rotation::R270, 45, 80, &cpu_device()).unwrap();
+    let wrong = planes::upright_rgb(std::slice::from_ref(&frame), Rotation::R270, 45, 80, &device()).unwrap();
     let wrong = wrong.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
     let plane = 45 * 80;
     let mean = (0..plane).map(|i| (wrong[i] - reference[i * 4] as f32).abs() as f64).sum::<f64>() / plane as f64;
@@ -140,7 +154,7 @@ fn a_batch_gives_each_frame_its_own_image_and_mixed_batches_are_refused() {
     let size = PixelSize::new(64, 48);
     let fa = FramePlanes::new(PixelLayout::Nv12, size, &da, planes.clone(), YuvColor::BT601).unwrap();
     let fb = FramePlanes::new(PixelLayout::Nv12, size, &db, planes.clone(), YuvColor::BT601).unwrap();
-    let device = cpu_device();
+    let device = device();
     let batch = planes::upright_rgb(&[fa.clone(), fb.clone(), fa.clone()], Rotation::R0, 30, 20, &device).unwrap();
     let batch = batch.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
     let alone = |f: &FramePlanes| planes::upright_rgb(std::slice::from_ref(f), Rotation::R0, 30, 20, &device).unwrap().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
@@ -172,7 +186,7 @@ fn real_frame_gives_the_same_people_both_ways() {
         .collect();
     let (turned_data, turned_layout) = common::rgba_to_i420(&coded, h as usize, w as usize);
     let turned = FramePlanes::new(PixelLayout::I420, PixelSize::new(h, w), &turned_data, turned_layout, YuvColor::BT601).unwrap();
-    let device = cpu_device();
+    let device = device();
     for (model, rotation) in [(Model::Ssdlite, Rotation::R0), (Model::Ssdlite, Rotation::R90), (Model::CenterNet, Rotation::R0)] {
         let frame = if rotation == Rotation::R90 { &turned } else { &frame };
         let weights = std::fs::read(common::root().join("..").join(model.weights_url().trim_start_matches('/'))).unwrap();
