@@ -171,49 +171,60 @@ impl<'a> FramePlanes<'a> {
         Ok(FramePlanes { layout, size, data, planes, color })
     }
 
-    /// Sum of samples of one plane over a box; `step` bytes between samples, `first` the
-    /// sample's byte within its step.
-    fn sum(&self, plane: usize, xs: (usize, usize), ys: (usize, usize), step: usize, first: usize) -> u32 {
+    /// Sums of one plane's samples over every box `(xs[i], ys[j])`, row-major (`ys` outer);
+    /// `step` bytes between samples, `first` the sample's byte within its step. The rows of each
+    /// output row's span are added into one row of column sums (whole rows, which the compiler
+    /// vectorises), then each column span of it is added up: about one pass over the samples,
+    /// without a small loop per box and row.
+    fn box_sums(&self, plane: usize, xs: &[(usize, usize)], ys: &[(usize, usize)], step: usize, first: usize) -> Vec<u32> {
         let p = self.planes[plane];
-        (ys.0..ys.1)
-            .map(|y| {
-                // The box's part of the row as one slice (one bounds check, then a plain loop the
-                // compiler vectorises).
+        let width = xs.iter().map(|x| x.1).max().unwrap_or(0);
+        let mut columns = vec![0u32; width];
+        let mut sums = Vec::with_capacity(xs.len() * ys.len());
+        for &(y0, y1) in ys {
+            columns.fill(0);
+            for y in y0..y1 {
                 let start = p.offset + y * p.stride;
-                let row = &self.data[start + xs.0 * step..start + xs.1 * step];
+                let row = &self.data[start..start + width * step];
                 if step == 1 {
-                    row.iter().map(|&v| v as u32).sum::<u32>()
+                    columns.iter_mut().zip(row).for_each(|(c, &v)| *c += v as u32);
                 } else {
-                    row.chunks_exact(step).map(|px| px[first] as u32).sum::<u32>()
+                    columns.iter_mut().zip(row.chunks_exact(step)).for_each(|(c, px)| *c += px[first] as u32);
                 }
-            })
-            .sum()
+            }
+            sums.extend(xs.iter().map(|&(x0, x1)| columns[x0..x1].iter().sum::<u32>()));
+        }
+        sums
     }
 
-    /// Average (Y, U, V) or (R, G, B) over a box of full-size pixels.
-    fn average(&self, xs: (usize, usize), ys: (usize, usize)) -> [f32; 3] {
-        let n = ((xs.1 - xs.0) * (ys.1 - ys.0)) as f32;
+    /// Average (Y, U, V) or (R, G, B) over every box `(xs[i], ys[j])` of full-size pixels,
+    /// row-major. Chroma is averaged over the chroma samples under each box.
+    fn averages(&self, xs: &[(usize, usize)], ys: &[(usize, usize)]) -> Vec<[f32; 3]> {
+        let area = |x: &(usize, usize), y: &(usize, usize)| ((x.1 - x.0) * (y.1 - y.0)) as f32;
+        let areas = |xs: &[(usize, usize)], ys: &[(usize, usize)]| -> Vec<f32> {
+            ys.iter().flat_map(|y| xs.iter().map(move |x| area(x, y))).collect()
+        };
+        let n = areas(xs, ys);
         match self.layout {
             PixelLayout::Rgba | PixelLayout::Bgra => {
-                let [r, g, b] = [0, 1, 2].map(|c| self.sum(0, xs, ys, 4, c) as f32 / n);
-                if self.layout == PixelLayout::Bgra {
-                    [b, g, r]
-                } else {
-                    [r, g, b]
-                }
+                let [r, g, b] = [0, 1, 2].map(|c| self.box_sums(0, xs, ys, 4, c));
+                let (r, b) = if self.layout == PixelLayout::Bgra { (b, r) } else { (r, b) };
+                (0..n.len()).map(|k| [r[k] as f32 / n[k], g[k] as f32 / n[k], b[k] as f32 / n[k]]).collect()
             }
             _ => {
                 let (sx, sy) = self.layout.chroma_shift();
-                let cxs = (xs.0 >> sx, ((xs.1 - 1) >> sx) + 1);
-                let cys = (ys.0 >> sy, ((ys.1 - 1) >> sy) + 1);
-                let cn = ((cxs.1 - cxs.0) * (cys.1 - cys.0)) as f32;
-                let y = self.sum(0, xs, ys, 1, 0) as f32 / n;
-                let (u, v) = if self.layout == PixelLayout::Nv12 {
-                    (self.sum(1, cxs, cys, 2, 0), self.sum(1, cxs, cys, 2, 1))
-                } else {
-                    (self.sum(1, cxs, cys, 1, 0), self.sum(2, cxs, cys, 1, 0))
+                let chroma = |spans: &[(usize, usize)], shift: u32| -> Vec<(usize, usize)> {
+                    spans.iter().map(|&(a, b)| (a >> shift, ((b - 1) >> shift) + 1)).collect()
                 };
-                [y, u as f32 / cn, v as f32 / cn]
+                let (cxs, cys) = (chroma(xs, sx), chroma(ys, sy));
+                let cn = areas(&cxs, &cys);
+                let y = self.box_sums(0, xs, ys, 1, 0);
+                let (u, v) = if self.layout == PixelLayout::Nv12 {
+                    (self.box_sums(1, &cxs, &cys, 2, 0), self.box_sums(1, &cxs, &cys, 2, 1))
+                } else {
+                    (self.box_sums(1, &cxs, &cys, 1, 0), self.box_sums(2, &cxs, &cys, 1, 0))
+                };
+                (0..n.len()).map(|k| [y[k] as f32 / n[k], u[k] as f32 / cn[k], v[k] as f32 / cn[k]]).collect()
             }
         }
     }
@@ -225,20 +236,14 @@ impl<'a> FramePlanes<'a> {
     /// Luma of the frame averaged down to `out` (BT.601 weights from RGB; the Y plane as is).
     pub fn luma_thumbnail(&self, out: PixelSize) -> Vec<u8> {
         let (xs, ys) = (spans(self.size.width, out.width), spans(self.size.height, out.height));
-        let mut luma = Vec::with_capacity((out.width * out.height) as usize);
-        for &yr in &ys {
-            for &xr in &xs {
-                let l = if self.is_rgb() {
-                    let [r, g, b] = self.average(xr, yr);
-                    (r * 77.0 + g * 150.0 + b * 29.0) / 256.0
-                } else {
-                    let n = ((xr.1 - xr.0) * (yr.1 - yr.0)) as f32;
-                    self.sum(0, xr, yr, 1, 0) as f32 / n
-                };
-                luma.push(l.round().clamp(0.0, 255.0) as u8);
-            }
-        }
-        luma
+        let luma: Vec<f32> = if self.is_rgb() {
+            self.averages(&xs, &ys).into_iter().map(|[r, g, b]| (r * 77.0 + g * 150.0 + b * 29.0) / 256.0).collect()
+        } else {
+            let sums = self.box_sums(0, &xs, &ys, 1, 0);
+            let n = ys.iter().flat_map(|y| xs.iter().map(move |x| ((x.1 - x.0) * (y.1 - y.0)) as f32));
+            sums.into_iter().zip(n).map(|(s, n)| s as f32 / n).collect()
+        };
+        luma.into_iter().map(|l| l.round().clamp(0.0, 255.0) as u8).collect()
     }
 
     /// The frame turned upright (`rotation` is the clockwise turn that shows it upright) and
@@ -250,13 +255,11 @@ impl<'a> FramePlanes<'a> {
             _ => out,
         };
         let (xs, ys) = (spans(self.size.width, small.width), spans(self.size.height, small.height));
-        let mut rgb = Vec::with_capacity((small.width * small.height) as usize);
-        for &yr in &ys {
-            for &xr in &xs {
-                let a = self.average(xr, yr);
-                rgb.push(if self.is_rgb() { a.map(|c| c.round().clamp(0.0, 255.0) as u8) } else { self.color.to_rgb(a[0], a[1], a[2]) });
-            }
-        }
+        let rgb: Vec<[u8; 3]> = self
+            .averages(&xs, &ys)
+            .into_iter()
+            .map(|a| if self.is_rgb() { a.map(|c| c.round().clamp(0.0, 255.0) as u8) } else { self.color.to_rgb(a[0], a[1], a[2]) })
+            .collect();
         let (sw, sh) = (small.width as usize, small.height as usize);
         let mut rgba = Vec::with_capacity((out.width * out.height * 4) as usize);
         for y in 0..out.height as usize {
@@ -367,6 +370,72 @@ mod tests {
         assert_eq!(f.upright_rgba(Rotation::R90, PixelSize::new(1, 2)), [red, blue].concat());
         assert_eq!(f.upright_rgba(Rotation::R180, PixelSize::new(2, 1)), [blue, red].concat());
         assert_eq!(f.upright_rgba(Rotation::R270, PixelSize::new(1, 2)), [blue, red].concat());
+    }
+
+    /// The average of one box, summed sample by sample (what `averages` must equal).
+    fn naive_average(f: &FramePlanes, xs: (usize, usize), ys: (usize, usize)) -> [f32; 3] {
+        let sum = |plane: usize, xs: (usize, usize), ys: (usize, usize), step: usize, first: usize| -> u32 {
+            let p = f.planes[plane];
+            let mut total = 0;
+            for y in ys.0..ys.1 {
+                for x in xs.0..xs.1 {
+                    total += f.data[p.offset + y * p.stride + x * step + first] as u32;
+                }
+            }
+            total
+        };
+        let n = ((xs.1 - xs.0) * (ys.1 - ys.0)) as f32;
+        match f.layout {
+            PixelLayout::Rgba => [0, 1, 2].map(|c| sum(0, xs, ys, 4, c) as f32 / n),
+            PixelLayout::Bgra => [2, 1, 0].map(|c| sum(0, xs, ys, 4, c) as f32 / n),
+            layout => {
+                let (sx, sy) = layout.chroma_shift();
+                let cxs = (xs.0 >> sx, ((xs.1 - 1) >> sx) + 1);
+                let cys = (ys.0 >> sy, ((ys.1 - 1) >> sy) + 1);
+                let cn = ((cxs.1 - cxs.0) * (cys.1 - cys.0)) as f32;
+                let (u, v) = if layout == PixelLayout::Nv12 {
+                    (sum(1, cxs, cys, 2, 0), sum(1, cxs, cys, 2, 1))
+                } else {
+                    (sum(1, cxs, cys, 1, 0), sum(2, cxs, cys, 1, 0))
+                };
+                [sum(0, xs, ys, 1, 0) as f32 / n, u as f32 / cn, v as f32 / cn]
+            }
+        }
+    }
+
+    #[test]
+    fn box_averages_equal_sample_by_sample_sums() {
+        // Every layout, odd sizes, padded strides, down- and upscaling.
+        let (w, h) = (37usize, 23usize);
+        let noise = |i: usize| ((i * 2_654_435_761) >> 7) as u8;
+        let data: Vec<u8> = (0..w * h * 8 + 64).map(noise).collect();
+        for layout in [PixelLayout::I420, PixelLayout::I422, PixelLayout::I444, PixelLayout::Nv12, PixelLayout::Rgba, PixelLayout::Bgra] {
+            let (sx, sy) = layout.chroma_shift();
+            let (cw, ch) = (w.div_ceil(1 << sx), h.div_ceil(1 << sy));
+            let planes = match layout {
+                PixelLayout::Rgba | PixelLayout::Bgra => vec![Plane { offset: 3, stride: w * 4 + 5 }],
+                PixelLayout::Nv12 => vec![Plane { offset: 0, stride: w + 3 }, Plane { offset: (w + 3) * h, stride: cw * 2 + 1 }],
+                _ => vec![
+                    Plane { offset: 1, stride: w + 2 },
+                    Plane { offset: 1 + (w + 2) * h, stride: cw + 1 },
+                    Plane { offset: 1 + (w + 2) * h + (cw + 1) * ch, stride: cw + 1 },
+                ],
+            };
+            let f = FramePlanes::new(layout, PixelSize::new(w as u32, h as u32), &data, planes, YuvColor::BT709).unwrap();
+            for (ow, oh) in [(5u32, 3u32), (10, 7), (37, 23), (60, 41), (1, 1)] {
+                let (xs, ys) = (spans(w as u32, ow), spans(h as u32, oh));
+                let fast = f.averages(&xs, &ys);
+                let naive: Vec<[f32; 3]> = ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).map(|(x, y)| naive_average(&f, x, y)).collect();
+                assert_eq!(fast, naive, "{layout:?} -> {ow}x{oh}");
+                let thumb = f.luma_thumbnail(PixelSize::new(ow, oh));
+                let want: Vec<u8> = naive
+                    .iter()
+                    .map(|&[a, b, c]| if f.is_rgb() { (a * 77.0 + b * 150.0 + c * 29.0) / 256.0 } else { a })
+                    .map(|l| l.round().clamp(0.0, 255.0) as u8)
+                    .collect();
+                assert_eq!(thumb, want, "{layout:?} thumbnail {ow}x{oh}");
+            }
+        }
     }
 
     #[test]
