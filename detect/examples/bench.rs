@@ -46,7 +46,8 @@ fn main() {
     let batches: Vec<usize> =
         args.get(2).map(|s| s.split(',').filter_map(|b| b.parse().ok()).collect()).unwrap_or_else(|| vec![1, 2, 4, 8]);
     let device = device(args.get(3).map(String::as_str).unwrap_or("cpu"));
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The detect/ folder (`REFRAME_DETECT_DIR` when the binary runs elsewhere, see scripts/gpu-check).
+    let root = std::env::var_os("REFRAME_DETECT_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
     println!("device {device:?}, {iters} runs per figure");
 
     // 768x576 frames (vtest.avi's size), different per batch slot so no slot is a copy.

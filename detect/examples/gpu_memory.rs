@@ -23,7 +23,6 @@
 //!   on a hardware GPU: packed upload of the whole frame, scaling and colour conversion on the
 //!   device) instead of RGBA.
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
@@ -151,8 +150,7 @@ fn main() {
         device
     };
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let weights = std::fs::read(root.join("..").join(model.weights_path())).unwrap();
+    let weights = std::fs::read(common::root().join("..").join(model.weights_path())).unwrap();
     let t = Instant::now();
     let detector = AnyDetector::from_bytes(model, weights, &device).unwrap();
     println!("{model}: weights loaded in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);

@@ -4,8 +4,10 @@
 use reframe_core::frame_scale::Plane;
 use std::path::PathBuf;
 
+/// The `detect/` folder: `REFRAME_DETECT_DIR` when set (binaries run on another machine, see
+/// `scripts/gpu-check`), else where it was built.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("REFRAME_DETECT_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 pub fn fixture(name: &str) -> PathBuf {
