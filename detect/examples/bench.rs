@@ -13,32 +13,10 @@
 //! (Vulkan; on a machine without a GPU that is Mesa's lavapipe, a software renderer).
 use std::time::Instant;
 
-use reframe_detect::{AnyDetector, Device, Model, RgbaFrame};
+use reframe_detect::{AnyDetector, Model, RgbaFrame};
 
-fn device(name: &str) -> Device {
-    match name {
-        "cpu" => reframe_detect::cpu_device(),
-        #[cfg(feature = "wgpu")]
-        "wgpu" => {
-            let (device, setup) = Device::wgpu_options().init_with_setup().expect("wgpu device");
-            let info = setup.adapter.get_info();
-            println!("wgpu adapter: {} ({:?}, {:?})", info.name, info.device_type, info.backend);
-            device
-        }
-        other => panic!("unknown device {other}: cpu, or wgpu with --features wgpu"),
-    }
-}
-
-/// Mean ms per call of `f` over `iters` calls, after two warm-up calls.
-fn time_ms(iters: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    f();
-    let t = Instant::now();
-    for _ in 0..iters {
-        f();
-    }
-    t.elapsed().as_secs_f64() * 1e3 / iters as f64
-}
+mod support;
+use support::{device, time_ms};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
