@@ -145,6 +145,11 @@ fn spans(src: u32, out: u32) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Samples in each box `(xs[i], ys[j])`, row-major (`ys` outer), as the divisor of its average.
+fn box_areas(xs: &[(usize, usize)], ys: &[(usize, usize)]) -> Vec<f32> {
+    ys.iter().flat_map(|y| xs.iter().map(move |x| ((x.1 - x.0) * (y.1 - y.0)) as f32)).collect()
+}
+
 impl<'a> FramePlanes<'a> {
     /// Checks that every plane the layout needs is in `data`.
     pub fn new(layout: PixelLayout, size: PixelSize, data: &'a [u8], planes: Vec<Plane>, color: YuvColor) -> Result<Self, FrameScaleError> {
@@ -169,6 +174,12 @@ impl<'a> FramePlanes<'a> {
             }
         }
         Ok(FramePlanes { layout, size, data, planes, color })
+    }
+
+    /// Whether `other` has the same layout, size, planes and colours (frames that can be stacked
+    /// in one batch).
+    pub fn same_shape(&self, other: &FramePlanes) -> bool {
+        (self.layout, self.size, &self.planes, self.color) == (other.layout, other.size, &other.planes, other.color)
     }
 
     /// Sums of one plane's samples over every box `(xs[i], ys[j])`, row-major (`ys` outer);
@@ -200,11 +211,7 @@ impl<'a> FramePlanes<'a> {
     /// Average (Y, U, V) or (R, G, B) over every box `(xs[i], ys[j])` of full-size pixels,
     /// row-major. Chroma is averaged over the chroma samples under each box.
     fn averages(&self, xs: &[(usize, usize)], ys: &[(usize, usize)]) -> Vec<[f32; 3]> {
-        let area = |x: &(usize, usize), y: &(usize, usize)| ((x.1 - x.0) * (y.1 - y.0)) as f32;
-        let areas = |xs: &[(usize, usize)], ys: &[(usize, usize)]| -> Vec<f32> {
-            ys.iter().flat_map(|y| xs.iter().map(move |x| area(x, y))).collect()
-        };
-        let n = areas(xs, ys);
+        let n = box_areas(xs, ys);
         match self.layout {
             PixelLayout::Rgba | PixelLayout::Bgra => {
                 let [r, g, b] = [0, 1, 2].map(|c| self.box_sums(0, xs, ys, 4, c));
@@ -217,7 +224,7 @@ impl<'a> FramePlanes<'a> {
                     spans.iter().map(|&(a, b)| (a >> shift, ((b - 1) >> shift) + 1)).collect()
                 };
                 let (cxs, cys) = (chroma(xs, sx), chroma(ys, sy));
-                let cn = areas(&cxs, &cys);
+                let cn = box_areas(&cxs, &cys);
                 let y = self.box_sums(0, xs, ys, 1, 0);
                 let (u, v) = if self.layout == PixelLayout::Nv12 {
                     (self.box_sums(1, &cxs, &cys, 2, 0), self.box_sums(1, &cxs, &cys, 2, 1))
@@ -240,8 +247,7 @@ impl<'a> FramePlanes<'a> {
             self.averages(&xs, &ys).into_iter().map(|[r, g, b]| (r * 77.0 + g * 150.0 + b * 29.0) / 256.0).collect()
         } else {
             let sums = self.box_sums(0, &xs, &ys, 1, 0);
-            let n = ys.iter().flat_map(|y| xs.iter().map(move |x| ((x.1 - x.0) * (y.1 - y.0)) as f32));
-            sums.into_iter().zip(n).map(|(s, n)| s as f32 / n).collect()
+            sums.into_iter().zip(box_areas(&xs, &ys)).map(|(s, n)| s as f32 / n).collect()
         };
         luma.into_iter().map(|l| l.round().clamp(0.0, 255.0) as u8).collect()
     }
@@ -250,10 +256,7 @@ impl<'a> FramePlanes<'a> {
     /// averaged down to `out` (display orientation), as RGBA.
     pub fn upright_rgba(&self, rotation: Rotation, out: PixelSize) -> Vec<u8> {
         // Scale in the coded orientation, then turn the small image.
-        let small = match rotation {
-            Rotation::R90 | Rotation::R270 => PixelSize::new(out.height, out.width),
-            _ => out,
-        };
+        let small = out.rotated(rotation);
         let (xs, ys) = (spans(self.size.width, small.width), spans(self.size.height, small.height));
         let rgb: Vec<[u8; 3]> = self
             .averages(&xs, &ys)

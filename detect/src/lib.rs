@@ -45,6 +45,7 @@ pub use preprocess::{PreprocessError, RgbaFrame, INPUT_SIZE};
 /// A decoded frame's planes and its rotation, the input of [`AnyDetector::detect_planes_batch`].
 pub use reframe_core::frame_scale::FramePlanes;
 pub use reframe_core::units::Rotation;
+use reframe_core::units::PixelSize;
 
 /// The anchors the model was trained with, read out of the TF graph at conversion time.
 static ANCHORS_LE: &[u8] = include_bytes!("generated/ssdlite_anchors.bin");
@@ -394,7 +395,7 @@ impl AnyDetector {
     /// boxes in pixels of the upright frame.
     pub fn detect_planes_batch(&self, frames: &[FramePlanes], rotation: Rotation, params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
         let input = self.input_from_planes(frames, rotation)?;
-        let (w, h) = upright_size(frames, rotation);
+        let PixelSize { width: w, height: h } = upright_size(frames, rotation);
         Ok(match self {
             AnyDetector::Ssdlite(d) => d.infer_raw_batch(input)?.iter().map(|r| d.decode(r, w, h, params)).collect(),
             AnyDetector::CenterNet(d) => d.infer_raw_batch(input)?.iter().map(|r| d.decode(r, w, h, params)).collect(),
@@ -410,7 +411,7 @@ impl AnyDetector {
         params: &DetectParams,
     ) -> Result<Vec<Vec<Detection>>, DetectError> {
         let input = self.input_from_planes(frames, rotation)?;
-        let (w, h) = upright_size(frames, rotation);
+        let PixelSize { width: w, height: h } = upright_size(frames, rotation);
         Ok(match self {
             AnyDetector::Ssdlite(d) => d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect(),
             AnyDetector::CenterNet(d) => d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect(),
@@ -420,10 +421,6 @@ impl AnyDetector {
 
 /// Width and height of the batch's frames once turned upright (its first frame; the batch was
 /// checked to be of one size).
-fn upright_size(frames: &[FramePlanes], rotation: Rotation) -> (u32, u32) {
-    let size = frames[0].size;
-    match rotation {
-        Rotation::R90 | Rotation::R270 => (size.height, size.width),
-        _ => (size.width, size.height),
-    }
+fn upright_size(frames: &[FramePlanes], rotation: Rotation) -> PixelSize {
+    frames[0].size.rotated(rotation)
 }

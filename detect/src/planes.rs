@@ -19,7 +19,7 @@ use crate::preprocess::PreprocessError;
 use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use reframe_core::frame_scale::{FramePlanes, PixelLayout};
-use reframe_core::units::Rotation;
+use reframe_core::units::{PixelSize, Rotation};
 
 /// The most device memory a batch may take while its planes are unpacked (one `i32` per byte):
 /// WebGPU promises storage buffers of 128 MiB only (`maxStorageBufferBindingSize`).
@@ -48,7 +48,7 @@ pub fn upright_rgb(
 ) -> Result<Tensor<4>, PreprocessError> {
     let first = frames.first().ok_or(PreprocessError::EmptyBatch)?;
     for f in frames {
-        if (f.layout, f.size, &f.planes, f.color) != (first.layout, first.size, &first.planes, first.color) {
+        if !f.same_shape(first) {
             return Err(PreprocessError::MixedSizes {
                 first: (first.size.width, first.size.height),
                 other: (f.size.width, f.size.height),
@@ -59,10 +59,8 @@ pub fn upright_rgb(
         return Err(PreprocessError::BadFrame { width: out_w as u32, height: out_h as u32, len: 0 });
     }
     // Averaged in the coded orientation, then turned.
-    let coded = match rotation {
-        Rotation::R90 | Rotation::R270 => [out_w, out_h],
-        _ => [out_h, out_w],
-    };
+    let coded = PixelSize::new(out_w as u32, out_h as u32).rotated(rotation);
+    let coded = [coded.height as usize, coded.width as usize];
     let bytes = upload(frames, device);
     let rgb = match first.layout {
         PixelLayout::Rgba | PixelLayout::Bgra => {

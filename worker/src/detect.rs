@@ -58,12 +58,15 @@ impl PersonDetector {
                 DetectorInput::Rgba(_) => None,
             })
             .collect();
-        let device_bytes: u64 = copies.iter().map(|c| planes::unpacked_bytes(c.byte_len() as u64)).sum();
-        if copies.len() == inputs.len() && copies.iter().all(|c| c.same_shape(copies[0])) && device_bytes <= planes::BATCH_BYTES {
-            let planes = copies.iter().map(|c| c.planes()).collect::<Result<Vec<FramePlanes>, _>>()?;
-            let found = self.detector.detect_planes_batch_async(&planes, rotation, &self.params).await.map_err(fail)?;
-            self.scaled_on_device.set(self.scaled_on_device.get() + planes.len() as u64);
-            return Ok(to_display(found, copies[0].size().rotated(rotation), display));
+        if copies.len() == inputs.len() {
+            let frames = copies.iter().map(|c| c.planes()).collect::<Result<Vec<FramePlanes>, _>>()?;
+            let device_bytes: u64 = frames.iter().map(|f| planes::unpacked_bytes(f.data.len() as u64)).sum();
+            if let Some(first) = frames.first().filter(|first| frames.iter().all(|f| f.same_shape(first)) && device_bytes <= planes::BATCH_BYTES) {
+                let upright = first.size.rotated(rotation);
+                let found = self.detector.detect_planes_batch_async(&frames, rotation, &self.params).await.map_err(fail)?;
+                self.scaled_on_device.set(self.scaled_on_device.get() + frames.len() as u64);
+                return Ok(to_display(found, upright, display));
+            }
         }
         // Mixed inputs (the decoder changed format mid-stream) or frames larger than expected (RGBA
         // from the decoder): RGBA for all, scaled on the CPU.
@@ -72,7 +75,7 @@ impl PersonDetector {
             .iter()
             .map(|i| match i {
                 DetectorInput::Rgba(rgba) => Ok(Cow::Borrowed(rgba.as_slice())),
-                DetectorInput::Planes(c) => Ok(Cow::Owned(c.planes()?.upright_rgba(rotation, size))),
+                DetectorInput::Planes(c) => Ok(Cow::Owned(c.upright_rgba(rotation, size)?)),
             })
             .collect::<Result<Vec<Cow<[u8]>>, ReframeError>>()?;
         let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();

@@ -81,20 +81,9 @@ impl FrameCopy {
             .map_err(|e| ReframeError::Internal(format!("frame copy: {e}")))
     }
 
-    /// Whether `other` has the same layout, size, planes and colours (frames that can go to the
-    /// device in one batch).
-    pub fn same_shape(&self, other: &FrameCopy) -> bool {
-        (self.layout, self.size, &self.planes, self.color) == (other.layout, other.size, &other.planes, other.color)
-    }
-
-    /// Bytes of the copy (every plane).
-    pub fn byte_len(&self) -> usize {
-        self.data.len()
-    }
-
-    /// The visible size in the coded orientation.
-    pub fn size(&self) -> PixelSize {
-        self.size
+    /// The frame, upright (`rotation`), averaged down to `out`, as RGBA: scaled on the CPU.
+    pub fn upright_rgba(&self, rotation: Rotation, out: PixelSize) -> Result<Vec<u8>, ReframeError> {
+        Ok(self.planes()?.upright_rgba(rotation, out))
     }
 }
 
@@ -144,14 +133,9 @@ impl Sampler {
     pub fn detector_input(&self, frame: &VideoFrame, copy: Option<FrameCopy>, on_device: bool) -> Result<DetectorInput, ReframeError> {
         match copy {
             Some(c) if on_device => Ok(DetectorInput::Planes(c)),
-            Some(c) => Ok(DetectorInput::Rgba(self.rgba(&c)?)),
+            Some(c) => Ok(DetectorInput::Rgba(c.upright_rgba(self.rotation, self.input.size)?)),
             None => Ok(DetectorInput::Rgba(self.input.draw(frame, self.rotation)?)),
         }
-    }
-
-    /// A copied frame, upright, at the detector's input size (RGBA), scaled on the CPU.
-    pub fn rgba(&self, copy: &FrameCopy) -> Result<Vec<u8>, ReframeError> {
-        Ok(copy.planes()?.upright_rgba(self.rotation, self.input.size))
     }
 
     /// Shot statistics of the frame, from a tiny thumbnail's luma.
