@@ -164,11 +164,13 @@ const CLIPS = {
   },
   'vtest-20s': {
     kind: 'resume',
-    description: "the first 20 s of OpenCV's vtest.avi as H.264 MP4 with a 440 Hz AAC tone: resume tests",
+    // Upscaled to 1440x1080 so that the encode pass lasts about a second (at 768x576 it took
+    // 0.4 s): long enough for a reload to land in it.
+    description: "the first 20 s of OpenCV's vtest.avi upscaled to 1440x1080, as H.264 MP4 with a 440 Hz AAC tone: resume tests",
     needs: VTEST,
     steps: (out) => [['ffmpeg', [...FF, '-i', VTEST, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '20',
-      ...X264(0), '-c:a', 'aac', '-ac', '2', '-b:a', '96k', '-shortest', out]]],
-    expect: { codec: 'h264', width: 768, height: 576, display: [768, 576], rotation: 0, frames: 200, audio: true, bframes: false },
+      '-vf', 'scale=1440:1080:flags=lanczos', ...X264(0), '-c:a', 'aac', '-ac', '2', '-b:a', '96k', '-shortest', out]]],
+    expect: { codec: 'h264', width: 1440, height: 1080, display: [1440, 1080], rotation: 0, frames: 200, audio: true, bframes: false },
   },
   'bench-1080p30-60s': {
     kind: 'bench',

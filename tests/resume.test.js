@@ -67,17 +67,21 @@ async function job(name, dir, input, extra) {
   return { out, report: r.report, dir };
 }
 
-test('auto mode survives 6 reloads and a browser crash, and gives the same MP4 as one run', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('auto mode survives reloads in both passes and a browser crash, and gives the same MP4 as one run', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   await ensureSite();
   const input = await clipOrSkip(t, 'vtest-20s');
   if (!input) return;
   const settings = ['--mode', 'auto', '--profile', 'fast', '--ratio', '9:16'];
   const once = await job('uninterrupted', outDir('resume-once'), input, settings);
   const resumed = await job('interrupted', outDir('resume-reloads'), input,
-    [...settings, '--reload-at', '0.08,0.2,0.35,0.56,0.7,0.85', '--restart-browser-at', '0.28']);
+    [...settings, '--reload-at', '0.08,0.16,0.32,0.4,0.52,0.7', '--restart-browser-at', '0.24']);
 
+  // Overall progress gives each pass half, but the encode pass is much the shorter one (about a
+  // second here): points in it are passed in a few progress steps, and the last may only be
+  // passed while finishing, when process-headless does not interrupt (reported as missed).
   const reloads = resumed.report.reloads;
   t.diagnostic(`interruptions: ${JSON.stringify(reloads.map((r) => ({ kind: r.kind, at: r.at_progress, stage: r.stage, redone: r.frames_redone })))}`);
+  t.diagnostic(`missed: ${JSON.stringify(resumed.report.interruptions_missed)}`);
   assert.ok(reloads.length >= 6, `${reloads.length} interruptions happened`);
   assert.ok(reloads.some((r) => r.kind === 'restart_browser'), 'one browser restart');
   assert.ok(reloads.some((r) => r.stage === 'analysing') && reloads.some((r) => r.stage === 'processing'), 'interruptions in both passes');

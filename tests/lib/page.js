@@ -161,7 +161,8 @@ function readSettings(page) {
 /**
  * Runs the job. opts: { url, input, out, decodeOnly, deadline (absolute, see now()),
  *   readyTimeoutS, log(line), warn(line), progress(line) }.
- * Resolves with { settings, summary, elapsedS, download: { path, bytes, suggestedName } | null }.
+ * Resolves with { settings, summary, elapsedS, download: { path, bytes, suggestedName } | null,
+ *   reloads (the interruptions made), missed (interruption points the job never reached unfinished) }.
  * Throws PageError, TimeoutError or ContractError.
  */
 async function runJob(page, opts) {
@@ -239,7 +240,10 @@ async function runJob(page, opts) {
         return { p: r.progress || null, started: r.started || null };
       });
       const frac = overallProgress(info.p, opts.mode);
-      if (frac != null && info.started && frac >= pending[0].at) {
+      // Not while finishing: the output is written then and the job may end during the reload,
+      // leaving nothing to resume. Points not reached before that are reported as missed.
+      const interruptible = info.p && info.p.stage !== 'finishing';
+      if (frac != null && interruptible && info.started && frac >= pending[0].at) {
         const it = pending.shift();
         log(`${it.kind === 'reload' ? 'reloading the page' : 'killing and restarting Chromium'} at ${(100 * frac).toFixed(1)}% (${info.p.stage} ${info.p.frames_done}/${info.p.frames_total})`);
         page = await interrupt(page, url, it, frac, info, opts, reloads);
@@ -248,13 +252,15 @@ async function runJob(page, opts) {
     if (now() > opts.deadline) throw new TimeoutError(`timed out waiting for the job to finish (state is "${state || 'none'}")`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  for (const it of pending) log(`no ${it.kind === 'reload' ? 'reload' : 'browser restart'} at ${it.at}: the job reached its finishing stage first`);
+  const missed = pending.map((it) => ({ kind: it.kind, at: it.at }));
   if (end === 'error') throw new PageError(await readError(page));
 
   const summary = await page.evaluate(() => (window.__reframe && window.__reframe.summary) || null);
   if (!summary || typeof summary !== 'object') throw new ContractError('state is done but window.__reframe.summary is missing');
 
   if (opts.decodeOnly) {
-    return { settings, summary, elapsedS: now() - t0, download: null, reloads, page };
+    return { settings, summary, elapsedS: now() - t0, download: null, reloads, missed, page };
   }
 
   // The download link is ready once it has an href; that ends elapsed_s.
@@ -267,7 +273,7 @@ async function runJob(page, opts) {
   const failure = await download.failure();
   if (failure) throw new ContractError(`the download failed: ${failure}`);
   await download.saveAs(opts.out);
-  return { settings, summary, elapsedS, download: { path: opts.out, suggestedName: download.suggestedFilename() }, reloads, page };
+  return { settings, summary, elapsedS, download: { path: opts.out, suggestedName: download.suggestedFilename() }, reloads, missed, page };
 }
 
 /** The job's overall progress 0..1 from the page's last progress (auto mode: analysis is the first

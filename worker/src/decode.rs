@@ -161,7 +161,7 @@ pub trait FeedLoop {
 
 /// Frames allowed in each codec queue before the reader waits.
 pub const MAX_QUEUE: u32 = 6;
-pub const PROGRESS_EVERY_MS: f64 = 250.0;
+pub const PROGRESS_EVERY_MS: f64 = 100.0;
 
 /// Feeds `samples` (decode order) to the decoder with back-pressure, then flushes it.
 pub async fn feed(
