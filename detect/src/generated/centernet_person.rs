@@ -1262,13 +1262,14 @@ impl Submodule2 {
         let add41_out1 = reshape17_out1.clone().add(concat3_out1);
         let mul58_out1 = add41_out1
             .mul((constant163_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
-        let unsqueeze3_out1: Tensor<5> = reshape17_out1.unsqueeze_dims::<5>(&[4]);
-        let unsqueeze4_out1: Tensor<5> = mul58_out1.unsqueeze_dims::<5>(&[4]);
+        let unsqueeze3_out1: Tensor<5> = reshape17_out1.unsqueeze_dims::<5>(&[0]);
+        let unsqueeze4_out1: Tensor<5> = mul58_out1.unsqueeze_dims::<5>(&[0]);
         let concat4_out1 = burn::tensor::Tensor::cat(
             [unsqueeze3_out1, unsqueeze4_out1].into(),
-            4,
+            0,
         );
-        let reshape18_out1 = concat4_out1.reshape([0, 128, 32, 32]);
+        let transpose1_out1 = concat4_out1.permute([1, 2, 3, 4, 0]);
+        let reshape18_out1 = transpose1_out1.reshape([0, 128, 32, 32]);
         let concat5_out1 = burn::tensor::Tensor::cat(
             [conv2d57_out1, reshape18_out1].into(),
             1,
@@ -1304,13 +1305,14 @@ impl Submodule2 {
         let add44_out1 = reshape19_out1.clone().add(concat8_out1);
         let mul60_out1 = add44_out1
             .mul((constant163_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
-        let unsqueeze7_out1: Tensor<5> = reshape19_out1.unsqueeze_dims::<5>(&[4]);
-        let unsqueeze8_out1: Tensor<5> = mul60_out1.unsqueeze_dims::<5>(&[4]);
+        let unsqueeze7_out1: Tensor<5> = reshape19_out1.unsqueeze_dims::<5>(&[0]);
+        let unsqueeze8_out1: Tensor<5> = mul60_out1.unsqueeze_dims::<5>(&[0]);
         let concat9_out1 = burn::tensor::Tensor::cat(
             [unsqueeze7_out1, unsqueeze8_out1].into(),
-            4,
+            0,
         );
-        let reshape20_out1 = concat9_out1.reshape([0, 96, 64, 64]);
+        let transpose2_out1 = concat9_out1.permute([1, 2, 3, 4, 0]);
+        let reshape20_out1 = transpose2_out1.reshape([0, 96, 64, 64]);
         let concat10_out1 = burn::tensor::Tensor::cat(
             [conv2d27_out1, reshape20_out1].into(),
             1,
@@ -1346,13 +1348,14 @@ impl Submodule2 {
         let add47_out1 = reshape21_out1.clone().add(concat13_out1);
         let mul62_out1 = add47_out1
             .mul((constant163_out1).unsqueeze_dims(&[0isize, 1isize, 2isize]));
-        let unsqueeze11_out1: Tensor<5> = reshape21_out1.unsqueeze_dims::<5>(&[4]);
-        let unsqueeze12_out1: Tensor<5> = mul62_out1.unsqueeze_dims::<5>(&[4]);
+        let unsqueeze11_out1: Tensor<5> = reshape21_out1.unsqueeze_dims::<5>(&[0]);
+        let unsqueeze12_out1: Tensor<5> = mul62_out1.unsqueeze_dims::<5>(&[0]);
         let concat14_out1 = burn::tensor::Tensor::cat(
             [unsqueeze11_out1, unsqueeze12_out1].into(),
-            4,
+            0,
         );
-        let reshape22_out1 = concat14_out1.reshape([0, 64, 128, 128]);
+        let transpose3_out1 = concat14_out1.permute([1, 2, 3, 4, 0]);
+        let reshape22_out1 = transpose3_out1.reshape([0, 64, 128, 128]);
         let concat15_out1 = burn::tensor::Tensor::cat(
             [conv2d14_out1, reshape22_out1].into(),
             1,
@@ -1375,9 +1378,9 @@ impl Submodule2 {
         let mul64_out1 = conv2d89_out1
             .mul((constant224_out1).unsqueeze_dims(&[0isize, 1isize, 2isize]));
         let sigmoid2_out1 = burn::tensor::activation::sigmoid(conv2d87_out1);
-        let transpose1_out1 = mul64_out1.permute([0, 2, 3, 1]);
-        let transpose2_out1 = sigmoid2_out1.permute([0, 2, 3, 1]);
-        (transpose2_out1, transpose1_out1)
+        let transpose4_out1 = mul64_out1.permute([0, 2, 3, 1]);
+        let transpose5_out1 = sigmoid2_out1.permute([0, 2, 3, 1]);
+        (transpose5_out1, transpose4_out1)
     }
 }
 
@@ -1421,9 +1424,9 @@ impl Model {
         let (mul56_out1, conv2d57_out1, conv2d27_out1, conv2d14_out1) = self
             .submodule1
             .forward(tower_0_images_0);
-        let (transpose2_out1, transpose1_out1) = self
+        let (transpose5_out1, transpose4_out1) = self
             .submodule2
             .forward(mul56_out1, conv2d57_out1, conv2d27_out1, conv2d14_out1);
-        (transpose2_out1, transpose1_out1)
+        (transpose5_out1, transpose4_out1)
     }
 }
