@@ -269,3 +269,68 @@ test('the cache limit deletes the least recently used finished video; "delete al
   const cached = await page.evaluate(() => caches.keys());
   assert.deepEqual(cached, [], 'no cache left');
 });
+
+test('detector weights: checked against their sha256, fetched once per version; damaged or outdated cached copies are replaced', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  // Three files: a finished job's file would be answered from storage without the detector.
+  const inputs = [];
+  for (const name of ['vtest-3s', 'vtest-1s', 'vtest-short']) {
+    const clip = await clipOrSkip(t, name);
+    if (!clip) return;
+    inputs.push(clip);
+  }
+  const { page, open } = await openSite(t);
+  const weights = 'models/ssdlite/ssdlite_person.bpk';
+  const sha256 = require('node:crypto').createHash('sha256').update(fs.readFileSync(path.join(REPO_ROOT, weights))).digest('hex');
+  // What an earlier release (the unversioned URL) and a damaged disk (garbage under this
+  // version's URL) would leave in the cache.
+  await page.evaluate(async ([w, sha]) => {
+    const cache = await caches.open('reframe-models-v1');
+    await cache.put(w, new Response(new Uint8Array([1, 2, 3])));
+    await cache.put(`${w}?sha256=${sha}`, new Response(new Uint8Array(1000)));
+  }, [weights, sha256]);
+  const downloads = [];
+  page.context().on('request', (r) => {
+    if (r.url().includes('.bpk')) downloads.push(new URL(r.url()).pathname + new URL(r.url()).search);
+  });
+  // A job in a freshly loaded page (so a new worker, which loads the detector again).
+  const job = async (input) => {
+    await open(page);
+    await page.selectOption('#mode', 'auto');
+    await page.selectOption('#profile', 'fast');
+    await page.selectOption('#model', 'fast');
+    await page.setInputFiles('#file-input', input);
+    await page.click('#start');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  };
+  await job(inputs[0]);
+  assert.equal(await state(page), 'done', JSON.stringify(await reframe(page, 'error')));
+  assert.deepEqual(downloads, [`/${weights}?sha256=${sha256}`], 'the damaged copy is fetched again, by its versioned URL');
+  const cached = () => page.evaluate(async () => {
+    const cache = await caches.open('reframe-models-v1');
+    const out = [];
+    for (const request of await cache.keys()) {
+      const bytes = await (await cache.match(request)).arrayBuffer();
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      const url = new URL(request.url);
+      out.push([url.pathname + url.search, Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')]);
+    }
+    return out;
+  });
+  assert.deepEqual(await cached(), [[`/${weights}?sha256=${sha256}`, sha256]], 'only the good copy of this version is kept');
+
+  // Another file, another worker: the weights come from the cache.
+  await job(inputs[1]);
+  assert.equal(await state(page), 'done', JSON.stringify(await reframe(page, 'error')));
+  assert.equal(downloads.length, 1, `no second download: ${downloads}`);
+
+  // A server that sends other bytes (a site updated only in part): a clear error, nothing cached.
+  await page.evaluate(() => caches.delete('reframe-models-v1'));
+  await page.context().route('**/*.bpk*', (route) => route.fulfill({ status: 200, body: Buffer.alloc(4096, 7) }));
+  await job(inputs[2]);
+  assert.equal(await state(page), 'error');
+  const shown = await page.textContent('#error');
+  assert.match(shown, /other weights than this version of Reframe/, shown);
+  assert.equal(downloads.length, 2, `the third worker asked the server: ${downloads}`);
+  assert.deepEqual(await cached(), [], 'the wrong bytes are not cached');
+});

@@ -26,6 +26,8 @@ pub enum ReframeError {
     Storage(String),
     #[error("Could not read the file: {0}.")]
     Read(String),
+    #[error("Could not load the person detector's weights: {0}.")]
+    DetectorWeights(String),
     #[error("Decoding failed: {0}.")]
     Decode(String),
     #[error("Encoding failed: {0}.")]
@@ -56,6 +58,7 @@ impl ReframeError {
             ReframeError::StorageFull => "storage_full",
             ReframeError::Storage(_) => "storage",
             ReframeError::Read(_) => "read",
+            ReframeError::DetectorWeights(_) => "detector_weights",
             ReframeError::Decode(_) => "decode",
             ReframeError::Encode(_) => "encode",
             ReframeError::BadRatio(_) => "bad_ratio",

@@ -3,14 +3,15 @@
 //!
 //! * The model source (`generated/centernet_person.rs`) was produced once by
 //!   `models/convert/convert_centernet.sh` (tfjs -> GraphDef -> tf2onnx -> Resize rewrite ->
-//!   burn-onnx) and is committed; the weights are fetched at run time
+//!   person head -> burn-onnx) and is committed; the weights are fetched at run time
 //!   (`/models/centernet/centernet_person.bpk`, [`WEIGHTS_URL`]).
 //! * Input: NCHW f32 `[n, 3, 512, 512]` (a batch of frames of one size), RGB 0..255 (no normalisation), resized with TF1's legacy
 //!   bilinear mapping (`tf.image.resizeBilinear` defaults, which is how the human library feeds it).
-//! * Outputs: `keypoints` `[1, 128, 128, 80]` (NHWC, sigmoid already applied in the graph, class 0 =
-//!   person) and `wh` `[1, 128, 128, 4]`: distances (left, top, right, bottom) in input pixels from
+//! * Outputs: `keypoints` `[n, 128, 128, 1]`, the person heatmap (NHWC, sigmoid already applied in
+//!   the graph; the conversion cut the heatmap head down to COCO class 0, the other 79 classes are
+//!   never computed) and `wh` `[n, 128, 128, 4]`: distances (left, top, right, bottom) in input pixels from
 //!   the centre of cell (row i, column j), which the graph's own decoder puts at (4 j, 4 i).
-//! * Post-processing (plain Rust, [`postprocess`]): person channel, keep cells equal to their 3x3
+//! * Post-processing (plain Rust, [`postprocess`]): keep cells equal to their 3x3
 //!   maximum (the graph's MaxPool peak test), score >= threshold, box = centre -/+ (l, t, r, b),
 //!   clipped to the input, optional greedy NMS, at most `max_detections`, mapped to source pixels.
 //!
@@ -35,10 +36,8 @@ pub const INPUT_SIZE: usize = 512;
 pub const GRID: usize = 128;
 /// Input pixels per output cell.
 pub const STRIDE: f32 = 4.0;
-/// COCO classes in the heatmap.
-pub const NUM_CLASSES: usize = 80;
-/// COCO class index of "person".
-pub const PERSON_CLASS: usize = 0;
+/// Channels in the model's heatmap: only COCO class 0, "person" (the conversion cut the others).
+pub const HEATMAP_CHANNELS: usize = 1;
 /// Where the static host serves the weights (relative to the site root).
 pub const WEIGHTS_URL: &str = "/models/centernet/centernet_person.bpk";
 
@@ -141,35 +140,28 @@ impl CenterNetDetector {
         Ok(preprocess_rgba(frames, &self.device)?)
     }
 
-    /// Runs the network on a prepared input `[n, 3, 512, 512]`; returns the full outputs on the
-    /// device: (keypoints `[n, 128, 128, 80]`, wh `[n, 128, 128, 4]`).
+    /// Runs the network on a prepared input `[n, 3, 512, 512]`; returns its outputs on the
+    /// device: (person heatmap `[n, 128, 128, 1]`, wh `[n, 128, 128, 4]`).
     pub fn forward(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         self.model.forward(input)
     }
 
-    /// The network's outputs kept for reading back: the person channel and the distances.
-    fn person_outputs(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let (keypoints, wh) = self.forward(input);
-        (keypoints.narrow(3, PERSON_CLASS, 1), wh)
-    }
-
-    /// Runs the network, keeps the person channel on the device, and reads the first (or only)
-    /// frame's outputs back (blocking; CPU backends and native).
+    /// Runs the network and reads the first (or only) frame's outputs back (blocking; CPU backends and native).
     pub fn infer_raw(&self, input: Tensor<4>) -> Result<RawOutputs, DetectError> {
         Ok(self.infer_raw_batch(input)?.swap_remove(0))
     }
 
-    /// Runs the network on a batch and reads every frame's person outputs back (blocking).
+    /// Runs the network on a batch and reads every frame's outputs back (blocking).
     pub fn infer_raw_batch(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
         let n = input.dims()[0];
-        let (person, wh) = self.person_outputs(input);
+        let (person, wh) = self.forward(input);
         Ok(split(read_f32(person.try_into_data())?, read_f32(wh.try_into_data())?, n))
     }
 
     /// Async variant of [`CenterNetDetector::infer_raw_batch`], needed on WebGPU in the browser.
     pub async fn infer_raw_batch_async(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
         let n = input.dims()[0];
-        let (person, wh) = self.person_outputs(input);
+        let (person, wh) = self.forward(input);
         let h = person.into_data_async().await;
         let w = wh.into_data_async().await;
         Ok(split(read_f32(h)?, read_f32(w)?, n))

@@ -280,6 +280,17 @@ impl Model {
         }
     }
 
+    /// sha256 (hex) of the weights file this model source goes with. The worker checks fetched
+    /// and cached weights against it and keys its cache with it, so that a returning user never
+    /// loads the weights of another version of the app. `tests/weights_sha256.rs` keeps it equal
+    /// to the committed file: update it whenever `models/*/*.bpk` is regenerated.
+    pub fn weights_sha256(self) -> &'static str {
+        match self {
+            Model::Ssdlite => "542a84934ee90dc5ac3218220d85d7731032890c3d3c18a04353d8d9aa594394",
+            Model::CenterNet => "6938575833186c2a1d6f64bbea28cf18cc2ebc85471cdb294afa094de41657bd",
+        }
+    }
+
     /// [`Model::weights_url`] without the leading `/`, to resolve relative to the page or worker.
     pub fn weights_path(self) -> &'static str {
         self.weights_url().trim_start_matches('/')

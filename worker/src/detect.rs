@@ -104,7 +104,7 @@ pub async fn load(
     on_progress: impl Fn(u64, Option<u64>),
 ) -> Result<PersonDetector, ReframeError> {
     // Relative to the worker script, so the site works from any host and sub-path.
-    let weights = fetch_cached(model.weights_path(), on_progress).await?;
+    let weights = fetch_cached(model.weights_path(), model.weights_sha256(), on_progress).await?;
     let (device, backend, on_gpu) = choose_device(wanted).await;
     let detector = AnyDetector::from_bytes(model, weights, &device)
         .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
@@ -148,32 +148,43 @@ async fn choose_device(wanted: DetectorBackend) -> (Device, String, bool) {
     }
 }
 
-/// The bytes at `url`, from the Cache API when stored there, else fetched (with progress) and
-/// stored for next time.
-async fn fetch_cached(url: &str, on_progress: impl Fn(u64, Option<u64>)) -> Result<Vec<u8>, ReframeError> {
+/// The weights at `path` with the checksum `sha256` (hex): from the Cache API when stored there,
+/// else fetched (with progress) and stored for next time. The checksum is part of the URL (which
+/// keys the cache and the browser's HTTP cache), so another version's weights are never taken for
+/// these, and the bytes are checked against it: damaged cached bytes are fetched again; wrong bytes
+/// from the server are an error. Stored weights of other versions are deleted.
+async fn fetch_cached(path: &str, sha256: &str, on_progress: impl Fn(u64, Option<u64>)) -> Result<Vec<u8>, ReframeError> {
     let scope = js::worker_scope();
-    let fail = |what: String| ReframeError::Read(format!("the person detector's weights ({what})"));
+    let fail = ReframeError::DetectorWeights;
+    let url = format!("{path}?sha256={sha256}");
     let cache: Option<web_sys::Cache> = match scope.caches() {
         Ok(caches) => js::wait(caches.open(CACHE_NAME), |_| ReframeError::Internal(String::new())).await.ok().map(|c| c.unchecked_into()),
         Err(_) => None,
     };
     if let Some(cache) = &cache {
-        if let Ok(hit) = js::wait(cache.match_with_str(url), |_| ReframeError::Internal(String::new())).await {
+        if let Ok(hit) = js::wait(cache.match_with_str(&url), |_| ReframeError::Internal(String::new())).await {
             if let Ok(response) = hit.dyn_into::<web_sys::Response>() {
-                let buf = js::wait(response.array_buffer().map_err(|_| fail("cache".into()))?, |e| fail(js::describe(e).1)).await?;
-                return Ok(js_sys::Uint8Array::new(&buf).to_vec());
+                let buf = js::wait(response.array_buffer().map_err(|_| fail("the stored copy could not be read".into()))?, |e| fail(js::describe(e).1)).await?;
+                let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+                match sha256_hex(&bytes).await {
+                    Some(got) if got != sha256 => {
+                        // Damaged in storage: drop it and fetch again.
+                        let _ = js::wait(cache.delete_with_str(&url), |_| ReframeError::Internal(String::new())).await;
+                    }
+                    _ => return Ok(bytes),
+                }
             }
         }
     }
     let response: web_sys::Response =
-        js::wait(scope.fetch_with_str(url), |e| fail(js::describe(e).1)).await?.unchecked_into();
+        js::wait(scope.fetch_with_str(&url), |e| fail(js::describe(e).1)).await?.unchecked_into();
     if !response.ok() {
-        return Err(fail(format!("HTTP {}", response.status())));
+        return Err(fail(format!("the server answered HTTP {}", response.status())));
     }
     let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
-    let to_store = response.clone().map_err(|_| fail("clone".into()))?;
+    let to_store = response.clone().map_err(|_| fail("the response could not be copied".into()))?;
     // Read the body in pieces to report progress.
-    let body = response.body().ok_or_else(|| fail("empty body".into()))?;
+    let body = response.body().ok_or_else(|| fail("the server sent an empty response".into()))?;
     let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
     loop {
@@ -188,8 +199,39 @@ async fn fetch_cached(url: &str, on_progress: impl Fn(u64, Option<u64>)) -> Resu
         chunk.copy_to(&mut bytes[start..]);
         on_progress(bytes.len() as u64, total);
     }
+    if let Some(got) = sha256_hex(&bytes).await {
+        if got != sha256 {
+            return Err(fail(format!(
+                "the server sent other weights than this version of Reframe was built with (sha256 {got}, expected \
+                 {sha256}); reload the page, and if this stays, the site was updated only in part"
+            )));
+        }
+    }
     if let Some(cache) = &cache {
-        let _ = js::wait(cache.put_with_str(url, &to_store), |_| ReframeError::Internal(String::new())).await;
+        if js::wait(cache.put_with_str(&url, &to_store), |_| ReframeError::Internal(String::new())).await.is_ok() {
+            delete_other_versions(cache, path, &url).await;
+        }
     }
     Ok(bytes)
+}
+
+/// sha256 of `bytes` as lowercase hex (WebCrypto), or None where the browser offers no
+/// `crypto.subtle` (outside a secure context).
+async fn sha256_hex(bytes: &[u8]) -> Option<String> {
+    let subtle = js::worker_scope().crypto().ok()?.subtle();
+    let digest = js::wait(subtle.digest_with_str_and_u8_array("SHA-256", bytes).ok()?, |_| ReframeError::Internal(String::new())).await.ok()?;
+    Some(js_sys::Uint8Array::new(&digest).to_vec().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Deletes the cached weights stored for `path` under another URL than `keep` (other versions,
+/// or the unversioned URL of earlier releases), so updates do not pile up in the user's storage.
+async fn delete_other_versions(cache: &web_sys::Cache, path: &str, keep: &str) {
+    let Ok(keys) = js::wait(cache.keys(), |_| ReframeError::Internal(String::new())).await else { return };
+    for request in js_sys::Array::from(&keys).iter() {
+        let Some(stored) = js::get(&request, "url").as_string() else { continue };
+        let stored_path = stored.split('?').next().unwrap_or_default();
+        if stored_path.ends_with(&format!("/{path}")) && !stored.ends_with(&format!("/{keep}")) {
+            let _ = js::wait(cache.delete_with_str(&stored), |_| ReframeError::Internal(String::new())).await;
+        }
+    }
 }

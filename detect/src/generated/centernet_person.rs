@@ -514,21 +514,21 @@ impl Submodule1 {
             .with_bias(true)
             .init(device);
         let globalaveragepool6 = AdaptiveAvgPool2dConfig::new([1, 1]).init();
-        let conv2d56 = Conv2dConfig::new([22, 22], [5, 5])
-            .with_stride([1, 1])
-            .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
-            .with_dilation([1, 1])
-            .with_groups(22)
-            .with_bias(false)
-            .init(device);
-        let conv2d57 = Conv2dConfig::new([22, 128], [1, 1])
+        let conv2d56 = Conv2dConfig::new([528, 136], [1, 1])
             .with_stride([1, 1])
             .with_padding(PaddingConfig2d::Valid)
             .with_dilation([1, 1])
             .with_groups(1)
             .with_bias(true)
             .init(device);
-        let conv2d58 = Conv2dConfig::new([528, 136], [1, 1])
+        let conv2d57 = Conv2dConfig::new([22, 22], [5, 5])
+            .with_stride([1, 1])
+            .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
+            .with_dilation([1, 1])
+            .with_groups(22)
+            .with_bias(false)
+            .init(device);
+        let conv2d58 = Conv2dConfig::new([22, 128], [1, 1])
             .with_stride([1, 1])
             .with_padding(PaddingConfig2d::Valid)
             .with_dilation([1, 1])
@@ -939,11 +939,11 @@ impl Submodule1 {
         let globalaveragepool6_out1 = self
             .globalaveragepool6
             .forward(mul40_out1.clone());
+        let conv2d56_out1 = self.conv2d56.forward(globalaveragepool6_out1);
         let relu19_out1 = burn::tensor::activation::relu(conv2d53_out1);
-        let conv2d56_out1 = self.conv2d56.forward(relu19_out1);
-        let conv2d57_out1 = self.conv2d57.forward(conv2d56_out1);
-        let conv2d58_out1 = self.conv2d58.forward(globalaveragepool6_out1);
-        let relu20_out1 = burn::tensor::activation::relu(conv2d58_out1);
+        let conv2d57_out1 = self.conv2d57.forward(relu19_out1);
+        let conv2d58_out1 = self.conv2d58.forward(conv2d57_out1);
+        let relu20_out1 = burn::tensor::activation::relu(conv2d56_out1);
         let conv2d59_out1 = self.conv2d59.forward(relu20_out1);
         let add29_out1 = conv2d59_out1.add(constant3_out1.clone());
         let clip21_out1 = add29_out1.clamp(0f64, 6f64);
@@ -1015,7 +1015,7 @@ impl Submodule1 {
             .unsqueeze_dims(&[0isize, 1isize, 2isize])
             .mul(conv2d71_out1);
         let mul56_out1 = mul55_out1.mul(clip28_out1);
-        (mul56_out1, conv2d57_out1, conv2d27_out1, conv2d14_out1)
+        (mul56_out1, conv2d58_out1, conv2d27_out1, conv2d14_out1)
     }
 }
 #[derive(Module, Debug)]
@@ -1024,7 +1024,7 @@ pub struct Submodule2 {
     conv2d73: Conv2d,
     conv2d74: Conv2d,
     conv2d75: Conv2d,
-    constant163: burn::module::Param<Tensor<1>>,
+    constant155: burn::module::Param<Tensor<1>>,
     conv2d76: Conv2d,
     conv2d77: Conv2d,
     conv2d78: Conv2d,
@@ -1040,7 +1040,7 @@ pub struct Submodule2 {
     conv2d87: Conv2d,
     conv2d88: Conv2d,
     conv2d89: Conv2d,
-    constant224: burn::module::Param<Tensor<1>>,
+    constant214: burn::module::Param<Tensor<1>>,
     #[module(skip)]
     device: Device,
 }
@@ -1075,7 +1075,7 @@ impl Submodule2 {
             .with_groups(1)
             .with_bias(true)
             .init(device);
-        let constant163: burn::module::Param<Tensor<1>> = burn::module::Param::uninitialized(
+        let constant155: burn::module::Param<Tensor<1>> = burn::module::Param::uninitialized(
             burn::module::ParamId::new(),
             move |device, _require_grad| Tensor::<
                 1,
@@ -1165,7 +1165,7 @@ impl Submodule2 {
             .with_groups(128)
             .with_bias(false)
             .init(device);
-        let conv2d87 = Conv2dConfig::new([128, 80], [1, 1])
+        let conv2d87 = Conv2dConfig::new([128, 1], [1, 1])
             .with_stride([1, 1])
             .with_padding(PaddingConfig2d::Valid)
             .with_dilation([1, 1])
@@ -1186,7 +1186,7 @@ impl Submodule2 {
             .with_groups(1)
             .with_bias(true)
             .init(device);
-        let constant224: burn::module::Param<Tensor<1>> = burn::module::Param::uninitialized(
+        let constant214: burn::module::Param<Tensor<1>> = burn::module::Param::uninitialized(
             burn::module::ParamId::new(),
             move |device, _require_grad| Tensor::<
                 1,
@@ -1203,7 +1203,7 @@ impl Submodule2 {
             conv2d73,
             conv2d74,
             conv2d75,
-            constant163,
+            constant155,
             conv2d76,
             conv2d77,
             conv2d78,
@@ -1219,7 +1219,7 @@ impl Submodule2 {
             conv2d87,
             conv2d88,
             conv2d89,
-            constant224,
+            constant214,
             device: device.clone(),
         }
     }
@@ -1227,7 +1227,7 @@ impl Submodule2 {
     pub fn forward(
         &self,
         mul56_out1: Tensor<4>,
-        conv2d57_out1: Tensor<4>,
+        conv2d58_out1: Tensor<4>,
         conv2d27_out1: Tensor<4>,
         conv2d14_out1: Tensor<4>,
     ) -> (Tensor<4>, Tensor<4>) {
@@ -1243,35 +1243,35 @@ impl Submodule2 {
             2,
         );
         let add40_out1 = add39_out1.clone().add(concat1_out1);
-        let constant163_out1 = self.constant163.val();
+        let constant155_out1 = self.constant155.val();
         let mul57_out1 = add40_out1
-            .mul((constant163_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
+            .mul((constant155_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
         let unsqueeze1_out1: Tensor<5> = add39_out1.unsqueeze_dims::<5>(&[3]);
         let unsqueeze2_out1: Tensor<5> = mul57_out1.unsqueeze_dims::<5>(&[3]);
         let concat2_out1 = burn::tensor::Tensor::cat(
             [unsqueeze1_out1, unsqueeze2_out1].into(),
             3,
         );
-        let reshape17_out1 = concat2_out1.reshape([0, 128, 32, 16]);
-        let slice3_out1 = reshape17_out1.clone().slice(s![.., .., .., 1..16]);
-        let slice4_out1 = reshape17_out1.clone().slice(s![.., .., .., 15..16]);
+        let reshape1_out1 = concat2_out1.reshape([0, 128, 32, 16]);
+        let slice3_out1 = reshape1_out1.clone().slice(s![.., .., .., 1..16]);
+        let slice4_out1 = reshape1_out1.clone().slice(s![.., .., .., 15..16]);
         let concat3_out1 = burn::tensor::Tensor::cat(
             [slice3_out1, slice4_out1].into(),
             3,
         );
-        let add41_out1 = reshape17_out1.clone().add(concat3_out1);
+        let add41_out1 = reshape1_out1.clone().add(concat3_out1);
         let mul58_out1 = add41_out1
-            .mul((constant163_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
-        let unsqueeze3_out1: Tensor<5> = reshape17_out1.unsqueeze_dims::<5>(&[0]);
+            .mul((constant155_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
+        let unsqueeze3_out1: Tensor<5> = reshape1_out1.unsqueeze_dims::<5>(&[0]);
         let unsqueeze4_out1: Tensor<5> = mul58_out1.unsqueeze_dims::<5>(&[0]);
         let concat4_out1 = burn::tensor::Tensor::cat(
             [unsqueeze3_out1, unsqueeze4_out1].into(),
             0,
         );
         let transpose1_out1 = concat4_out1.permute([1, 2, 3, 4, 0]);
-        let reshape18_out1 = transpose1_out1.reshape([0, 128, 32, 32]);
+        let reshape2_out1 = transpose1_out1.reshape([0, 128, 32, 32]);
         let concat5_out1 = burn::tensor::Tensor::cat(
-            [conv2d57_out1, reshape18_out1].into(),
+            [conv2d58_out1, reshape2_out1].into(),
             1,
         );
         let relu23_out1 = burn::tensor::activation::relu(concat5_out1);
@@ -1288,33 +1288,33 @@ impl Submodule2 {
         );
         let add43_out1 = add42_out1.clone().add(concat6_out1);
         let mul59_out1 = add43_out1
-            .mul((constant163_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
+            .mul((constant155_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
         let unsqueeze5_out1: Tensor<5> = add42_out1.unsqueeze_dims::<5>(&[3]);
         let unsqueeze6_out1: Tensor<5> = mul59_out1.unsqueeze_dims::<5>(&[3]);
         let concat7_out1 = burn::tensor::Tensor::cat(
             [unsqueeze5_out1, unsqueeze6_out1].into(),
             3,
         );
-        let reshape19_out1 = concat7_out1.reshape([0, 96, 64, 32]);
-        let slice7_out1 = reshape19_out1.clone().slice(s![.., .., .., 1..32]);
-        let slice8_out1 = reshape19_out1.clone().slice(s![.., .., .., 31..32]);
+        let reshape3_out1 = concat7_out1.reshape([0, 96, 64, 32]);
+        let slice7_out1 = reshape3_out1.clone().slice(s![.., .., .., 1..32]);
+        let slice8_out1 = reshape3_out1.clone().slice(s![.., .., .., 31..32]);
         let concat8_out1 = burn::tensor::Tensor::cat(
             [slice7_out1, slice8_out1].into(),
             3,
         );
-        let add44_out1 = reshape19_out1.clone().add(concat8_out1);
+        let add44_out1 = reshape3_out1.clone().add(concat8_out1);
         let mul60_out1 = add44_out1
-            .mul((constant163_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
-        let unsqueeze7_out1: Tensor<5> = reshape19_out1.unsqueeze_dims::<5>(&[0]);
+            .mul((constant155_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
+        let unsqueeze7_out1: Tensor<5> = reshape3_out1.unsqueeze_dims::<5>(&[0]);
         let unsqueeze8_out1: Tensor<5> = mul60_out1.unsqueeze_dims::<5>(&[0]);
         let concat9_out1 = burn::tensor::Tensor::cat(
             [unsqueeze7_out1, unsqueeze8_out1].into(),
             0,
         );
         let transpose2_out1 = concat9_out1.permute([1, 2, 3, 4, 0]);
-        let reshape20_out1 = transpose2_out1.reshape([0, 96, 64, 64]);
+        let reshape4_out1 = transpose2_out1.reshape([0, 96, 64, 64]);
         let concat10_out1 = burn::tensor::Tensor::cat(
-            [conv2d27_out1, reshape20_out1].into(),
+            [conv2d27_out1, reshape4_out1].into(),
             1,
         );
         let relu24_out1 = burn::tensor::activation::relu(concat10_out1);
@@ -1331,41 +1331,40 @@ impl Submodule2 {
         );
         let add46_out1 = add45_out1.clone().add(concat11_out1);
         let mul61_out1 = add46_out1
-            .mul((constant163_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
+            .mul((constant155_out1.clone()).unsqueeze_dims(&[0isize, 1isize, 2isize]));
         let unsqueeze9_out1: Tensor<5> = add45_out1.unsqueeze_dims::<5>(&[3]);
         let unsqueeze10_out1: Tensor<5> = mul61_out1.unsqueeze_dims::<5>(&[3]);
         let concat12_out1 = burn::tensor::Tensor::cat(
             [unsqueeze9_out1, unsqueeze10_out1].into(),
             3,
         );
-        let reshape21_out1 = concat12_out1.reshape([0, 64, 128, 64]);
-        let slice11_out1 = reshape21_out1.clone().slice(s![.., .., .., 1..64]);
-        let slice12_out1 = reshape21_out1.clone().slice(s![.., .., .., 63..64]);
+        let reshape5_out1 = concat12_out1.reshape([0, 64, 128, 64]);
+        let slice11_out1 = reshape5_out1.clone().slice(s![.., .., .., 1..64]);
+        let slice12_out1 = reshape5_out1.clone().slice(s![.., .., .., 63..64]);
         let concat13_out1 = burn::tensor::Tensor::cat(
             [slice11_out1, slice12_out1].into(),
             3,
         );
-        let add47_out1 = reshape21_out1.clone().add(concat13_out1);
+        let add47_out1 = reshape5_out1.clone().add(concat13_out1);
         let mul62_out1 = add47_out1
-            .mul((constant163_out1).unsqueeze_dims(&[0isize, 1isize, 2isize]));
-        let unsqueeze11_out1: Tensor<5> = reshape21_out1.unsqueeze_dims::<5>(&[0]);
+            .mul((constant155_out1).unsqueeze_dims(&[0isize, 1isize, 2isize]));
+        let unsqueeze11_out1: Tensor<5> = reshape5_out1.unsqueeze_dims::<5>(&[0]);
         let unsqueeze12_out1: Tensor<5> = mul62_out1.unsqueeze_dims::<5>(&[0]);
         let concat14_out1 = burn::tensor::Tensor::cat(
             [unsqueeze11_out1, unsqueeze12_out1].into(),
             0,
         );
         let transpose3_out1 = concat14_out1.permute([1, 2, 3, 4, 0]);
-        let reshape22_out1 = transpose3_out1.reshape([0, 64, 128, 128]);
+        let reshape6_out1 = transpose3_out1.reshape([0, 64, 128, 128]);
         let concat15_out1 = burn::tensor::Tensor::cat(
-            [conv2d14_out1, reshape22_out1].into(),
+            [conv2d14_out1, reshape6_out1].into(),
             1,
         );
         let relu25_out1 = burn::tensor::activation::relu(concat15_out1);
         let globalaveragepool9_out1 = self
             .globalaveragepool9
             .forward(relu25_out1.clone());
-        let reshape23_out1 = globalaveragepool9_out1.reshape([0, 128, 1, 1]);
-        let conv2d84_out1 = self.conv2d84.forward(reshape23_out1);
+        let conv2d84_out1 = self.conv2d84.forward(globalaveragepool9_out1);
         let relu26_out1 = burn::tensor::activation::relu(conv2d84_out1);
         let conv2d85_out1 = self.conv2d85.forward(relu26_out1);
         let sigmoid1_out1 = burn::tensor::activation::sigmoid(conv2d85_out1);
@@ -1374,9 +1373,9 @@ impl Submodule2 {
         let conv2d87_out1 = self.conv2d87.forward(conv2d86_out1);
         let conv2d88_out1 = self.conv2d88.forward(mul63_out1);
         let conv2d89_out1 = self.conv2d89.forward(conv2d88_out1);
-        let constant224_out1 = self.constant224.val();
+        let constant214_out1 = self.constant214.val();
         let mul64_out1 = conv2d89_out1
-            .mul((constant224_out1).unsqueeze_dims(&[0isize, 1isize, 2isize]));
+            .mul((constant214_out1).unsqueeze_dims(&[0isize, 1isize, 2isize]));
         let sigmoid2_out1 = burn::tensor::activation::sigmoid(conv2d87_out1);
         let transpose4_out1 = mul64_out1.permute([0, 2, 3, 1]);
         let transpose5_out1 = sigmoid2_out1.permute([0, 2, 3, 1]);
@@ -1421,12 +1420,12 @@ impl Model {
 
     #[allow(clippy::let_and_return, clippy::approx_constant)]
     pub fn forward(&self, tower_0_images_0: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let (mul56_out1, conv2d57_out1, conv2d27_out1, conv2d14_out1) = self
+        let (mul56_out1, conv2d58_out1, conv2d27_out1, conv2d14_out1) = self
             .submodule1
             .forward(tower_0_images_0);
         let (transpose5_out1, transpose4_out1) = self
             .submodule2
-            .forward(mul56_out1, conv2d57_out1, conv2d27_out1, conv2d14_out1);
+            .forward(mul56_out1, conv2d58_out1, conv2d27_out1, conv2d14_out1);
         (transpose5_out1, transpose4_out1)
     }
 }
