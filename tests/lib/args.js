@@ -34,8 +34,8 @@ Options:
                           then resume as a user would (Resume, choose the same file)
   --restart-browser-at F  kill Chromium when progress passes F, restart it on the same profile
                           and resume; the report's "reloads" lists every interruption, and
-                          "interruptions_missed" the points passed only once the job was
-                          finishing (no interruption then: the job may end during it)
+                          "interruptions_missed" the points passed only in the last tenth of
+                          the encode pass or later (no interruption then: the job may end first)
   --timeout-s N           give up after N seconds from opening the page (default 3600); exit 3
   --cpu-profile FILE      write a CPU profile of the worker (DevTools .cpuprofile) to FILE and
                           print the functions with the most self time

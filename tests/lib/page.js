@@ -240,9 +240,11 @@ async function runJob(page, opts) {
         return { p: r.progress || null, started: r.started || null };
       });
       const frac = overallProgress(info.p, opts.mode);
-      // Not while finishing: the output is written then and the job may end during the reload,
-      // leaving nothing to resume. Points not reached before that are reported as missed.
-      const interruptible = info.p && info.p.stage !== 'finishing';
+      // Not while finishing, nor in the last tenth of the encode pass: the job may end before the
+      // interruption takes effect, leaving nothing to resume. Points not reached before that are
+      // reported as missed.
+      const interruptible = info.p && info.p.stage !== 'finishing' &&
+        !(info.p.stage === 'processing' && info.p.frames_done > 0.9 * info.p.frames_total);
       if (frac != null && interruptible && info.started && frac >= pending[0].at) {
         const it = pending.shift();
         log(`${it.kind === 'reload' ? 'reloading the page' : 'killing and restarting Chromium'} at ${(100 * frac).toFixed(1)}% (${info.p.stage} ${info.p.frames_done}/${info.p.frames_total})`);
@@ -252,7 +254,7 @@ async function runJob(page, opts) {
     if (now() > opts.deadline) throw new TimeoutError(`timed out waiting for the job to finish (state is "${state || 'none'}")`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  for (const it of pending) log(`no ${it.kind === 'reload' ? 'reload' : 'browser restart'} at ${it.at}: the job reached its finishing stage first`);
+  for (const it of pending) log(`no ${it.kind === 'reload' ? 'reload' : 'browser restart'} at ${it.at}: the job was about to finish first`);
   const missed = pending.map((it) => ({ kind: it.kind, at: it.at }));
   if (end === 'error') throw new PageError(await readError(page));
 
