@@ -158,18 +158,18 @@ async fn fetch_cached(path: &str, sha256: &str, on_progress: impl Fn(u64, Option
     let fail = ReframeError::DetectorWeights;
     let url = format!("{path}?sha256={sha256}");
     let cache: Option<web_sys::Cache> = match scope.caches() {
-        Ok(caches) => js::wait(caches.open(CACHE_NAME), |_| ReframeError::Internal(String::new())).await.ok().map(|c| c.unchecked_into()),
+        Ok(caches) => js::settled(caches.open(CACHE_NAME)).await.map(|c| c.unchecked_into()),
         Err(_) => None,
     };
     if let Some(cache) = &cache {
-        if let Ok(hit) = js::wait(cache.match_with_str(&url), |_| ReframeError::Internal(String::new())).await {
+        if let Some(hit) = js::settled(cache.match_with_str(&url)).await {
             if let Ok(response) = hit.dyn_into::<web_sys::Response>() {
                 let buf = js::wait(response.array_buffer().map_err(|_| fail("the stored copy could not be read".into()))?, |e| fail(js::describe(e).1)).await?;
                 let bytes = js_sys::Uint8Array::new(&buf).to_vec();
                 match sha256_hex(&bytes).await {
                     Some(got) if got != sha256 => {
                         // Damaged in storage: drop it and fetch again.
-                        let _ = js::wait(cache.delete_with_str(&url), |_| ReframeError::Internal(String::new())).await;
+                        js::settled(cache.delete_with_str(&url)).await;
                     }
                     _ => return Ok(bytes),
                 }
@@ -208,7 +208,7 @@ async fn fetch_cached(path: &str, sha256: &str, on_progress: impl Fn(u64, Option
         }
     }
     if let Some(cache) = &cache {
-        if js::wait(cache.put_with_str(&url, &to_store), |_| ReframeError::Internal(String::new())).await.is_ok() {
+        if js::settled(cache.put_with_str(&url, &to_store)).await.is_some() {
             delete_other_versions(cache, path, &url).await;
         }
     }
@@ -219,19 +219,19 @@ async fn fetch_cached(path: &str, sha256: &str, on_progress: impl Fn(u64, Option
 /// `crypto.subtle` (outside a secure context).
 async fn sha256_hex(bytes: &[u8]) -> Option<String> {
     let subtle = js::worker_scope().crypto().ok()?.subtle();
-    let digest = js::wait(subtle.digest_with_str_and_u8_array("SHA-256", bytes).ok()?, |_| ReframeError::Internal(String::new())).await.ok()?;
+    let digest = js::settled(subtle.digest_with_str_and_u8_array("SHA-256", bytes).ok()?).await?;
     Some(js_sys::Uint8Array::new(&digest).to_vec().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Deletes the cached weights stored for `path` under another URL than `keep` (other versions,
 /// or the unversioned URL of earlier releases), so updates do not pile up in the user's storage.
 async fn delete_other_versions(cache: &web_sys::Cache, path: &str, keep: &str) {
-    let Ok(keys) = js::wait(cache.keys(), |_| ReframeError::Internal(String::new())).await else { return };
+    let Some(keys) = js::settled(cache.keys()).await else { return };
     for request in js_sys::Array::from(&keys).iter() {
         let Some(stored) = js::get(&request, "url").as_string() else { continue };
         let stored_path = stored.split('?').next().unwrap_or_default();
         if stored_path.ends_with(&format!("/{path}")) && !stored.ends_with(&format!("/{keep}")) {
-            let _ = js::wait(cache.delete_with_str(&stored), |_| ReframeError::Internal(String::new())).await;
+            js::settled(cache.delete_with_str(&stored)).await;
         }
     }
 }

@@ -42,6 +42,13 @@ pub async fn wait<T>(p: Promise<T>, on_err: impl FnOnce(&JsValue) -> ReframeErro
     JsFuture::from(p).await.map_err(|e| on_err(&e))
 }
 
+/// Awaits a promise whose rejection only means "not available" (best-effort cache calls): its
+/// value, or None.
+pub async fn settled<T>(p: Promise<T>) -> Option<JsValue> {
+    let p: Promise = p.unchecked_into();
+    JsFuture::from(p).await.ok()
+}
+
 /// Sets a property on a plain object.
 pub fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(obj, &key.into(), &value.into());
