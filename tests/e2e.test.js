@@ -32,7 +32,7 @@ async function processAndCheck(t, name, settings) {
   const input = await clipOrSkip(t, name);
   if (!input) return;
   const dir = outDir(`${name}-${settings.ratio.replace(':', 'x')}-${settings.posX ?? 50}-${settings.posY ?? 50}` +
-    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}${settings.detectBatch ? `-b${settings.detectBatch}` : ''}${settings.preprocess ? `-pre-${settings.preprocess}` : ''}`);
+    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}${settings.detectBatch ? `-b${settings.detectBatch}` : ''}${settings.detectWorkers !== undefined ? `-w${settings.detectWorkers}` : ''}${settings.preprocess ? `-pre-${settings.preprocess}` : ''}`);
   const out = path.join(dir, 'out.mp4');
   const report = path.join(dir, 'report.json');
   const args = ['--input', input, '--out', out, '--report', report, '--ratio', settings.ratio,
@@ -42,6 +42,7 @@ async function processAndCheck(t, name, settings) {
   if (settings.model) args.push('--model', settings.model);
   if (settings.detector) args.push('--detector', settings.detector);
   if (settings.detectBatch) args.push('--detect-batch', String(settings.detectBatch));
+  if (settings.detectWorkers !== undefined) args.push('--detect-workers', String(settings.detectWorkers));
   if (settings.preprocess) args.push('--preprocess', settings.preprocess);
   if (settings.posX !== undefined) args.push('--pos-x', String(settings.posX));
   if (settings.posY !== undefined) args.push('--pos-y', String(settings.posY));
@@ -165,6 +166,25 @@ test('vtest-3s: the FAST detector finds the same people on WebGPU (batches of 4,
   (t) => sameOnGpuAndCpu(t, 'vtest-3s', 'fast', 4, 'gpu'));
 test('vtest-1s: the QUALITY detector finds the same people on WebGPU (batches of 2) and on the CPU', { timeout: 2 * TEST_TIMEOUT_MS },
   (t) => sameOnGpuAndCpu(t, 'vtest-1s', 'quality', 2, undefined));
+
+// The CPU detector in helper workers (several batches at once) finds exactly what it finds in the
+// pipeline worker, one batch at a time: same frames, same boxes, same camera path.
+test('vtest-short: the CPU detector in 2 helper workers finds the same people as in the pipeline worker', { timeout: 2 * TEST_TIMEOUT_MS }, async (t) => {
+  const settings = { ratio: '9:16', mode: 'auto', profile: 'fast', model: 'fast', detector: 'cpu', detectBatch: 1 };
+  const here = await processAndCheck(t, 'vtest-short', { ...settings, detectWorkers: 0 });
+  if (!here) return;
+  const helpers = await processAndCheck(t, 'vtest-short', { ...settings, detectWorkers: 2 });
+  assert.equal(here.detect_workers, 0);
+  assert.doesNotMatch(here.backend, /worker/, here.backend);
+  assert.equal(helpers.detect_workers, 2);
+  assert.match(helpers.backend, /^cpu \(.*\), in 2 workers$/, helpers.backend);
+  assert.ok(here.detections.length >= 15, `${here.detections.length} analysed frames`);
+  assert.ok(here.detections.some((d) => d.boxes.length > 0), 'people were found');
+  assert.deepEqual(helpers.detections, here.detections, 'the same boxes, frame by frame');
+  assert.deepEqual(helpers.crop_path, here.crop_path, 'the same camera path');
+  t.diagnostic(`${here.detections.length} analysed frames; analysis pass ${here.stages.analysing.toFixed(1)} s in the pipeline worker, ` +
+    `${helpers.stages.analysing.toFixed(1)} s with 2 helper workers`);
+});
 
 // ---- decode-only (the benchmark's mode) ----
 test('h264-1080p30: --decode-only decodes every frame', { timeout: TEST_TIMEOUT_MS }, async (t) => {

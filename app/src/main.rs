@@ -39,6 +39,9 @@ struct App {
     chunk_seconds: Option<f64>,
     /// Set by `?detect_batch=N` (benchmarks): frames per detector run instead of measuring.
     detect_batch: Option<u32>,
+    /// Set by `?detect_workers=N` (benchmarks, tests): helper workers for the CPU detector
+    /// (0: none) instead of one per core.
+    detect_workers: Option<u32>,
     /// Set by `?preprocess=cpu|gpu` (tests, benchmarks): where sampled frames are scaled.
     preprocess: Preprocess,
     /// The stored job the user asked to resume; the next chosen file resumes it.
@@ -81,6 +84,7 @@ fn main() {
     let param = |name: &str| params.as_ref().and_then(|p| p.get(name));
     let chunk_seconds = param("chunk_s").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0);
     let detect_batch = param("detect_batch").and_then(|v| v.parse::<u32>().ok()).filter(|v| (1..=64).contains(v));
+    let detect_workers = param("detect_workers").and_then(|v| v.parse::<u32>().ok()).filter(|v| *v <= 16);
     let preprocess = match param("preprocess").as_deref() {
         Some("cpu") => Preprocess::Cpu,
         Some("gpu") => Preprocess::Gpu,
@@ -93,7 +97,7 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, preprocess, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
+    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, detect_workers, preprocess, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
     wire(&app);
 }
 
@@ -389,6 +393,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         decode_only: app.decode_only,
         chunk_seconds: app.chunk_seconds,
         detect_batch: app.detect_batch,
+        detect_workers: app.detect_workers,
         preprocess: app.preprocess,
         subject_track: if mode == CropMode::Auto { app.subject } else { None },
     })
@@ -408,6 +413,7 @@ fn start(app: &Rc<RefCell<App>>) {
             decode_only: false,
             chunk_seconds: a.chunk_seconds,
             detect_batch: a.detect_batch,
+            detect_workers: a.detect_workers,
             preprocess: a.preprocess,
             ..job.settings.clone()
         },

@@ -122,6 +122,11 @@ pub struct JobSettings {
     /// measures the sizes on this machine and keeps the fastest (`batch_tuner`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detect_batch: Option<u32>,
+    /// Benchmark aid: how many helper workers run the CPU detector side by side
+    /// (`?detect_workers=N` in the page URL); `Some(0)` runs it in the pipeline worker itself;
+    /// `None` picks from the machine's cores (`detector_workers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detect_workers: Option<u32>,
     /// Where sampled frames are scaled for the detector.
     #[serde(default)]
     pub preprocess: Preprocess,
@@ -141,6 +146,7 @@ impl Default for JobSettings {
             chunk_seconds: None,
             subject_track: None,
             detect_batch: None,
+            detect_workers: None,
             preprocess: Preprocess::Auto,
         }
     }
@@ -176,6 +182,43 @@ pub enum ToWorker {
     DeleteAll,
     /// Stop the running job; the worker answers `Cancelled`.
     Cancel,
+}
+
+/// How many helper workers run the CPU detector when the settings leave it open: one per core
+/// the browser reports, at most 4 (each holds its own copy of the model and its working memory);
+/// none on a single core, where the pipeline worker runs it itself.
+pub fn detector_workers(hardware_concurrency: u32) -> u32 {
+    if hardware_concurrency <= 1 {
+        0
+    } else {
+        hardware_concurrency.min(4)
+    }
+}
+
+/// Pipeline worker -> detector helper worker (posted as `[message, ArrayBuffer]`, the buffer
+/// transferred): the CPU detector runs in helper workers so that several frames are detected at
+/// once on a multi-core machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToDetectorHelper {
+    /// Build the detector from the weights in the buffer (already checked by their sha256).
+    Load { model: DetectorModel },
+    /// Detect people in `frames` RGBA images of `width` x `height` pixels, one after the other
+    /// in the buffer.
+    Detect { width: u32, height: u32, frames: u32 },
+}
+
+/// Detector helper worker -> pipeline worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromDetectorHelper {
+    /// The helper's wasm is loaded and it accepts requests (sent once, unasked).
+    Ready,
+    Loaded,
+    /// One list per frame of the `Detect` request: `[x, y, width, height, score]` in pixels of
+    /// the sent images.
+    Boxes { boxes: Vec<Vec<[f32; 5]>> },
+    Failed { message: String },
 }
 
 /// A step of the pipeline, as shown to the user.
@@ -296,7 +339,8 @@ pub struct AnalysisReport {
     /// Start of each new shot after the first.
     pub cuts_us: Vec<TimestampUs>,
     pub analysed_frames: u64,
-    /// Mean detector time per analysed frame, milliseconds.
+    /// Mean detector time per analysed frame, milliseconds (with helper workers, their runs
+    /// overlap: the analysis detects up to `detect_workers` times faster than this).
     pub detect_ms_per_frame: f64,
     /// Frames per detector run in the end (chosen by measuring, or fixed by `detect_batch`);
     /// 0 when no detection ran.
@@ -305,6 +349,9 @@ pub struct AnalysisReport {
     /// Where sampled frames were scaled to the detector's input, and why there.
     #[serde(default)]
     pub preprocess: String,
+    /// Helper workers that ran the CPU detector side by side (0: it ran in the pipeline worker).
+    #[serde(default)]
+    pub detect_workers: u32,
     /// The batch sizes measured on this machine and their time per frame.
     #[serde(default)]
     pub batch_trials: Vec<crate::batch_tuner::BatchTrial>,
@@ -346,4 +393,27 @@ pub struct ResumeInfo {
     pub encode_from_frame: u64,
     /// Stored chunks found damaged and redone.
     pub damaged_chunks: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detector_workers_one_per_core_up_to_four_none_on_one_core() {
+        let got: Vec<u32> = [0, 1, 2, 3, 4, 8, 64].iter().map(|&cores| detector_workers(cores)).collect();
+        assert_eq!(got, vec![0, 0, 2, 3, 4, 4, 4]);
+    }
+
+    #[test]
+    fn detector_helper_messages_are_tagged_json() {
+        let load = ToDetectorHelper::Load { model: DetectorModel::Quality };
+        let json = serde_json::to_string(&load).unwrap();
+        assert_eq!(json, r#"{"type":"load","model":"quality"}"#);
+        assert_eq!(serde_json::from_str::<ToDetectorHelper>(&json).unwrap(), load);
+        let boxes = FromDetectorHelper::Boxes { boxes: vec![vec![[1.0, 2.0, 3.0, 4.0, 0.5]], vec![]] };
+        let json = serde_json::to_string(&boxes).unwrap();
+        assert_eq!(json, r#"{"type":"boxes","boxes":[[[1.0,2.0,3.0,4.0,0.5]],[]]}"#);
+        assert_eq!(serde_json::from_str::<FromDetectorHelper>(&json).unwrap(), boxes);
+    }
 }

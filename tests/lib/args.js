@@ -28,6 +28,9 @@ Options:
   --chunk-s N             seconds of video per stored chunk (page ?chunk_s=N; default 10)
   --detect-batch N        frames per detector run, 1..64 (page ?detect_batch=N; default: the
                           page measures 1, 2, 4, 8 on the job's first frames and keeps the fastest)
+  --detect-workers N      helper workers running the CPU detector side by side, 0..16 (page
+                          ?detect_workers=N; 0 runs it in the pipeline worker; default: one per
+                          core, at most 4)
   --preprocess cpu|gpu    where sampled frames are scaled for the detector (page ?preprocess=...;
                           default: on the detector's device when it is a hardware GPU, else CPU)
   --reload-at F1,F2,...   reload the page when overall progress passes each fraction (0..1),
@@ -59,7 +62,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'pos-x', 'pos-y',
-  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'preprocess', 'reload-at', 'restart-browser-at',
+  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'detect-workers', 'preprocess', 'reload-at', 'restart-browser-at',
 ]);
 
 /**
@@ -118,6 +121,7 @@ function parseArgs(argv) {
     quiet: Boolean(raw.quiet),
     chunkS: null,
     detectBatch: null,
+    detectWorkers: null,
     preprocess: null,
     interruptions: [],
     given,
@@ -156,6 +160,11 @@ function parseArgs(argv) {
     const b = Number(raw['detect-batch']);
     if (!Number.isInteger(b) || b < 1 || b > 64) throw new UsageError(`--detect-batch must be an integer from 1 to 64, got "${raw['detect-batch']}"`);
     opts.detectBatch = b;
+  }
+  if (raw['detect-workers'] !== undefined) {
+    const w = Number(raw['detect-workers']);
+    if (!Number.isInteger(w) || w < 0 || w > 16) throw new UsageError(`--detect-workers must be an integer from 0 to 16, got "${raw['detect-workers']}"`);
+    opts.detectWorkers = w;
   }
   if (raw.preprocess !== undefined) {
     if (!['cpu', 'gpu'].includes(raw.preprocess)) throw new UsageError(`--preprocess must be cpu or gpu, got "${raw.preprocess}"`);

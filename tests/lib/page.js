@@ -173,6 +173,7 @@ async function runJob(page, opts) {
   if (opts.detector && opts.detector !== 'auto') url.searchParams.set('detector', opts.detector);
   if (opts.chunkS) url.searchParams.set('chunk_s', String(opts.chunkS));
   if (opts.detectBatch) url.searchParams.set('detect_batch', String(opts.detectBatch));
+  if (opts.detectWorkers !== null && opts.detectWorkers !== undefined) url.searchParams.set('detect_workers', String(opts.detectWorkers));
   if (opts.preprocess) url.searchParams.set('preprocess', opts.preprocess);
 
   const loadDeadline = Math.min(opts.deadline, now() + (opts.readyTimeoutS || 120));

@@ -62,6 +62,8 @@ pub struct AnalysisJob<'a> {
 
 /// The largest batch of frames the analysis tries per detector run.
 const MAX_BATCH: u32 = 8;
+/// The same, when helper workers run the CPU detector side by side.
+const MAX_HELPER_BATCH: u32 = 2;
 
 /// A frame waiting for the detector.
 struct Pending {
@@ -153,7 +155,9 @@ struct RunLoop<'a> {
     detector: Rc<PersonDetector>,
     /// Wakes the loop: codec callbacks and finished detector runs.
     signal: Signal,
-    in_flight: Option<InFlight>,
+    /// Detector runs in progress, oldest (lowest frames) first; at most
+    /// `detector.parallel_runs()`.
+    in_flight: VecDeque<InFlight>,
     display: PixelSize,
     rotation: Rotation,
     db: &'a Db,
@@ -199,18 +203,18 @@ impl RunLoop<'_> {
             *slot.borrow_mut() = Some(DetectorOutcome { result, ms: js::now_ms() - t0 });
             signal.wake();
         });
-        self.in_flight = Some(InFlight { frames, outcome });
+        self.in_flight.push_back(InFlight { frames, outcome });
     }
 
-    /// Takes the detector run in flight once it is done (waiting for it when `wait`); false
-    /// when none is in flight or it is still running.
+    /// Takes the oldest detector run in flight once it is done (waiting for it when `wait`), so
+    /// detections arrive in frame order; false when none is in flight or it is still running.
     async fn collect(&mut self, wait: bool) -> Result<bool, Stop> {
         loop {
-            let Some(run) = &self.in_flight else { return Ok(false) };
+            let Some(run) = self.in_flight.front() else { return Ok(false) };
             let done = run.outcome.borrow_mut().take();
             match done {
                 Some(DetectorOutcome { result, ms }) => {
-                    let run = self.in_flight.take().expect("in flight");
+                    let run = self.in_flight.pop_front().expect("in flight");
                     let found = result?;
                     self.tuner.record(run.frames.len() as u32, ms);
                     self.detect_ms += ms;
@@ -226,29 +230,29 @@ impl RunLoop<'_> {
         }
     }
 
-    /// Keeps the detector busy: takes a finished run, starts the next full batch (any rest
-    /// when `flush`). One run at a time; the loop waits for it only when frames pile up (two
-    /// batches waiting) or at the end (`flush`: returns once every frame is detected).
+    /// Keeps the detector busy: takes finished runs, starts the next full batch (any rest when
+    /// `flush`) while fewer than `detector.parallel_runs()` are in flight. The loop waits for a
+    /// run only when frames pile up (two batches waiting and no run free) or at the end
+    /// (`flush`: returns once every frame is detected).
     async fn detect_all_pending(&mut self, flush: bool) -> Result<(), Stop> {
         loop {
             if let Some(e) = self.shared.borrow_mut().error.take() {
                 return Err(e.into());
             }
-            self.collect(false).await?;
+            while self.collect(false).await? {}
             let want = self.tuner.next_size() as usize;
             let waiting = self.shared.borrow().pending.len();
-            if self.in_flight.is_some() {
-                if flush || waiting >= 2 * want {
-                    self.collect(true).await?;
-                    continue;
-                }
-                return Ok(());
+            let free = self.in_flight.len() < self.detector.parallel_runs();
+            if free && waiting > 0 && (waiting >= want || flush) {
+                let batch: Vec<Pending> = self.shared.borrow_mut().pending.drain(..want.min(waiting)).collect();
+                self.launch(batch);
+                continue;
             }
-            if waiting == 0 || (waiting < want && !flush) {
-                return Ok(());
+            if !self.in_flight.is_empty() && (flush || waiting >= 2 * want) {
+                self.collect(true).await?;
+                continue;
             }
-            let batch: Vec<Pending> = self.shared.borrow_mut().pending.drain(..want.min(waiting)).collect();
-            self.launch(batch);
+            return Ok(());
         }
     }
 
@@ -259,7 +263,7 @@ impl RunLoop<'_> {
             let (complete, records) = {
                 let s = self.shared.borrow();
                 let need = (range.end + 1).min(self.layout.frames);
-                let first_undetected = self.in_flight.as_ref().map(|r| r.frames[0].1).or(s.pending.front().map(|p| p.frame));
+                let first_undetected = self.in_flight.front().map(|r| r.frames[0].1).or(s.pending.front().map(|p| p.frame));
                 let detected = first_undetected.is_none_or(|f| f.0 >= range.end);
                 let complete = (s.seen_upto >= need || flushed) && detected;
                 let offset = s.run.start;
@@ -300,7 +304,10 @@ impl FeedLoop for RunLoop<'_> {
 
     fn progress(&mut self, now: f64) {
         let s = self.shared.borrow();
-        let done = s.seen_upto.max(s.run.start);
+        // Frames are done once seen and, at analysed frames, detected: decoding runs a few
+        // batches ahead of the detector (one per helper worker, two more waiting).
+        let first_undetected = self.in_flight.front().map(|r| r.frames[0].1).or(s.pending.front().map(|p| p.frame));
+        let done = first_undetected.map_or(s.seen_upto, |f| f.0.min(s.seen_upto)).max(s.run.start);
         post_progress(Stage::Analysing, done, self.layout.frames, self.t_start, now, done.saturating_sub(self.frames_before));
     }
 }
@@ -355,7 +362,7 @@ pub async fn run(
 
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
-        let detector = Rc::new(detect::load(detect::model(a.settings.model), a.settings.detector, a.settings.preprocess, v.coded_size, |done, total| {
+        let detector = Rc::new(detect::load(a.settings.model, a.settings.detector, a.settings.preprocess, a.settings.detect_workers, v.coded_size, |done, total| {
             let mb = |b: u64| b as f64 / 1e6;
             let detail = match total {
                 Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
@@ -367,6 +374,7 @@ pub async fn run(
         })
         .await?);
         run_stats.backend = detector.backend.clone();
+        run_stats.workers = detector.helper_workers();
         run_stats.preprocess = detector.preprocess.clone();
         messages::post(&FromWorker::Progress {
             progress: Progress {
@@ -381,6 +389,9 @@ pub async fn run(
         let mut tuner = match a.settings.detect_batch {
             Some(n) => BatchTuner::fixed(n),
             None if detector.preprocess_on_device => BatchTuner::new(reframe_detect::planes::max_batch(v.coded_size.width, v.coded_size.height).min(MAX_BATCH)),
+            // Helpers each hold their batch's working memory, and on the CPU a larger batch
+            // saves little: small batches also spread the frames over the helpers evenly.
+            None if detector.parallel_runs() > 1 => BatchTuner::new(MAX_HELPER_BATCH),
             None => BatchTuner::new(MAX_BATCH),
         };
         let t_start = js::now_ms();
@@ -406,7 +417,7 @@ pub async fn run(
                 shared: shared.clone(),
                 detector: detector.clone(),
                 signal: signal.clone(),
-                in_flight: None,
+                in_flight: VecDeque::new(),
                 display,
                 rotation: v.rotation,
                 db,
@@ -475,6 +486,8 @@ pub struct DetectorRun {
     pub detect_ms: f64,
     /// Frames per run in the end, and the sizes measured.
     pub batch: u32,
+    /// Helper workers that ran the CPU detector (0: it ran in the pipeline worker).
+    pub workers: u32,
     pub trials: Vec<BatchTrial>,
 }
 
@@ -485,7 +498,7 @@ impl DetectorRun {
     }
 
     fn none(why: &str) -> DetectorRun {
-        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, batch: 0, trials: Vec::new() }
+        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, batch: 0, workers: 0, trials: Vec::new() }
     }
 }
 
@@ -501,6 +514,7 @@ pub fn report(analysis: &Analysis, run: DetectorRun, settings: &JobSettings) -> 
         analysed_frames: analysis.detections.len() as u64,
         detect_ms_per_frame: if run.detected > 0 { run.detect_ms / run.detected as f64 } else { 0.0 },
         detect_batch: run.batch,
+        detect_workers: run.workers,
         preprocess: run.preprocess,
         batch_trials: run.trials,
     }

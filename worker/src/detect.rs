@@ -1,9 +1,10 @@
 //! The person detector in the worker: weights fetched once and kept in the Cache API, the model
 //! run by burn on WebGPU when the browser has an adapter, else on burn's CPU backend.
 
+use crate::detect_pool::DetectorPool;
 use crate::frame_sample::{DetectorInput, FrameCopy};
 use crate::js;
-use reframe_core::protocol::{DetectorBackend, DetectorModel, Preprocess};
+use reframe_core::protocol::{detector_workers, DetectorBackend, DetectorModel, Preprocess};
 use reframe_core::track::PersonBox;
 use reframe_core::units::{PixelSize, Rotation};
 use reframe_core::ReframeError;
@@ -21,8 +22,17 @@ pub fn model(choice: DetectorModel) -> Model {
 }
 pub const CACHE_NAME: &str = "reframe-models-v1";
 
+/// What runs the model.
+enum Engine {
+    /// Here, in the pipeline worker (on the GPU, or on the CPU without helpers).
+    Here(Box<AnyDetector>),
+    /// On the CPU in helper workers, several batches at once.
+    Helpers(DetectorPool),
+}
+
 pub struct PersonDetector {
-    detector: AnyDetector,
+    engine: Engine,
+    model: Model,
     /// Where it runs, for the user and the report: "webgpu (…adapter…)" or "cpu (…why…)".
     pub backend: String,
     /// Whether sampled frames go to the detector's device as their planes, to be scaled there.
@@ -37,8 +47,24 @@ pub struct PersonDetector {
 impl PersonDetector {
     /// The detector's input size (frames are scaled to it before detection).
     pub fn input_size(&self) -> PixelSize {
-        let side = self.detector.input_size() as u32;
+        let side = self.model.input_size() as u32;
         PixelSize::new(side, side)
+    }
+
+    /// How many detector runs may be in flight at once (one per helper worker).
+    pub fn parallel_runs(&self) -> usize {
+        match &self.engine {
+            Engine::Here(_) => 1,
+            Engine::Helpers(pool) => pool.size(),
+        }
+    }
+
+    /// Helper workers running the detector (0: it runs in this worker).
+    pub fn helper_workers(&self) -> u32 {
+        match &self.engine {
+            Engine::Here(_) => 0,
+            Engine::Helpers(pool) => pool.size() as u32,
+        }
     }
 
     /// People in sampled frames (one detector run for all of them), in pixels of a `display`
@@ -58,12 +84,16 @@ impl PersonDetector {
                 DetectorInput::Rgba(_) => None,
             })
             .collect();
-        if copies.len() == inputs.len() {
+        let here = match &self.engine {
+            Engine::Here(detector) => Some(detector),
+            Engine::Helpers(_) => None,
+        };
+        if let Some(detector) = here.filter(|_| copies.len() == inputs.len()) {
             let frames = copies.iter().map(|c| c.planes()).collect::<Result<Vec<FramePlanes>, _>>()?;
             let device_bytes: u64 = frames.iter().map(|f| planes::unpacked_bytes(f.data.len() as u64)).sum();
             if let Some(first) = frames.first().filter(|first| frames.iter().all(|f| f.same_shape(first)) && device_bytes <= planes::BATCH_BYTES) {
                 let upright = first.size.rotated(rotation);
-                let found = self.detector.detect_planes_batch_async(&frames, rotation, &self.params).await.map_err(fail)?;
+                let found = detector.detect_planes_batch_async(&frames, rotation, &self.params).await.map_err(fail)?;
                 self.scaled_on_device.set(self.scaled_on_device.get() + frames.len() as u64);
                 return Ok(to_display(found, upright, display));
             }
@@ -78,8 +108,18 @@ impl PersonDetector {
                 DetectorInput::Planes(c) => Ok(Cow::Owned(c.upright_rgba(rotation, size)?)),
             })
             .collect::<Result<Vec<Cow<[u8]>>, ReframeError>>()?;
-        let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
-        let found = self.detector.detect_batch_async(&frames, &self.params).await.map_err(fail)?;
+        let found = match &self.engine {
+            Engine::Here(detector) => {
+                let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
+                detector.detect_batch_async(&frames, &self.params).await.map_err(fail)?
+            }
+            Engine::Helpers(pool) => {
+                let packed = images.concat();
+                pool.detect(&packed, size.width, size.height, images.len() as u32)
+                    .await
+                    .map_err(|e| ReframeError::Internal(format!("person detection: {e}")))?
+            }
+        };
         Ok(to_display(found, size, display))
     }
 }
@@ -97,17 +137,42 @@ fn to_display(found: Vec<Vec<Detection>>, from: PixelSize, display: PixelSize) -
 /// Loads `model`'s weights (network on first use, then the Cache API) and picks the backend
 /// and where sampled frames are scaled.
 pub async fn load(
-    model: Model,
+    choice: DetectorModel,
     wanted: DetectorBackend,
     preprocess: Preprocess,
+    workers: Option<u32>,
     coded: PixelSize,
     on_progress: impl Fn(u64, Option<u64>),
 ) -> Result<PersonDetector, ReframeError> {
+    let model = model(choice);
     // Relative to the worker script, so the site works from any host and sub-path.
     let weights = fetch_cached(model.weights_path(), model.weights_sha256(), on_progress).await?;
-    let (device, backend, on_gpu) = choose_device(wanted).await;
-    let detector = AnyDetector::from_bytes(model, weights, &device)
-        .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
+    let (device, mut backend, runs) = choose_device(wanted).await;
+    let on_gpu = runs == Runs::HardwareGpu;
+    // On the CPU, helper workers run the model side by side (frames reach them as RGBA, so not
+    // when the settings ask for scaling on the detector's device).
+    let helpers = match workers {
+        _ if runs != Runs::Cpu || preprocess == Preprocess::Gpu => 0,
+        Some(n) => n,
+        None => detector_workers(js::worker_scope().navigator().hardware_concurrency() as u32),
+    };
+    let mut engine = None;
+    if helpers > 0 {
+        match DetectorPool::start(helpers as usize, choice, &weights).await {
+            Ok(pool) => {
+                backend += &format!(", in {helpers} worker{}", if helpers == 1 { "" } else { "s" });
+                engine = Some(Engine::Helpers(pool));
+            }
+            Err(e) => backend += &format!(", in the pipeline worker (helper workers could not start: {e})"),
+        }
+    }
+    let engine = match engine {
+        Some(engine) => engine,
+        None => Engine::Here(Box::new(
+            AnyDetector::from_bytes(model, weights, &device)
+                .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?,
+        )),
+    };
     let (preprocess_on_device, preprocess) = match (preprocess, on_gpu) {
         (Preprocess::Cpu, _) => (false, "cpu (chosen in the page's settings)".to_string()),
         (_, _) if planes::max_batch(coded.width, coded.height) == 0 => (false, format!("cpu ({}x{} frames are too large for the GPU in one piece)", coded.width, coded.height)),
@@ -115,18 +180,26 @@ pub async fn load(
         (Preprocess::Auto, true) => (true, "gpu (from the decoded planes, with the detector)".into()),
         (Preprocess::Auto, false) => (false, "cpu (the detector is not on a hardware GPU)".into()),
     };
-    Ok(PersonDetector { detector, backend, preprocess_on_device, preprocess, scaled_on_device: Cell::new(0), params: model.default_params() })
+    Ok(PersonDetector { engine, model, backend, preprocess_on_device, preprocess, scaled_on_device: Cell::new(0), params: model.default_params() })
 }
 
-/// WebGPU on a hardware adapter; the CPU backend otherwise, saying why. The flag is true when
-/// the detector runs on a hardware GPU.
-async fn choose_device(wanted: DetectorBackend) -> (Device, String, bool) {
+/// Where the detector's device computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    Cpu,
+    /// A WebGPU adapter that emulates a GPU on the CPU (SwiftShader), asked for explicitly.
+    SoftwareGpu,
+    HardwareGpu,
+}
+
+/// WebGPU on a hardware adapter; the CPU backend otherwise, saying why.
+async fn choose_device(wanted: DetectorBackend) -> (Device, String, Runs) {
     if wanted == DetectorBackend::Cpu {
-        return (cpu_device(), "cpu (chosen in the page's settings)".into(), false);
+        return (cpu_device(), "cpu (chosen in the page's settings)".into(), Runs::Cpu);
     }
     let gpu = js::get(&js::worker_scope().navigator(), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        return (cpu_device(), "cpu (this browser has no WebGPU)".into(), false);
+        return (cpu_device(), "cpu (this browser has no WebGPU)".into(), Runs::Cpu);
     }
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
@@ -139,12 +212,12 @@ async fn choose_device(wanted: DetectorBackend) -> (Device, String, bool) {
             let software = info.device_type == reframe_detect::wgpu::DeviceType::Cpu;
             if software && wanted == DetectorBackend::Auto {
                 // SwiftShader and the like emulate the GPU on the CPU, slower than burn's own CPU backend.
-                (cpu_device(), format!("cpu (the WebGPU adapter is a software renderer: {name})"), false)
+                (cpu_device(), format!("cpu (the WebGPU adapter is a software renderer: {name})"), Runs::Cpu)
             } else {
-                (device, format!("webgpu ({name})"), !software)
+                (device, format!("webgpu ({name})"), if software { Runs::SoftwareGpu } else { Runs::HardwareGpu })
             }
         }
-        Err(e) => (cpu_device(), format!("cpu (WebGPU could not start: {e})"), false),
+        Err(e) => (cpu_device(), format!("cpu (WebGPU could not start: {e})"), Runs::Cpu),
     }
 }
 

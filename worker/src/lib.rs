@@ -5,13 +5,16 @@
 //! (WebCodecs VideoEncoder) -> `reframe_core::mux` -> [`store`] (OPFS file). [`pipeline`] runs
 //! the job; [`messages`] talks to the page. In auto mode, [`analyze`] first decodes the video
 //! once to find people ([`detect`], on small copies from [`frame_sample`]) and shot changes,
-//! and plans the camera path.
+//! and plans the camera path. On the CPU, [`detect_pool`] runs the detector in helper workers:
+//! this same module started again, serving [`detect_helper`].
 
 mod analyze;
 mod assemble;
 mod db;
 mod decode;
 mod detect;
+mod detect_helper;
+mod detect_pool;
 mod encode;
 mod frame_sample;
 mod jobs;
@@ -44,6 +47,10 @@ pub fn start() {
     // which made each JS -> wasm call (codec callbacks, promise wake-ups) re-run them all.
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
+    if detect_helper::is_helper() {
+        detect_helper::serve();
+        return;
+    }
     let cancel = Rc::new(Cell::new(false));
     let busy = Rc::new(Cell::new(false));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {

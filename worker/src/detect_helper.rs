@@ -1,0 +1,71 @@
+//! A detector helper worker: the same script and wasm as the pipeline worker, started by it
+//! under the name [`NAME`] (see `detect_pool`). It builds the CPU detector from the weights it
+//! is sent and answers detection requests, one at a time; several helpers detect several
+//! frames at once on a multi-core machine (burn's CPU backend runs in one thread per worker).
+
+use crate::detect;
+use crate::js;
+use reframe_core::protocol::{FromDetectorHelper, ToDetectorHelper};
+use reframe_detect::{cpu_device, AnyDetector, RgbaFrame};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use web_sys::MessageEvent;
+
+/// The worker name helpers are started with; `start` serves this role when it sees it.
+pub const NAME: &str = "reframe-detector-helper";
+
+/// Whether this worker was started as a detector helper.
+pub fn is_helper() -> bool {
+    js::worker_scope().name().starts_with(NAME)
+}
+
+/// Serves the pipeline worker's requests until it terminates this worker.
+pub fn serve() {
+    let detector: Rc<RefCell<Option<Rc<AnyDetector>>>> = Rc::default();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let detector = detector.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let reply = handle(&event.data(), &detector).await.unwrap_or_else(|message| FromDetectorHelper::Failed { message });
+            post(&reply);
+        });
+    });
+    js::worker_scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    // Messages that came before the handler was set were dropped: the pool waits for this.
+    post(&FromDetectorHelper::Ready);
+}
+
+async fn handle(data: &JsValue, detector: &RefCell<Option<Rc<AnyDetector>>>) -> Result<FromDetectorHelper, String> {
+    let array: &js_sys::Array = data.dyn_ref().ok_or("the message is not an array")?;
+    let message: ToDetectorHelper = serde_wasm_bindgen::from_value(array.get(0)).map_err(|e| format!("unreadable request: {e}"))?;
+    let bytes = js_sys::Uint8Array::new(&array.get(1)).to_vec();
+    match message {
+        ToDetectorHelper::Load { model } => {
+            let loaded = AnyDetector::from_bytes(detect::model(model), bytes, &cpu_device()).map_err(|e| format!("the person detector could not be loaded: {e}"))?;
+            *detector.borrow_mut() = Some(Rc::new(loaded));
+            Ok(FromDetectorHelper::Loaded)
+        }
+        ToDetectorHelper::Detect { width, height, frames } => {
+            let frame_bytes = width as usize * height as usize * 4;
+            if bytes.len() != frame_bytes * frames as usize {
+                return Err(format!("{} bytes for {frames} frames of {width}x{height}", bytes.len()));
+            }
+            let images: Vec<RgbaFrame> = bytes.chunks_exact(frame_bytes).map(|rgba| RgbaFrame::new(rgba, width, height)).collect();
+            let detector = detector.borrow().clone().ok_or("no detector was loaded")?;
+            let found = detector.detect_batch_async(&images, &detector.default_params()).await.map_err(|e| format!("person detection: {e}"))?;
+            let boxes = found.iter().map(|frame| frame.iter().map(|d| [d.x, d.y, d.width, d.height, d.score]).collect()).collect();
+            Ok(FromDetectorHelper::Boxes { boxes })
+        }
+    }
+}
+
+fn post(reply: &FromDetectorHelper) {
+    match reply.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) {
+        Ok(value) => {
+            let _ = js::worker_scope().post_message(&value);
+        }
+        Err(e) => web_sys::console::error_1(&format!("could not serialise a detector reply: {e}").into()),
+    }
+}
