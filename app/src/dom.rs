@@ -211,7 +211,9 @@ impl Page {
         // Auto mode: where the person detector ran and how fast (nothing when it was reused).
         if let Some(a) = s.analysis.as_ref().filter(|a| a.detect_batch > 0) {
             let batch = if a.detect_batch > 1 { format!(", {} frames a run", a.detect_batch) } else { String::new() };
-            text.push_str(&format!(" · people detector on {}: {:.0} ms per analysed frame{batch}", a.backend, a.detect_ms_per_frame));
+            // Time the detector was busy per frame: with helper workers, runs overlap.
+            let ms = if a.detect_wall_ms_per_frame > 0.0 { a.detect_wall_ms_per_frame } else { a.detect_ms_per_frame };
+            text.push_str(&format!(" · people detector on {}: {ms:.0} ms per analysed frame{batch}", a.backend));
             if !a.preprocess.is_empty() {
                 text.push_str(&format!(", frames scaled on {}", a.preprocess));
             }

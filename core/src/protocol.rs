@@ -342,6 +342,11 @@ pub struct AnalysisReport {
     /// Mean detector time per analysed frame, milliseconds (with helper workers, their runs
     /// overlap: the analysis detects up to `detect_workers` times faster than this).
     pub detect_ms_per_frame: f64,
+    /// Wall time with the detector busy (at least one run in flight) per analysed frame,
+    /// milliseconds: the detector's throughput. Equal to `detect_ms_per_frame` when runs do not
+    /// overlap (no helper workers).
+    #[serde(default)]
+    pub detect_wall_ms_per_frame: f64,
     /// Frames per detector run in the end (chosen by measuring, or fixed by `detect_batch`);
     /// 0 when no detection ran.
     #[serde(default)]

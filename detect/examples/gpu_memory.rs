@@ -1,7 +1,7 @@
 //! GPU memory over many inferences (a benchmark, not a test: it prints figures, asserts nothing).
 //!
 //!     cargo run --release -p reframe-detect --features wgpu --example gpu_memory -- \
-//!         [ssdlite|centernet] [N=10000] [K=500] [--cpu] [--two-sizes] [--async]
+//!         [ssdlite|centernet] [N=10000] [K=500] [--cpu] [--two-sizes] [--async] [--planes] [--cleanup]
 //!
 //! Checks the requirement "GPU memory stays flat over 10,000 inferences (buffers reused)": runs the
 //! whole `AnyDetector::detect` pipeline (upload RGBA frame -> preprocess -> model -> readback ->
@@ -22,6 +22,9 @@
 //! * `--planes`: the frames as I420 planes through `detect_planes_batch(_async)` (the worker's path
 //!   on a hardware GPU: packed upload of the whole frame, scaling and colour conversion on the
 //!   device) instead of RGBA.
+//! * `--cleanup`: after each reading, `Device::memory_cleanup()` (which frees the allocator's
+//!   unused pages and cubecl's cache of kernel-metadata uniforms) and a second reading, printed
+//!   as "after cleanup": what the inferences really hold, without the caches and free pages.
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -120,13 +123,14 @@ fn slope_per_1000(points: &[(f64, f64)]) -> f64 {
 
 fn main() {
     let mut positional = Vec::new();
-    let (mut cpu, mut two_sizes, mut use_async, mut use_planes) = (false, false, false, false);
+    let (mut cpu, mut two_sizes, mut use_async, mut use_planes, mut cleanup) = (false, false, false, false, false);
     for a in std::env::args().skip(1) {
         match a.as_str() {
             "--cpu" => cpu = true,
             "--two-sizes" => two_sizes = true,
             "--async" => use_async = true,
             "--planes" => use_planes = true,
+            "--cleanup" => cleanup = true,
             _ if a.starts_with("--") => panic!("unknown flag {a}"),
             _ => positional.push(a),
         }
@@ -199,6 +203,7 @@ fn main() {
 
     println!("{n} inferences, a reading every {k}:");
     println!("{:>7} {:>8} {:>10} {:>7} {:>12} {:>12}", "iter", "ms/inf", "RSS MB", "allocs", "in use MB", "reserved MB");
+    let mut cleaned: Vec<Sample> = Vec::new();
     let first = sample(0, &device);
     print_row(&first, None);
     let mut samples = vec![first];
@@ -212,7 +217,27 @@ fn main() {
             let s = sample(i, &device);
             print_row(&s, Some(ms));
             samples.push(s);
+            if cleanup {
+                device.memory_cleanup();
+                let c = sample(i, &device);
+                print!("  after cleanup: ");
+                print_row(&c, None);
+                cleaned.push(c);
+            }
             t = Instant::now();
+        }
+    }
+    if let (Some(a), Some(b)) = (cleaned.first(), cleaned.last()) {
+        if let (Some((an, au, ar)), Some((bn, bu, br))) = (a.device, b.device) {
+            println!(
+                "after cleanup, after {} -> after {}: live allocations {an} -> {bn}, in use {:.3} -> {:.3} MB, reserved {:.3} -> {:.3} MB",
+                a.iter,
+                b.iter,
+                au as f64 / MB,
+                bu as f64 / MB,
+                ar as f64 / MB,
+                br as f64 / MB
+            );
         }
     }
     let secs = total.elapsed().as_secs_f64();

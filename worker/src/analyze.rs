@@ -137,10 +137,11 @@ impl Shared {
     }
 }
 
-/// What a detector run gave, and its wall time in milliseconds.
+/// What a detector run gave, and when it started and ended (`js::now_ms`).
 struct DetectorOutcome {
     result: Result<Vec<Vec<PersonBox>>, ReframeError>,
-    ms: f64,
+    start_ms: f64,
+    end_ms: f64,
 }
 
 /// A detector run in progress: its frames, and where its task leaves the outcome.
@@ -171,6 +172,10 @@ struct RunLoop<'a> {
     /// Frames per detector run (measured on this machine, kept across runs of chunks).
     tuner: &'a mut BatchTuner,
     detect_ms: f64,
+    /// Time with at least one detector run in flight (runs in helper workers overlap), and the
+    /// end of the latest run taken so far.
+    detect_wall_ms: f64,
+    busy_until_ms: f64,
     detected: u64,
     t_start: f64,
     frames_before: u64,
@@ -200,7 +205,7 @@ impl RunLoop<'_> {
             let inputs: Vec<DetectorInput> = batch.into_iter().map(|p| p.input).collect();
             let t0 = js::now_ms();
             let result = detector.detect_batch(&inputs, rotation, display).await;
-            *slot.borrow_mut() = Some(DetectorOutcome { result, ms: js::now_ms() - t0 });
+            *slot.borrow_mut() = Some(DetectorOutcome { result, start_ms: t0, end_ms: js::now_ms() });
             signal.wake();
         });
         self.in_flight.push_back(InFlight { frames, outcome });
@@ -213,11 +218,16 @@ impl RunLoop<'_> {
             let Some(run) = self.in_flight.front() else { return Ok(false) };
             let done = run.outcome.borrow_mut().take();
             match done {
-                Some(DetectorOutcome { result, ms }) => {
+                Some(DetectorOutcome { result, start_ms, end_ms }) => {
                     let run = self.in_flight.pop_front().expect("in flight");
                     let found = result?;
+                    let ms = end_ms - start_ms;
                     self.tuner.record(run.frames.len() as u32, ms);
                     self.detect_ms += ms;
+                    // Runs are taken in the order they started: the time not yet covered by an
+                    // earlier run is new time with the detector busy.
+                    self.detect_wall_ms += (end_ms - start_ms.max(self.busy_until_ms)).max(0.0);
+                    self.busy_until_ms = self.busy_until_ms.max(end_ms);
                     self.detected += run.frames.len() as u64;
                     for ((t, frame), boxes) in run.frames.into_iter().zip(found) {
                         self.detections.push(Detection { timestamp_us: t, frame, boxes });
@@ -429,6 +439,8 @@ pub async fn run(
                 stored: &mut stored,
                 tuner: &mut tuner,
                 detect_ms: 0.0,
+                detect_wall_ms: 0.0,
+                busy_until_ms: 0.0,
                 detected: 0,
                 t_start,
                 frames_before: first_redone.unwrap_or(0),
@@ -442,6 +454,7 @@ pub async fn run(
                 return Err(ReframeError::Internal(format!("{} analysis chunks were not completed", lp.chunks.len())).into());
             }
             run_stats.detect_ms += lp.detect_ms;
+            run_stats.detect_wall_ms += lp.detect_wall_ms;
             run_stats.detected += lp.detected;
             drop(decoder);
         }
@@ -484,6 +497,8 @@ pub struct DetectorRun {
     /// Frames it analysed and the wall time it took, milliseconds.
     pub detected: u64,
     pub detect_ms: f64,
+    /// Time with the detector busy (at least one run in flight), milliseconds.
+    pub detect_wall_ms: f64,
     /// Frames per run in the end, and the sizes measured.
     pub batch: u32,
     /// Helper workers that ran the CPU detector (0: it ran in the pipeline worker).
@@ -498,7 +513,7 @@ impl DetectorRun {
     }
 
     fn none(why: &str) -> DetectorRun {
-        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, batch: 0, workers: 0, trials: Vec::new() }
+        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, detect_wall_ms: 0.0, batch: 0, workers: 0, trials: Vec::new() }
     }
 }
 
@@ -513,6 +528,7 @@ pub fn report(analysis: &Analysis, run: DetectorRun, settings: &JobSettings) -> 
         cuts_us: analysis.cuts_us.clone(),
         analysed_frames: analysis.detections.len() as u64,
         detect_ms_per_frame: if run.detected > 0 { run.detect_ms / run.detected as f64 } else { 0.0 },
+        detect_wall_ms_per_frame: if run.detected > 0 { run.detect_wall_ms / run.detected as f64 } else { 0.0 },
         detect_batch: run.batch,
         detect_workers: run.workers,
         preprocess: run.preprocess,
