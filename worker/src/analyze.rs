@@ -266,6 +266,11 @@ impl RunLoop<'_> {
         }
     }
 
+    /// The first frame whose people are not known yet: in the oldest run in flight, or waiting.
+    fn first_undetected(&self, s: &Shared) -> Option<FrameIndex> {
+        self.in_flight.front().map(|r| r.frames[0].1).or(s.pending.front().map(|p| p.frame))
+    }
+
     /// Stores every chunk whose frames have all been seen and detected.
     async fn store_complete(&mut self, flushed: bool) -> Result<(), Stop> {
         while let Some(&c) = self.chunks.front() {
@@ -273,8 +278,7 @@ impl RunLoop<'_> {
             let (complete, records) = {
                 let s = self.shared.borrow();
                 let need = (range.end + 1).min(self.layout.frames);
-                let first_undetected = self.in_flight.front().map(|r| r.frames[0].1).or(s.pending.front().map(|p| p.frame));
-                let detected = first_undetected.is_none_or(|f| f.0 >= range.end);
+                let detected = self.first_undetected(&s).is_none_or(|f| f.0 >= range.end);
                 let complete = (s.seen_upto >= need || flushed) && detected;
                 let offset = s.run.start;
                 let records = s.shots.records();
@@ -316,8 +320,7 @@ impl FeedLoop for RunLoop<'_> {
         let s = self.shared.borrow();
         // Frames are done once seen and, at analysed frames, detected: decoding runs a few
         // batches ahead of the detector (one per helper worker, two more waiting).
-        let first_undetected = self.in_flight.front().map(|r| r.frames[0].1).or(s.pending.front().map(|p| p.frame));
-        let done = first_undetected.map_or(s.seen_upto, |f| f.0.min(s.seen_upto)).max(s.run.start);
+        let done = self.first_undetected(&s).map_or(s.seen_upto, |f| f.0.min(s.seen_upto)).max(s.run.start);
         post_progress(Stage::Analysing, done, self.layout.frames, self.t_start, now, done.saturating_sub(self.frames_before));
     }
 }
