@@ -24,6 +24,7 @@ pub mod units;
 
 pub mod analysis;
 pub mod batch_tuner;
+pub mod busy_time;
 pub mod camera_eval;
 pub mod camera_path;
 pub mod frame_path;

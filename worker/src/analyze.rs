@@ -22,6 +22,7 @@ use crate::source::FileSource;
 use crate::{js, messages};
 use reframe_core::analysis::Analysis;
 use reframe_core::batch_tuner::{BatchTrial, BatchTuner};
+use reframe_core::busy_time::BusyTime;
 use reframe_core::camera_path::CameraSettings;
 use reframe_core::demux::Movie;
 use reframe_core::job::JobRecord;
@@ -172,10 +173,8 @@ struct RunLoop<'a> {
     /// Frames per detector run (measured on this machine, kept across runs of chunks).
     tuner: &'a mut BatchTuner,
     detect_ms: f64,
-    /// Time with at least one detector run in flight (runs in helper workers overlap), and the
-    /// end of the latest run taken so far.
-    detect_wall_ms: f64,
-    busy_until_ms: f64,
+    /// Time with at least one detector run in flight (runs in helper workers overlap).
+    detect_busy: BusyTime,
     detected: u64,
     t_start: f64,
     frames_before: u64,
@@ -224,10 +223,8 @@ impl RunLoop<'_> {
                     let ms = end_ms - start_ms;
                     self.tuner.record(run.frames.len() as u32, ms);
                     self.detect_ms += ms;
-                    // Runs are taken in the order they started: the time not yet covered by an
-                    // earlier run is new time with the detector busy.
-                    self.detect_wall_ms += (end_ms - start_ms.max(self.busy_until_ms)).max(0.0);
-                    self.busy_until_ms = self.busy_until_ms.max(end_ms);
+                    // Runs are taken in the order they started, as `BusyTime` needs.
+                    self.detect_busy.add(start_ms, end_ms);
                     self.detected += run.frames.len() as u64;
                     for ((t, frame), boxes) in run.frames.into_iter().zip(found) {
                         self.detections.push(Detection { timestamp_us: t, frame, boxes });
@@ -442,8 +439,7 @@ pub async fn run(
                 stored: &mut stored,
                 tuner: &mut tuner,
                 detect_ms: 0.0,
-                detect_wall_ms: 0.0,
-                busy_until_ms: 0.0,
+                detect_busy: BusyTime::default(),
                 detected: 0,
                 t_start,
                 frames_before: first_redone.unwrap_or(0),
@@ -457,7 +453,7 @@ pub async fn run(
                 return Err(ReframeError::Internal(format!("{} analysis chunks were not completed", lp.chunks.len())).into());
             }
             run_stats.detect_ms += lp.detect_ms;
-            run_stats.detect_wall_ms += lp.detect_wall_ms;
+            run_stats.detect_wall_ms += lp.detect_busy.total_ms();
             run_stats.detected += lp.detected;
             drop(decoder);
         }
