@@ -53,10 +53,7 @@ impl PersonDetector {
 
     /// How many detector runs may be in flight at once (one per helper worker).
     pub fn parallel_runs(&self) -> usize {
-        match &self.engine {
-            Engine::Here(_) => 1,
-            Engine::Helpers(pool) => pool.size(),
-        }
+        self.helper_workers().max(1) as usize
     }
 
     /// Helper workers running the detector (0: it runs in this worker).
@@ -114,8 +111,8 @@ impl PersonDetector {
                 detector.detect_batch_async(&frames, &self.params).await.map_err(fail)?
             }
             Engine::Helpers(pool) => {
-                let packed = images.concat();
-                pool.detect(&packed, size.width, size.height, images.len() as u32)
+                let images: Vec<&[u8]> = images.iter().map(|rgba| rgba.as_ref()).collect();
+                pool.detect(&images, size.width, size.height)
                     .await
                     .map_err(|e| ReframeError::Internal(format!("person detection: {e}")))?
             }

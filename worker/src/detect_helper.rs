@@ -5,9 +5,9 @@
 
 use crate::detect;
 use crate::js;
+use crate::messages::post_helper_reply;
 use reframe_core::protocol::{FromDetectorHelper, ToDetectorHelper};
 use reframe_detect::{cpu_device, AnyDetector, RgbaFrame};
-use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -28,13 +28,13 @@ pub fn serve() {
         let detector = detector.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let reply = handle(&event.data(), &detector).await.unwrap_or_else(|message| FromDetectorHelper::Failed { message });
-            post(&reply);
+            post_helper_reply(&reply);
         });
     });
     js::worker_scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     // Messages that came before the handler was set were dropped: the pool waits for this.
-    post(&FromDetectorHelper::Ready);
+    post_helper_reply(&FromDetectorHelper::Ready);
 }
 
 async fn handle(data: &JsValue, detector: &RefCell<Option<Rc<AnyDetector>>>) -> Result<FromDetectorHelper, String> {
@@ -58,14 +58,5 @@ async fn handle(data: &JsValue, detector: &RefCell<Option<Rc<AnyDetector>>>) -> 
             let boxes = found.iter().map(|frame| frame.iter().map(|d| [d.x, d.y, d.width, d.height, d.score]).collect()).collect();
             Ok(FromDetectorHelper::Boxes { boxes })
         }
-    }
-}
-
-fn post(reply: &FromDetectorHelper) {
-    match reply.serialize(&serde_wasm_bindgen::Serializer::json_compatible()) {
-        Ok(value) => {
-            let _ = js::worker_scope().post_message(&value);
-        }
-        Err(e) => web_sys::console::error_1(&format!("could not serialise a detector reply: {e}").into()),
     }
 }

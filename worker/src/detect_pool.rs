@@ -5,10 +5,10 @@
 
 use crate::detect_helper;
 use crate::js;
+use crate::messages;
 use crate::signal::Signal;
 use reframe_core::protocol::{DetectorModel, FromDetectorHelper, ToDetectorHelper};
 use reframe_detect::Detection;
-use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -56,11 +56,16 @@ impl Helper {
         Ok(Helper { worker, inbox, signal, busy: Cell::new(false), _on_message: on_message, _on_error: on_error })
     }
 
-    /// Posts `message` with `bytes` (copied once into a buffer that is then transferred).
-    fn send(&self, message: &ToDetectorHelper, bytes: &[u8]) -> Result<(), String> {
-        let value = message.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| e.to_string())?;
-        let data = js_sys::Uint8Array::new_with_length(bytes.len() as u32);
-        data.copy_from(bytes);
+    /// Posts `message` with `parts`, copied once, one after the other, into a buffer that is
+    /// then transferred.
+    fn send(&self, message: &ToDetectorHelper, parts: &[&[u8]]) -> Result<(), String> {
+        let value = messages::to_js(message).map_err(|e| e.to_string())?;
+        let data = js_sys::Uint8Array::new_with_length(parts.iter().map(|p| p.len() as u32).sum());
+        let mut at = 0;
+        for part in parts {
+            data.subarray(at, at + part.len() as u32).copy_from(part);
+            at += part.len() as u32;
+        }
         let buffer = data.buffer();
         let transfer = js_sys::Array::of1(&buffer);
         self.worker.post_message_with_transfer(&js_sys::Array::of2(&value, &buffer), &transfer).map_err(|e| js::describe(&e).1)
@@ -118,7 +123,7 @@ impl DetectorPool {
         let left = || Some((START_TIMEOUT_MS - (js::now_ms() - t0)).max(0.0));
         for h in &pool.helpers {
             h.expect(FromDetectorHelper::Ready, left()).await?;
-            h.send(&ToDetectorHelper::Load { model }, weights)?;
+            h.send(&ToDetectorHelper::Load { model }, &[weights])?;
         }
         for h in &pool.helpers {
             h.expect(FromDetectorHelper::Loaded, left()).await?;
@@ -130,13 +135,13 @@ impl DetectorPool {
         self.helpers.len()
     }
 
-    /// People in `frames` RGBA images of `width` x `height` (one after the other in `rgba`), in
-    /// pixels of those images, detected by an idle helper. The caller keeps at most
-    /// [`size`](Self::size) requests running.
-    pub async fn detect(&self, rgba: &[u8], width: u32, height: u32, frames: u32) -> Result<Vec<Vec<Detection>>, String> {
+    /// People in `images`, RGBA of `width` x `height` each, in pixels of those images, detected
+    /// by an idle helper. The caller keeps at most [`size`](Self::size) requests running.
+    pub async fn detect(&self, images: &[&[u8]], width: u32, height: u32) -> Result<Vec<Vec<Detection>>, String> {
         let helper = self.helpers.iter().find(|h| !h.busy.get()).ok_or("every detector worker is busy")?;
+        let frames = images.len() as u32;
         helper.busy.set(true);
-        let reply = match helper.send(&ToDetectorHelper::Detect { width, height, frames }, rgba) {
+        let reply = match helper.send(&ToDetectorHelper::Detect { width, height, frames }, images) {
             Ok(()) => helper.receive(None).await,
             Err(e) => Err(e),
         };

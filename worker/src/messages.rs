@@ -1,9 +1,10 @@
 //! Messages to and from the page (types in `reframe_core::protocol`).
 //!
-//! The page posts `[ToWorker, File?]`; the worker posts `FromWorker` values.
+//! The page posts `[ToWorker, File?]`; the worker posts `FromWorker` values (a detector helper
+//! worker posts `FromDetectorHelper` replies to the pipeline worker instead).
 
 use crate::js::worker_scope;
-use reframe_core::protocol::{FromWorker, ToWorker};
+use reframe_core::protocol::{FromDetectorHelper, FromWorker, ToWorker};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
@@ -25,15 +26,28 @@ pub fn parse(data: &JsValue) -> Option<Incoming> {
 }
 
 pub fn post(message: &FromWorker) {
-    post_with(message, None);
+    post_value(message, None);
+}
+
+/// A detector helper's reply to the pipeline worker that started it.
+pub fn post_helper_reply(reply: &FromDetectorHelper) {
+    post_value(reply, None);
+}
+
+/// A message as a plain JavaScript value: maps become plain objects, so the receiver (and test
+/// tools reading it) see ordinary JSON.
+pub fn to_js(message: &impl Serialize) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    message.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
 }
 
 /// Posts `message` with an extra property `extra = (name, value)` that serde cannot carry (e.g.
 /// file handles, which are structured-cloned).
 pub fn post_with(message: &FromWorker, extra: Option<(&str, JsValue)>) {
-    // Maps become plain objects so the page (and test tools reading them) see ordinary JSON.
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    match message.serialize(&serializer) {
+    post_value(message, extra);
+}
+
+fn post_value(message: &impl Serialize, extra: Option<(&str, JsValue)>) {
+    match to_js(message) {
         Ok(value) => {
             if let Some((name, v)) = extra {
                 let _ = js_sys::Reflect::set(&value, &name.into(), &v);
