@@ -32,7 +32,7 @@ async function processAndCheck(t, name, settings) {
   const input = await clipOrSkip(t, name);
   if (!input) return;
   const dir = outDir(`${name}-${settings.ratio.replace(':', 'x')}-${settings.posX ?? 50}-${settings.posY ?? 50}` +
-    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}${settings.detectBatch ? `-b${settings.detectBatch}` : ''}${settings.detectWorkers !== undefined ? `-w${settings.detectWorkers}` : ''}${settings.preprocess ? `-pre-${settings.preprocess}` : ''}`);
+    `${settings.mode ? `-${settings.mode}` : ''}${settings.model ? `-${settings.model}` : ''}${settings.detector ? `-${settings.detector}` : ''}${settings.detectBatch ? `-b${settings.detectBatch}` : ''}${settings.detectWorkers !== undefined ? `-w${settings.detectWorkers}` : ''}${settings.crashDetectorWorkerAt !== undefined ? `-crash${settings.crashDetectorWorkerAt}` : ''}${settings.preprocess ? `-pre-${settings.preprocess}` : ''}`);
   const out = path.join(dir, 'out.mp4');
   const report = path.join(dir, 'report.json');
   const args = ['--input', input, '--out', out, '--report', report, '--ratio', settings.ratio,
@@ -43,6 +43,7 @@ async function processAndCheck(t, name, settings) {
   if (settings.detector) args.push('--detector', settings.detector);
   if (settings.detectBatch) args.push('--detect-batch', String(settings.detectBatch));
   if (settings.detectWorkers !== undefined) args.push('--detect-workers', String(settings.detectWorkers));
+  if (settings.crashDetectorWorkerAt !== undefined) args.push('--crash-detector-worker-at', String(settings.crashDetectorWorkerAt));
   if (settings.preprocess) args.push('--preprocess', settings.preprocess);
   if (settings.posX !== undefined) args.push('--pos-x', String(settings.posX));
   if (settings.posY !== undefined) args.push('--pos-y', String(settings.posY));
@@ -190,6 +191,17 @@ test('vtest-short: the CPU detector in 2 helper workers finds the same people as
   t.diagnostic(`${here.detections.length} analysed frames; analysis pass ${here.stages.analysing.toFixed(1)} s in the pipeline worker, ` +
     `${helpers.stages.analysing.toFixed(1)} s with 2 helper workers; detector busy ${here.detect_wall_ms_per_frame.toFixed(0)} vs ` +
     `${helpers.detect_wall_ms_per_frame.toFixed(0)} ms per frame (runs of ${here.detect_ms_per_frame.toFixed(0)} vs ${helpers.detect_ms_per_frame.toFixed(0)} ms)`);
+  assert.equal(here.detect_worker_restarts, 0);
+  assert.equal(helpers.detect_worker_restarts, 0);
+
+  // A helper that crashes mid-request (test aid: it panics, as on running out of memory) is
+  // replaced, and its replacement runs the lost frames: nothing is missed or changed.
+  const crashed = await processAndCheck(t, 'vtest-short', { ...settings, detectWorkers: 2, crashDetectorWorkerAt: 3 });
+  assert.equal(crashed.detect_worker_restarts, 1);
+  assert.equal(crashed.detect_workers, 2);
+  assert.deepEqual(crashed.detections, here.detections, 'the same boxes, frame by frame, after a helper crashed');
+  assert.deepEqual(crashed.crop_path, here.crop_path, 'the same camera path after a helper crashed');
+  t.diagnostic(`with a crashed helper: analysis pass ${crashed.stages.analysing.toFixed(1)} s`);
 });
 
 // ---- decode-only (the benchmark's mode) ----

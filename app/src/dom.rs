@@ -217,6 +217,10 @@ impl Page {
             if !a.preprocess.is_empty() {
                 text.push_str(&format!(", frames scaled on {}", a.preprocess));
             }
+            if a.detect_worker_restarts > 0 {
+                let n = a.detect_worker_restarts;
+                text.push_str(&format!(" ({n} detector worker{} crashed and {} replaced; no frame was skipped)", if n == 1 { "" } else { "s" }, if n == 1 { "was" } else { "were" }));
+            }
         }
         self.result_text.set_text_content(Some(&text));
         match url {

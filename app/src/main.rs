@@ -42,6 +42,9 @@ struct App {
     /// Set by `?detect_workers=N` (benchmarks, tests): helper workers for the CPU detector
     /// (0: none) instead of one per core.
     detect_workers: Option<u32>,
+    /// Set by `?crash_detector_worker_at=N` (tests): the helper worker given the N-th detection
+    /// request crashes, to check the analysis recovers.
+    crash_detector_worker_at: Option<u32>,
     /// Set by `?preprocess=cpu|gpu` (tests, benchmarks): where sampled frames are scaled.
     preprocess: Preprocess,
     /// The stored job the user asked to resume; the next chosen file resumes it.
@@ -85,6 +88,7 @@ fn main() {
     let chunk_seconds = param("chunk_s").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0);
     let detect_batch = param("detect_batch").and_then(|v| v.parse::<u32>().ok()).filter(|v| (1..=64).contains(v));
     let detect_workers = param("detect_workers").and_then(|v| v.parse::<u32>().ok()).filter(|v| *v <= 16);
+    let crash_detector_worker_at = param("crash_detector_worker_at").and_then(|v| v.parse::<u32>().ok());
     let preprocess = match param("preprocess").as_deref() {
         Some("cpu") => Preprocess::Cpu,
         Some("gpu") => Preprocess::Gpu,
@@ -97,7 +101,7 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, detect_workers, preprocess, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
+    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, detect_workers, crash_detector_worker_at, preprocess, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
     wire(&app);
 }
 
@@ -394,6 +398,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         chunk_seconds: app.chunk_seconds,
         detect_batch: app.detect_batch,
         detect_workers: app.detect_workers,
+        crash_detector_worker_at: app.crash_detector_worker_at,
         preprocess: app.preprocess,
         subject_track: if mode == CropMode::Auto { app.subject } else { None },
     })
@@ -414,6 +419,7 @@ fn start(app: &Rc<RefCell<App>>) {
             chunk_seconds: a.chunk_seconds,
             detect_batch: a.detect_batch,
             detect_workers: a.detect_workers,
+            crash_detector_worker_at: a.crash_detector_worker_at,
             preprocess: a.preprocess,
             ..job.settings.clone()
         },

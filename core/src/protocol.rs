@@ -127,6 +127,11 @@ pub struct JobSettings {
     /// `None` picks from the machine's cores (`detector_workers`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detect_workers: Option<u32>,
+    /// Test aid: the helper worker that gets this detection request (0-based, counted over the
+    /// analysis) crashes while running it (`?crash_detector_worker_at=N` in the page URL), to
+    /// check that the analysis restarts the helper and still finds every frame's people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash_detector_worker_at: Option<u32>,
     /// Where sampled frames are scaled for the detector.
     #[serde(default)]
     pub preprocess: Preprocess,
@@ -147,6 +152,7 @@ impl Default for JobSettings {
             subject_track: None,
             detect_batch: None,
             detect_workers: None,
+            crash_detector_worker_at: None,
             preprocess: Preprocess::Auto,
         }
     }
@@ -204,8 +210,15 @@ pub enum ToDetectorHelper {
     /// Build the detector from the weights in the buffer (already checked by their sha256).
     Load { model: DetectorModel },
     /// Detect people in `frames` RGBA images of `width` x `height` pixels, one after the other
-    /// in the buffer.
-    Detect { width: u32, height: u32, frames: u32 },
+    /// in the buffer. `crash`: test aid, the helper crashes (panics) instead of answering, as a
+    /// helper that runs out of memory would (see `JobSettings::crash_detector_worker_at`).
+    Detect {
+        width: u32,
+        height: u32,
+        frames: u32,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        crash: bool,
+    },
 }
 
 /// Detector helper worker -> pipeline worker.
@@ -357,6 +370,10 @@ pub struct AnalysisReport {
     /// Helper workers that ran the CPU detector side by side (0: it ran in the pipeline worker).
     #[serde(default)]
     pub detect_workers: u32,
+    /// Helper workers that crashed (or stopped answering) and were replaced; their requests
+    /// were run again by the replacements.
+    #[serde(default)]
+    pub detect_worker_restarts: u32,
     /// The batch sizes measured on this machine and their time per frame.
     #[serde(default)]
     pub batch_trials: Vec<crate::batch_tuner::BatchTrial>,
@@ -420,5 +437,14 @@ mod tests {
         let json = serde_json::to_string(&boxes).unwrap();
         assert_eq!(json, r#"{"type":"boxes","boxes":[[[1.0,2.0,3.0,4.0,0.5]],[]]}"#);
         assert_eq!(serde_json::from_str::<FromDetectorHelper>(&json).unwrap(), boxes);
+        // The test aid travels only when set.
+        let detect = ToDetectorHelper::Detect { width: 300, height: 300, frames: 2, crash: false };
+        let json = serde_json::to_string(&detect).unwrap();
+        assert_eq!(json, r#"{"type":"detect","width":300,"height":300,"frames":2}"#);
+        assert_eq!(serde_json::from_str::<ToDetectorHelper>(&json).unwrap(), detect);
+        let crash = ToDetectorHelper::Detect { width: 300, height: 300, frames: 2, crash: true };
+        let json = serde_json::to_string(&crash).unwrap();
+        assert_eq!(json, r#"{"type":"detect","width":300,"height":300,"frames":2,"crash":true}"#);
+        assert_eq!(serde_json::from_str::<ToDetectorHelper>(&json).unwrap(), crash);
     }
 }

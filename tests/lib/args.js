@@ -31,6 +31,10 @@ Options:
   --detect-workers N      helper workers running the CPU detector side by side, 0..16 (page
                           ?detect_workers=N; 0 runs it in the pipeline worker; default: one per
                           core, at most 4)
+  --crash-detector-worker-at N
+                          test aid: the helper worker given the N-th detection request (0-based)
+                          crashes while running it (page ?crash_detector_worker_at=N); the
+                          report's detect_worker_restarts counts the helpers replaced
   --preprocess cpu|gpu    where sampled frames are scaled for the detector (page ?preprocess=...;
                           default: on the detector's device when it is a hardware GPU, else CPU)
   --reload-at F1,F2,...   reload the page when overall progress passes each fraction (0..1),
@@ -62,7 +66,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'pos-x', 'pos-y',
-  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'detect-workers', 'preprocess', 'reload-at', 'restart-browser-at',
+  'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'detect-workers', 'crash-detector-worker-at', 'preprocess', 'reload-at', 'restart-browser-at',
 ]);
 
 /**
@@ -122,6 +126,7 @@ function parseArgs(argv) {
     chunkS: null,
     detectBatch: null,
     detectWorkers: null,
+    crashDetectorWorkerAt: null,
     preprocess: null,
     interruptions: [],
     given,
@@ -165,6 +170,11 @@ function parseArgs(argv) {
     const w = Number(raw['detect-workers']);
     if (!Number.isInteger(w) || w < 0 || w > 16) throw new UsageError(`--detect-workers must be an integer from 0 to 16, got "${raw['detect-workers']}"`);
     opts.detectWorkers = w;
+  }
+  if (raw['crash-detector-worker-at'] !== undefined) {
+    const n = Number(raw['crash-detector-worker-at']);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--crash-detector-worker-at must be an integer from 0, got "${raw['crash-detector-worker-at']}"`);
+    opts.crashDetectorWorkerAt = n;
   }
   if (raw.preprocess !== undefined) {
     if (!['cpu', 'gpu'].includes(raw.preprocess)) throw new UsageError(`--preprocess must be cpu or gpu, got "${raw.preprocess}"`);

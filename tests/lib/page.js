@@ -174,6 +174,9 @@ async function runJob(page, opts) {
   if (opts.chunkS) url.searchParams.set('chunk_s', String(opts.chunkS));
   if (opts.detectBatch) url.searchParams.set('detect_batch', String(opts.detectBatch));
   if (opts.detectWorkers !== null && opts.detectWorkers !== undefined) url.searchParams.set('detect_workers', String(opts.detectWorkers));
+  if (opts.crashDetectorWorkerAt !== null && opts.crashDetectorWorkerAt !== undefined) {
+    url.searchParams.set('crash_detector_worker_at', String(opts.crashDetectorWorkerAt));
+  }
   if (opts.preprocess) url.searchParams.set('preprocess', opts.preprocess);
 
   const loadDeadline = Math.min(opts.deadline, now() + (opts.readyTimeoutS || 120));

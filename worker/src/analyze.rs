@@ -372,7 +372,7 @@ pub async fn run(
 
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
-        let detector = Rc::new(detect::load(a.settings.model, a.settings.detector, a.settings.preprocess, a.settings.detect_workers, v.coded_size, |done, total| {
+        let detector = Rc::new(detect::load(a.settings.model, a.settings.detector, a.settings.preprocess, a.settings.detect_workers, a.settings.crash_detector_worker_at, v.coded_size, |done, total| {
             let mb = |b: u64| b as f64 / 1e6;
             let detail = match total {
                 Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
@@ -462,6 +462,7 @@ pub async fn run(
             run_stats.preprocess += &format!(": {} of {} analysed frames", detector.scaled_on_device.get(), run_stats.detected);
         }
         run_stats.batch = tuner.chosen().unwrap_or(tuner.next_size());
+        run_stats.restarts = detector.helper_restarts();
         run_stats.trials = tuner.trials().to_vec();
     }
 
@@ -502,6 +503,8 @@ pub struct DetectorRun {
     pub batch: u32,
     /// Helper workers that ran the CPU detector (0: it ran in the pipeline worker).
     pub workers: u32,
+    /// Helper workers that crashed or hung and were replaced.
+    pub restarts: u32,
     pub trials: Vec<BatchTrial>,
 }
 
@@ -512,7 +515,7 @@ impl DetectorRun {
     }
 
     fn none(why: &str) -> DetectorRun {
-        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, detect_wall_ms: 0.0, batch: 0, workers: 0, trials: Vec::new() }
+        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, detect_wall_ms: 0.0, batch: 0, workers: 0, restarts: 0, trials: Vec::new() }
     }
 }
 
@@ -530,6 +533,7 @@ pub fn report(analysis: &Analysis, run: DetectorRun, settings: &JobSettings) -> 
         detect_wall_ms_per_frame: if run.detected > 0 { run.detect_wall_ms / run.detected as f64 } else { 0.0 },
         detect_batch: run.batch,
         detect_workers: run.workers,
+        detect_worker_restarts: run.restarts,
         preprocess: run.preprocess,
         batch_trials: run.trials,
     }

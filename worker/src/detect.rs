@@ -56,6 +56,14 @@ impl PersonDetector {
         self.helper_workers().max(1) as usize
     }
 
+    /// Helper workers replaced because they crashed or hung (their requests ran again).
+    pub fn helper_restarts(&self) -> u32 {
+        match &self.engine {
+            Engine::Here(_) => 0,
+            Engine::Helpers(pool) => pool.restarts(),
+        }
+    }
+
     /// Helper workers running the detector (0: it runs in this worker).
     pub fn helper_workers(&self) -> u32 {
         match &self.engine {
@@ -138,6 +146,7 @@ pub async fn load(
     wanted: DetectorBackend,
     preprocess: Preprocess,
     workers: Option<u32>,
+    crash_helper_at: Option<u32>,
     coded: PixelSize,
     on_progress: impl Fn(u64, Option<u64>),
 ) -> Result<PersonDetector, ReframeError> {
@@ -153,22 +162,24 @@ pub async fn load(
         Some(n) => n,
         None => detector_workers(js::worker_scope().navigator().hardware_concurrency() as u32),
     };
-    let mut engine = None;
-    if helpers > 0 {
-        match DetectorPool::start(helpers as usize, choice, &weights).await {
+    let here = |weights| -> Result<Engine, ReframeError> {
+        let detector = AnyDetector::from_bytes(model, weights, &device)
+            .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
+        Ok(Engine::Here(Box::new(detector)))
+    };
+    let engine = if helpers > 0 {
+        match DetectorPool::start(helpers as usize, choice, weights, crash_helper_at).await {
             Ok(pool) => {
                 backend += &format!(", in {helpers} worker{}", if helpers == 1 { "" } else { "s" });
-                engine = Some(Engine::Helpers(pool));
+                Engine::Helpers(pool)
             }
-            Err(e) => backend += &format!(", in the pipeline worker (helper workers could not start: {e})"),
+            Err((e, weights)) => {
+                backend += &format!(", in the pipeline worker (helper workers could not start: {e})");
+                here(weights)?
+            }
         }
-    }
-    let engine = match engine {
-        Some(engine) => engine,
-        None => Engine::Here(Box::new(
-            AnyDetector::from_bytes(model, weights, &device)
-                .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?,
-        )),
+    } else {
+        here(weights)?
     };
     let (preprocess_on_device, preprocess) = match (preprocess, on_gpu) {
         (Preprocess::Cpu, _) => (false, "cpu (chosen in the page's settings)".to_string()),

@@ -47,7 +47,10 @@ async fn handle(data: &JsValue, detector: &RefCell<Option<Rc<AnyDetector>>>) -> 
             *detector.borrow_mut() = Some(Rc::new(loaded));
             Ok(FromDetectorHelper::Loaded)
         }
-        ToDetectorHelper::Detect { width, height, frames } => {
+        ToDetectorHelper::Detect { crash: true, .. } => {
+            panic!("crashed on purpose (test setting crash_detector_worker_at)")
+        }
+        ToDetectorHelper::Detect { width, height, frames, crash: false } => {
             let frame_bytes = width as usize * height as usize * 4;
             if bytes.len() != frame_bytes * frames as usize {
                 return Err(format!("{} bytes for {frames} frames of {width}x{height}", bytes.len()));

@@ -16,17 +16,37 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions};
 
 /// How long a helper may take to load its wasm and build the detector before the pool gives up
-/// on helpers (and the pipeline worker runs the detector itself).
+/// on it (at the start, the pipeline worker then runs the detector itself).
 const START_TIMEOUT_MS: f64 = 60_000.0;
+
+/// How long a helper may take per frame of a request before it counts as stopped (hung): far
+/// beyond any real run (this 2-core machine: 45 to 130 ms per frame), so only a dead helper
+/// reaches it.
+const DETECT_TIMEOUT_MS_PER_FRAME: f64 = 60_000.0;
 
 /// A message from a helper, or the error that ended it.
 type Received = Result<JsValue, String>;
+
+/// Why a helper gave no answer to a request.
+enum HelperError {
+    /// It answered with an error: it is alive, and the same request would fail again.
+    Failed(String),
+    /// It crashed, or did not answer in time: a fresh helper may succeed.
+    Stopped(String),
+}
+
+impl HelperError {
+    fn message(self) -> String {
+        match self {
+            HelperError::Failed(m) | HelperError::Stopped(m) => m,
+        }
+    }
+}
 
 struct Helper {
     worker: Worker,
     inbox: Rc<RefCell<VecDeque<Received>>>,
     signal: Signal,
-    busy: Cell<bool>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -53,7 +73,30 @@ impl Helper {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(Helper { worker, inbox, signal, busy: Cell::new(false), _on_message: on_message, _on_error: on_error })
+        Ok(Helper { worker, inbox, signal, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Starts helper `index` and builds the detector in it, within `timeout_ms`.
+    async fn start(index: usize, model: DetectorModel, weights: &[u8], timeout_ms: f64) -> Result<Helper, String> {
+        let helper = Helper::spawn(index)?;
+        let t0 = js::now_ms();
+        let loaded = async {
+            helper.begin_load(model, weights, timeout_ms).await?;
+            helper.expect(FromDetectorHelper::Loaded, (timeout_ms - (js::now_ms() - t0)).max(0.0)).await
+        };
+        match loaded.await {
+            Ok(()) => Ok(helper),
+            Err(e) => {
+                helper.worker.terminate();
+                Err(e.message())
+            }
+        }
+    }
+
+    /// Waits for the helper to be ready, then sends it the weights to build the detector from.
+    async fn begin_load(&self, model: DetectorModel, weights: &[u8], timeout_ms: f64) -> Result<(), HelperError> {
+        self.expect(FromDetectorHelper::Ready, timeout_ms).await?;
+        self.send(&ToDetectorHelper::Load { model }, &[weights]).map_err(HelperError::Stopped)
     }
 
     /// Posts `message` with `parts`, copied once, one after the other, into a buffer that is
@@ -71,22 +114,22 @@ impl Helper {
         self.worker.post_message_with_transfer(&js_sys::Array::of2(&value, &buffer), &transfer).map_err(|e| js::describe(&e).1)
     }
 
-    /// The helper's next message, waiting up to `timeout_ms` (forever when `None`).
-    async fn receive(&self, timeout_ms: Option<f64>) -> Result<FromDetectorHelper, String> {
+    /// The helper's next message, waiting up to `timeout_ms`.
+    async fn receive(&self, timeout_ms: f64) -> Result<FromDetectorHelper, HelperError> {
         let t0 = js::now_ms();
         loop {
             let next = self.inbox.borrow_mut().pop_front();
             match next {
                 Some(Ok(value)) => {
                     return match serde_wasm_bindgen::from_value(value) {
-                        Ok(FromDetectorHelper::Failed { message }) => Err(message),
+                        Ok(FromDetectorHelper::Failed { message }) => Err(HelperError::Failed(message)),
                         Ok(reply) => Ok(reply),
-                        Err(e) => Err(format!("unreadable reply from a detector worker: {e}")),
+                        Err(e) => Err(HelperError::Failed(format!("unreadable reply from a detector worker: {e}"))),
                     }
                 }
-                Some(Err(e)) => return Err(e),
-                None if timeout_ms.is_some_and(|t| js::now_ms() - t0 > t) => {
-                    return Err(format!("a detector worker did not start within {} s", START_TIMEOUT_MS / 1000.0))
+                Some(Err(e)) => return Err(HelperError::Stopped(e)),
+                None if js::now_ms() - t0 > timeout_ms => {
+                    return Err(HelperError::Stopped(format!("a detector worker did not answer within {:.0} s", timeout_ms / 1000.0)))
                 }
                 None => self.signal.wait(200).await,
             }
@@ -94,64 +137,125 @@ impl Helper {
     }
 
     /// Waits for `want` (and nothing else) as the next message.
-    async fn expect(&self, want: FromDetectorHelper, timeout_ms: Option<f64>) -> Result<(), String> {
+    async fn expect(&self, want: FromDetectorHelper, timeout_ms: f64) -> Result<(), HelperError> {
         match self.receive(timeout_ms).await? {
             reply if reply == want => Ok(()),
-            other => Err(format!("a detector worker answered {other:?} instead of {want:?}")),
+            other => Err(HelperError::Failed(format!("a detector worker answered {other:?} instead of {want:?}"))),
+        }
+    }
+
+    /// Sends a detection request and waits for its boxes.
+    async fn detect(&self, request: &ToDetectorHelper, images: &[&[u8]], frames: u32) -> Result<Vec<Vec<[f32; 5]>>, HelperError> {
+        self.send(request, images).map_err(HelperError::Stopped)?;
+        match self.receive(DETECT_TIMEOUT_MS_PER_FRAME * frames.max(1) as f64).await? {
+            FromDetectorHelper::Boxes { boxes } if boxes.len() == frames as usize => Ok(boxes),
+            other => Err(HelperError::Failed(format!("a detector worker answered {other:?} to a request for {frames} frames"))),
         }
     }
 }
 
-/// Helper workers, each with the CPU detector loaded; terminated when dropped.
+/// A helper and whether a request is running in it. The helper is replaced when it stops.
+struct Slot {
+    helper: RefCell<Rc<Helper>>,
+    busy: Cell<bool>,
+}
+
+/// Helper workers, each with the CPU detector loaded; terminated when dropped. A helper that
+/// crashes (or hangs) is replaced by a fresh one, which runs the lost request again.
 pub struct DetectorPool {
-    helpers: Vec<Helper>,
+    slots: Vec<Slot>,
+    model: DetectorModel,
+    /// The weights, to load a replacement helper.
+    weights: Vec<u8>,
+    /// Requests sent so far, and the one whose helper crashes (test aid).
+    requests: Cell<u32>,
+    crash_at: Option<u32>,
+    restarts: Cell<u32>,
 }
 
 impl Drop for DetectorPool {
     fn drop(&mut self) {
-        for h in &self.helpers {
-            h.worker.terminate();
+        for slot in &self.slots {
+            slot.helper.borrow().worker.terminate();
         }
     }
 }
 
 impl DetectorPool {
-    /// Starts `count` helpers and loads `model` from `weights` in each (in parallel).
-    pub async fn start(count: usize, model: DetectorModel, weights: &[u8]) -> Result<DetectorPool, String> {
-        let pool = DetectorPool { helpers: (0..count).map(Helper::spawn).collect::<Result<_, _>>()? };
+    /// Starts `count` helpers and loads `model` from `weights` in each (in parallel). On
+    /// failure, the weights come back with the reason.
+    pub async fn start(count: usize, model: DetectorModel, weights: Vec<u8>, crash_at: Option<u32>) -> Result<DetectorPool, (String, Vec<u8>)> {
+        let mut helpers = Vec::with_capacity(count);
         let t0 = js::now_ms();
-        let left = || Some((START_TIMEOUT_MS - (js::now_ms() - t0)).max(0.0));
-        for h in &pool.helpers {
-            h.expect(FromDetectorHelper::Ready, left()).await?;
-            h.send(&ToDetectorHelper::Load { model }, &[weights])?;
+        let left = || (START_TIMEOUT_MS - (js::now_ms() - t0)).max(0.0);
+        let mut result = Ok(());
+        for i in 0..count {
+            match Helper::spawn(i) {
+                Ok(h) => helpers.push(h),
+                Err(e) => result = result.and(Err(e)),
+            }
         }
-        for h in &pool.helpers {
-            h.expect(FromDetectorHelper::Loaded, left()).await?;
+        // All load at once: each gets the weights as soon as it is ready.
+        for h in &helpers {
+            if result.is_ok() {
+                result = h.begin_load(model, &weights, left()).await.map_err(HelperError::message);
+            }
         }
-        Ok(pool)
+        for h in &helpers {
+            if result.is_ok() {
+                result = h.expect(FromDetectorHelper::Loaded, left()).await.map_err(HelperError::message);
+            }
+        }
+        if let Err(e) = result {
+            helpers.iter().for_each(|h| h.worker.terminate());
+            return Err((e, weights));
+        }
+        let slots = helpers.into_iter().map(|h| Slot { helper: RefCell::new(Rc::new(h)), busy: Cell::new(false) }).collect();
+        Ok(DetectorPool { slots, model, weights, requests: Cell::new(0), crash_at, restarts: Cell::new(0) })
     }
 
     pub fn size(&self) -> usize {
-        self.helpers.len()
+        self.slots.len()
+    }
+
+    /// Helpers replaced so far because they crashed or hung.
+    pub fn restarts(&self) -> u32 {
+        self.restarts.get()
     }
 
     /// People in `images`, RGBA of `width` x `height` each, in pixels of those images, detected
     /// by an idle helper. The caller keeps at most [`size`](Self::size) requests running.
     pub async fn detect(&self, images: &[&[u8]], width: u32, height: u32) -> Result<Vec<Vec<Detection>>, String> {
-        let helper = self.helpers.iter().find(|h| !h.busy.get()).ok_or("every detector worker is busy")?;
+        let (index, slot) = self.slots.iter().enumerate().find(|(_, s)| !s.busy.get()).ok_or("every detector worker is busy")?;
+        let number = self.requests.replace(self.requests.get() + 1);
+        slot.busy.set(true);
+        let boxes = self.detect_in(index, slot, images, width, height, self.crash_at == Some(number)).await;
+        slot.busy.set(false);
+        Ok(boxes?
+            .into_iter()
+            .map(|frame| frame.into_iter().map(|[x, y, width, height, score]| Detection { x, y, width, height, score }).collect())
+            .collect())
+    }
+
+    /// Runs a request in `slot`'s helper; if that helper stops, replaces it and runs the request
+    /// again in the new one (once: a request that stops two helpers fails).
+    async fn detect_in(&self, index: usize, slot: &Slot, images: &[&[u8]], width: u32, height: u32, crash: bool) -> Result<Vec<Vec<[f32; 5]>>, String> {
         let frames = images.len() as u32;
-        helper.busy.set(true);
-        let reply = match helper.send(&ToDetectorHelper::Detect { width, height, frames }, images) {
-            Ok(()) => helper.receive(None).await,
-            Err(e) => Err(e),
+        let helper = slot.helper.borrow().clone();
+        let stopped = match helper.detect(&ToDetectorHelper::Detect { width, height, frames, crash }, images, frames).await {
+            Ok(boxes) => return Ok(boxes),
+            Err(HelperError::Failed(e)) => return Err(e),
+            Err(HelperError::Stopped(e)) => e,
         };
-        helper.busy.set(false);
-        match reply? {
-            FromDetectorHelper::Boxes { boxes } if boxes.len() == frames as usize => Ok(boxes
-                .into_iter()
-                .map(|frame| frame.into_iter().map(|[x, y, width, height, score]| Detection { x, y, width, height, score }).collect())
-                .collect()),
-            other => Err(format!("a detector worker answered {other:?} to a request for {frames} frames")),
-        }
+        helper.worker.terminate();
+        let fresh = Rc::new(
+            Helper::start(index, self.model, &self.weights, START_TIMEOUT_MS)
+                .await
+                .map_err(|e| format!("{stopped}, and a new one could not start: {e}"))?,
+        );
+        *slot.helper.borrow_mut() = fresh.clone();
+        self.restarts.set(self.restarts.get() + 1);
+        let request = ToDetectorHelper::Detect { width, height, frames, crash: false };
+        fresh.detect(&request, images, frames).await.map_err(|e| format!("{stopped}; its replacement failed on the same frames: {}", e.message()))
     }
 }
