@@ -191,14 +191,17 @@ pub enum ToWorker {
 }
 
 /// How many helper workers run the CPU detector when the settings leave it open: one per core
-/// the browser reports, at most 4 (each holds its own copy of the model and its working memory);
-/// none on a single core, where the pipeline worker runs it itself.
-pub fn detector_workers(hardware_concurrency: u32) -> u32 {
+/// the browser reports, at most 4, and none on a single core, where the pipeline worker runs it
+/// itself. Each helper holds its own copy of the model and its working memory (measured: about
+/// 90 MB with FAST, 145 MB with QUALITY), so a device that reports little memory
+/// (`navigator.deviceMemory`, GB, rounded down by the browser; Chromium only) gets one helper
+/// per 2 GB.
+pub fn detector_workers(hardware_concurrency: u32, device_memory_gb: Option<f64>) -> u32 {
     if hardware_concurrency <= 1 {
-        0
-    } else {
-        hardware_concurrency.min(4)
+        return 0;
     }
+    let by_memory = device_memory_gb.filter(|gb| gb.is_finite() && *gb > 0.0).map_or(u32::MAX, |gb| (gb / 2.0).floor() as u32);
+    hardware_concurrency.min(4).min(by_memory)
 }
 
 /// Pipeline worker -> detector helper worker (posted as `[message, ArrayBuffer]`, the buffer
@@ -423,8 +426,13 @@ mod tests {
 
     #[test]
     fn detector_workers_one_per_core_up_to_four_none_on_one_core() {
-        let got: Vec<u32> = [0, 1, 2, 3, 4, 8, 64].iter().map(|&cores| detector_workers(cores)).collect();
+        let got: Vec<u32> = [0, 1, 2, 3, 4, 8, 64].iter().map(|&cores| detector_workers(cores, None)).collect();
         assert_eq!(got, vec![0, 0, 2, 3, 4, 4, 4]);
+        // Little memory: one per 2 GB (the browser reports 0.25 to 8).
+        let got: Vec<u32> = [0.25, 1.0, 2.0, 4.0, 8.0].iter().map(|&gb| detector_workers(8, Some(gb))).collect();
+        assert_eq!(got, vec![0, 0, 1, 2, 4]);
+        assert_eq!(detector_workers(2, Some(8.0)), 2, "the cores still limit");
+        assert_eq!(detector_workers(4, Some(f64::NAN)), 4, "an unreadable figure is ignored");
     }
 
     #[test]

@@ -160,7 +160,10 @@ pub async fn load(
     let helpers = match workers {
         _ if runs != Runs::Cpu || preprocess == Preprocess::Gpu => 0,
         Some(n) => n,
-        None => detector_workers(js::worker_scope().navigator().hardware_concurrency() as u32),
+        None => {
+            let navigator = js::worker_scope().navigator();
+            detector_workers(navigator.hardware_concurrency() as u32, js::get(&navigator, "deviceMemory").as_f64())
+        }
     };
     let here = |weights| -> Result<Engine, ReframeError> {
         let detector = AnyDetector::from_bytes(model, weights, &device)
