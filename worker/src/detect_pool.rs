@@ -43,6 +43,7 @@ impl HelperError {
     }
 }
 
+/// A helper worker; terminated when dropped.
 struct Helper {
     worker: Worker,
     inbox: Rc<RefCell<VecDeque<Received>>>,
@@ -80,17 +81,9 @@ impl Helper {
     async fn start(index: usize, model: DetectorModel, weights: &[u8], timeout_ms: f64) -> Result<Helper, String> {
         let helper = Helper::spawn(index)?;
         let t0 = js::now_ms();
-        let loaded = async {
-            helper.begin_load(model, weights, timeout_ms).await?;
-            helper.expect(FromDetectorHelper::Loaded, (timeout_ms - (js::now_ms() - t0)).max(0.0)).await
-        };
-        match loaded.await {
-            Ok(()) => Ok(helper),
-            Err(e) => {
-                helper.worker.terminate();
-                Err(e.message())
-            }
-        }
+        helper.begin_load(model, weights, timeout_ms).await.map_err(HelperError::message)?;
+        helper.expect(FromDetectorHelper::Loaded, (timeout_ms - (js::now_ms() - t0)).max(0.0)).await.map_err(HelperError::message)?;
+        Ok(helper)
     }
 
     /// Waits for the helper to be ready, then sends it the weights to build the detector from.
@@ -144,13 +137,21 @@ impl Helper {
         }
     }
 
-    /// Sends a detection request and waits for its boxes.
-    async fn detect(&self, request: &ToDetectorHelper, images: &[&[u8]], frames: u32) -> Result<Vec<Vec<[f32; 5]>>, HelperError> {
-        self.send(request, images).map_err(HelperError::Stopped)?;
+    /// Sends a detection request for `images` (RGBA, `width` x `height` each) and waits for
+    /// their boxes. `crash`: test aid, see `ToDetectorHelper::Detect`.
+    async fn detect(&self, images: &[&[u8]], width: u32, height: u32, crash: bool) -> Result<Vec<Vec<[f32; 5]>>, HelperError> {
+        let frames = images.len() as u32;
+        self.send(&ToDetectorHelper::Detect { width, height, frames, crash }, images).map_err(HelperError::Stopped)?;
         match self.receive(DETECT_TIMEOUT_MS_PER_FRAME * frames.max(1) as f64).await? {
             FromDetectorHelper::Boxes { boxes } if boxes.len() == frames as usize => Ok(boxes),
             other => Err(HelperError::Failed(format!("a detector worker answered {other:?} to a request for {frames} frames"))),
         }
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.worker.terminate();
     }
 }
 
@@ -160,8 +161,8 @@ struct Slot {
     busy: Cell<bool>,
 }
 
-/// Helper workers, each with the CPU detector loaded; terminated when dropped. A helper that
-/// crashes (or hangs) is replaced by a fresh one, which runs the lost request again.
+/// Helper workers, each with the CPU detector loaded. A helper that crashes (or hangs) is
+/// replaced by a fresh one, which runs the lost request again.
 pub struct DetectorPool {
     slots: Vec<Slot>,
     model: DetectorModel,
@@ -173,45 +174,31 @@ pub struct DetectorPool {
     restarts: Cell<u32>,
 }
 
-impl Drop for DetectorPool {
-    fn drop(&mut self) {
-        for slot in &self.slots {
-            slot.helper.borrow().worker.terminate();
-        }
-    }
-}
-
 impl DetectorPool {
     /// Starts `count` helpers and loads `model` from `weights` in each (in parallel). On
     /// failure, the weights come back with the reason.
     pub async fn start(count: usize, model: DetectorModel, weights: Vec<u8>, crash_at: Option<u32>) -> Result<DetectorPool, (String, Vec<u8>)> {
-        let mut helpers = Vec::with_capacity(count);
         let t0 = js::now_ms();
         let left = || (START_TIMEOUT_MS - (js::now_ms() - t0)).max(0.0);
-        let mut result = Ok(());
-        for i in 0..count {
-            match Helper::spawn(i) {
-                Ok(h) => helpers.push(h),
-                Err(e) => result = result.and(Err(e)),
+        let started = async {
+            let helpers = (0..count).map(Helper::spawn).collect::<Result<Vec<Helper>, String>>()?;
+            // All load at once: each gets the weights as soon as it is ready.
+            for h in &helpers {
+                h.begin_load(model, &weights, left()).await.map_err(HelperError::message)?;
             }
-        }
-        // All load at once: each gets the weights as soon as it is ready.
-        for h in &helpers {
-            if result.is_ok() {
-                result = h.begin_load(model, &weights, left()).await.map_err(HelperError::message);
+            for h in &helpers {
+                h.expect(FromDetectorHelper::Loaded, left()).await.map_err(HelperError::message)?;
             }
-        }
-        for h in &helpers {
-            if result.is_ok() {
-                result = h.expect(FromDetectorHelper::Loaded, left()).await.map_err(HelperError::message);
+            Ok(helpers)
+        };
+        match started.await {
+            Ok(helpers) => {
+                let slots = helpers.into_iter().map(|h| Slot { helper: RefCell::new(Rc::new(h)), busy: Cell::new(false) }).collect();
+                Ok(DetectorPool { slots, model, weights, requests: Cell::new(0), crash_at, restarts: Cell::new(0) })
             }
+            // The helpers started so far were dropped, so terminated.
+            Err(e) => Err((e, weights)),
         }
-        if let Err(e) = result {
-            helpers.iter().for_each(|h| h.worker.terminate());
-            return Err((e, weights));
-        }
-        let slots = helpers.into_iter().map(|h| Slot { helper: RefCell::new(Rc::new(h)), busy: Cell::new(false) }).collect();
-        Ok(DetectorPool { slots, model, weights, requests: Cell::new(0), crash_at, restarts: Cell::new(0) })
     }
 
     pub fn size(&self) -> usize {
@@ -240,13 +227,13 @@ impl DetectorPool {
     /// Runs a request in `slot`'s helper; if that helper stops, replaces it and runs the request
     /// again in the new one (once: a request that stops two helpers fails).
     async fn detect_in(&self, index: usize, slot: &Slot, images: &[&[u8]], width: u32, height: u32, crash: bool) -> Result<Vec<Vec<[f32; 5]>>, String> {
-        let frames = images.len() as u32;
         let helper = slot.helper.borrow().clone();
-        let stopped = match helper.detect(&ToDetectorHelper::Detect { width, height, frames, crash }, images, frames).await {
+        let stopped = match helper.detect(images, width, height, crash).await {
             Ok(boxes) => return Ok(boxes),
             Err(HelperError::Failed(e)) => return Err(e),
             Err(HelperError::Stopped(e)) => e,
         };
+        // Frees its memory now, before the replacement loads (the slot still holds it).
         helper.worker.terminate();
         let fresh = Rc::new(
             Helper::start(index, self.model, &self.weights, START_TIMEOUT_MS)
@@ -255,7 +242,6 @@ impl DetectorPool {
         );
         *slot.helper.borrow_mut() = fresh.clone();
         self.restarts.set(self.restarts.get() + 1);
-        let request = ToDetectorHelper::Detect { width, height, frames, crash: false };
-        fresh.detect(&request, images, frames).await.map_err(|e| format!("{stopped}; its replacement failed on the same frames: {}", e.message()))
+        fresh.detect(images, width, height, false).await.map_err(|e| format!("{stopped}; its replacement failed on the same frames: {}", e.message()))
     }
 }
