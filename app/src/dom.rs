@@ -148,7 +148,8 @@ impl Page {
 
     pub fn show_source(&self, s: &SourceInfo) {
         let audio = s.audio_codec.as_deref().unwrap_or("no audio");
-        let rotation = if s.rotation_degrees != 0 { format!(", rotated {}°", s.rotation_degrees) } else { String::new() };
+        let rotation =
+            if s.rotation_degrees != 0 { format!(", rotated {}°", s.rotation_degrees) } else { String::new() };
         self.source_info.set_text_content(Some(&format!(
             "{} · {}{} · {} frames · {:.1} s · {} · {}",
             s.display_size,
@@ -219,7 +220,11 @@ impl Page {
             }
             if a.detect_worker_restarts > 0 {
                 let n = a.detect_worker_restarts;
-                text.push_str(&format!(" ({n} detector worker{} crashed and {} replaced; no frame was skipped)", if n == 1 { "" } else { "s" }, if n == 1 { "was" } else { "were" }));
+                text.push_str(&format!(
+                    " ({n} detector worker{} crashed and {} replaced; no frame was skipped)",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "was" } else { "were" }
+                ));
             }
         }
         self.result_text.set_text_content(Some(&text));
@@ -268,7 +273,11 @@ pub fn human_bytes(b: f64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    if i == 0 { format!("{v:.0} {}", UNITS[i]) } else { format!("{v:.1} {}", UNITS[i]) }
+    if i == 0 {
+        format!("{v:.0} {}", UNITS[i])
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
 }
 
 pub fn human_duration(s: f64) -> String {

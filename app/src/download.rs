@@ -7,7 +7,8 @@ use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle};
 
 /// An object URL for `path` (`folder/name`) in OPFS.
 pub async fn object_url(path: &str) -> Result<String, String> {
-    let fail = |what: &str| format!("The finished video could not be opened ({what}). It is still stored; reload the page.");
+    let fail =
+        |what: &str| format!("The finished video could not be opened ({what}). It is still stored; reload the page.");
     let storage = gloo::utils::window().navigator().storage();
     let root = JsFuture::from(storage.get_directory()).await.map_err(|_| fail("storage"))?;
     let mut dir: FileSystemDirectoryHandle = root.unchecked_into();

@@ -82,8 +82,7 @@ pub fn render(page: &Page, jobs: &[JobListEntry], on_action: impl Fn(JobAction) 
         for (b, action) in actions {
             let _ = li.append_child(&b);
             let on_action = on_action.clone();
-            gloo::events::EventListener::new(&b, "click", move |_| on_action(action.clone()))
-            .forget();
+            gloo::events::EventListener::new(&b, "click", move |_| on_action(action.clone())).forget();
         }
         let _ = page.jobs_list.append_child(&li);
     }

@@ -16,7 +16,10 @@ use dom::{Page, PageState};
 use gloo::events::EventListener;
 use reframe_core::camera_path::Smoothness;
 use reframe_core::job::JobListEntry;
-use reframe_core::protocol::{CropMode, CropPosition, DetectorBackend, DetectorModel, FromWorker, JobSettings, JobSummary, Preprocess, Profile, ToWorker};
+use reframe_core::protocol::{
+    CropMode, CropPosition, DetectorBackend, DetectorModel, FromWorker, JobSettings, JobSummary, Preprocess, Profile,
+    ToWorker,
+};
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
 use std::cell::RefCell;
@@ -101,7 +104,27 @@ fn main() {
             return;
         }
     };
-    let app = Rc::new(RefCell::new(App { page, worker, file: None, preview_url: None, download_url: None, decode_only, detector, chunk_seconds, detect_batch, detect_workers, crash_detector_worker_at, preprocess, resume: None, handle: None, job_handles: JsValue::UNDEFINED, planned: None, subject: None, import_json: None, job_id: None }));
+    let app = Rc::new(RefCell::new(App {
+        page,
+        worker,
+        file: None,
+        preview_url: None,
+        download_url: None,
+        decode_only,
+        detector,
+        chunk_seconds,
+        detect_batch,
+        detect_workers,
+        crash_detector_worker_at,
+        preprocess,
+        resume: None,
+        handle: None,
+        job_handles: JsValue::UNDEFINED,
+        planned: None,
+        subject: None,
+        import_json: None,
+        job_id: None,
+    }));
     wire(&app);
 }
 
@@ -166,7 +189,12 @@ fn wire(app: &Rc<RefCell<App>>) {
     .forget();
 
     // Settings that move the crop window redraw the preview.
-    for el in [page.ratio.clone().unchecked_into::<web_sys::EventTarget>(), page.custom_ratio.clone().into(), page.pos_x.clone().into(), page.pos_y.clone().into()] {
+    for el in [
+        page.ratio.clone().unchecked_into::<web_sys::EventTarget>(),
+        page.custom_ratio.clone().into(),
+        page.pos_x.clone().into(),
+        page.pos_y.clone().into(),
+    ] {
         for kind in ["input", "change"] {
             let a = app.clone();
             EventListener::new(&el, kind, move |_| {
@@ -247,7 +275,9 @@ fn wire(app: &Rc<RefCell<App>>) {
             return;
         }
         let sure = gloo::utils::window()
-            .confirm_with_message("Delete every stored job, finished video and the downloaded detector model from this browser?")
+            .confirm_with_message(
+                "Delete every stored job, finished video and the downloaded detector model from this browser?",
+            )
             .unwrap_or(false);
         if sure {
             a.worker.send(&ToWorker::DeleteAll);
@@ -292,7 +322,8 @@ fn on_job_action(app: &Rc<RefCell<App>>, action: jobs::JobAction) {
     match action {
         jobs::JobAction::Delete(id) => app.borrow().worker.send(&ToWorker::DeleteJob { id }),
         jobs::JobAction::Resume(job) => {
-            let handle = js_sys::Reflect::get(&app.borrow().job_handles, &job.id.as_str().into()).ok().filter(|h| h.is_object());
+            let handle =
+                js_sys::Reflect::get(&app.borrow().job_handles, &job.id.as_str().into()).ok().filter(|h| h.is_object());
             {
                 let mut a = app.borrow_mut();
                 apply_settings(&a.page, &job.settings);
@@ -374,10 +405,7 @@ fn read_ratio(page: &Page) -> Result<AspectRatio, ReframeError> {
 
 fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
     let page = &app.page;
-    let position = CropPosition {
-        x: page.pos_x.value_as_number() / 100.0,
-        y: page.pos_y.value_as_number() / 100.0,
-    };
+    let position = CropPosition { x: page.pos_x.value_as_number() / 100.0, y: page.pos_y.value_as_number() / 100.0 };
     let mode = if page.mode.value() == "auto" { CropMode::Auto } else { CropMode::Fixed };
     let profile = match page.profile.value().as_str() {
         "fast" => Profile::Fast,
@@ -441,7 +469,13 @@ fn start(app: &Rc<RefCell<App>>) {
     let import_analysis = if settings.mode == CropMode::Auto { a.import_json.take() } else { None };
     // An analysis file is used once; clearing the input lets the user choose the same file again.
     a.page.import_analysis.set_value("");
-    let job = ToWorker::Start { settings, file_name: file.name(), resume: resume.map(|j| j.id), keep_finished_bytes: keep, import_analysis };
+    let job = ToWorker::Start {
+        settings,
+        file_name: file.name(),
+        resume: resume.map(|j| j.id),
+        keep_finished_bytes: keep,
+        import_analysis,
+    };
     a.worker.start_job(job, &file, a.handle.as_ref());
 }
 

@@ -14,7 +14,8 @@ pub fn show(app: &Rc<RefCell<App>>, page: &Page, summary: &JobSummary, chosen: O
     page.people_list.set_inner_html("");
     page.people.set_hidden(analysis.people.is_empty());
     let document = gloo::utils::document();
-    let mut choices: Vec<(Option<u32>, String, Option<i64>)> = vec![(None, "Automatic (most prominent person)".into(), None)];
+    let mut choices: Vec<(Option<u32>, String, Option<i64>)> =
+        vec![(None, "Automatic (most prominent person)".into(), None)];
     for p in &analysis.people {
         let label = format!(
             "Person {} · {}–{}",

@@ -31,17 +31,10 @@ fn row(scene: &str, who: &str, m: &Metrics) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let ratio = args
-        .get(1)
-        .and_then(|a| AspectRatio::parse(a))
-        .unwrap_or(AspectRatio::PORTRAIT_9_16);
+    let ratio = args.get(1).and_then(|a| AspectRatio::parse(a)).unwrap_or(AspectRatio::PORTRAIT_9_16);
     let smoothness: Vec<Smoothness> = match args.get(2).and_then(|a| Smoothness::parse(a)) {
         Some(s) => vec![s],
-        None => vec![
-            Smoothness::Calm,
-            Smoothness::Balanced,
-            Smoothness::Responsive,
-        ],
+        None => vec![Smoothness::Calm, Smoothness::Balanced, Smoothness::Responsive],
     };
     for s in smoothness {
         let settings = CameraSettings::new(ratio, s);
@@ -54,19 +47,11 @@ fn main() {
         for scene in standard_scenes() {
             let run = run_scene(&scene, &settings, 7, Some(PixelSize::new(192, 108)));
             if run.cuts != scene.cuts() {
-                println!(
-                    "{:<12} cuts detected {:?}, expected {:?}",
-                    scene.name,
-                    run.cuts,
-                    scene.cuts()
-                );
+                println!("{:<12} cuts detected {:?}, expected {:?}", scene.name, run.cuts, scene.cuts());
             }
             row(scene.name, "planner", &run.planner_metrics);
             row("", "baseline", &run.baseline_metrics);
-            for (sum, m) in [
-                (&mut sum_p, &run.planner_metrics),
-                (&mut sum_b, &run.baseline_metrics),
-            ] {
+            for (sum, m) in [(&mut sum_p, &run.planner_metrics), (&mut sum_b, &run.baseline_metrics)] {
                 sum.subject_inside += m.subject_inside;
                 sum.still_share += m.still_share;
                 sum.mean_abs_accel += m.mean_abs_accel;

@@ -73,24 +73,12 @@ pub struct Analysis {
 
 impl Analysis {
     /// Tracks people through `detections` (ending tracks at `cuts`) and keeps everything.
-    pub fn new(
-        source_size: PixelSize,
-        mut detections: Vec<Detection>,
-        mut cuts_us: Vec<TimestampUs>,
-    ) -> Analysis {
+    pub fn new(source_size: PixelSize, mut detections: Vec<Detection>, mut cuts_us: Vec<TimestampUs>) -> Analysis {
         detections.sort_by_key(|d| d.timestamp_us);
         cuts_us.sort();
         cuts_us.dedup();
         let tracks = track_people(&detections, &cuts_us, TrackerConfig::default());
-        Analysis {
-            version: ANALYSIS_VERSION,
-            source_size,
-            detections,
-            tracks,
-            cuts_us,
-            path: None,
-            source_file: None,
-        }
+        Analysis { version: ANALYSIS_VERSION, source_size, detections, tracks, cuts_us, path: None, source_file: None }
     }
 
     /// The analysed frames' timestamps.
@@ -100,22 +88,12 @@ impl Analysis {
 
     /// Plans the camera path for `settings` from the stored tracks and cuts, and keeps it.
     pub fn plan(&mut self, settings: &CameraSettings) -> &PlannedPath {
-        let plan = plan_camera_path(
-            self.source_size,
-            &self.sample_times(),
-            &self.tracks,
-            &self.cuts_us,
-            settings,
-        );
+        let plan = plan_camera_path(self.source_size, &self.sample_times(), &self.tracks, &self.cuts_us, settings);
         self.path.insert(plan)
     }
 
     /// Plans for `settings` and returns one crop window per frame of `frame_timestamps`.
-    pub fn crop_path(
-        &mut self,
-        settings: &CameraSettings,
-        frame_timestamps: &[TimestampUs],
-    ) -> Vec<CropPathEntry> {
+    pub fn crop_path(&mut self, settings: &CameraSettings, frame_timestamps: &[TimestampUs]) -> Vec<CropPathEntry> {
         let plan = self.plan(settings);
         crop_path_for_frames(plan, frame_timestamps)
     }
@@ -168,25 +146,19 @@ impl Analysis {
 
     /// Reads an analysis file, checking its version first.
     pub fn from_json(text: &str) -> Result<Analysis, AnalysisError> {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| AnalysisError::NotAnalysis(format!("not JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| AnalysisError::NotAnalysis(format!("not JSON: {e}")))?;
         let version = match value.get("version") {
-            Some(v) => v
-                .as_u64()
-                .ok_or_else(|| AnalysisError::NotAnalysis("its version is not a number".into()))?,
+            Some(v) => v.as_u64().ok_or_else(|| AnalysisError::NotAnalysis("its version is not a number".into()))?,
             None => return Err(AnalysisError::NotAnalysis("no version field".into())),
         };
         if version == 0 {
             return Err(AnalysisError::NotAnalysis("version 0".into()));
         }
         if version > ANALYSIS_VERSION as u64 {
-            return Err(AnalysisError::TooNew {
-                found: version,
-                supported: ANALYSIS_VERSION,
-            });
+            return Err(AnalysisError::TooNew { found: version, supported: ANALYSIS_VERSION });
         }
-        let mut a: Analysis =
-            serde_json::from_value(value).map_err(|e| AnalysisError::Corrupt(e.to_string()))?;
+        let mut a: Analysis = serde_json::from_value(value).map_err(|e| AnalysisError::Corrupt(e.to_string()))?;
         // Everything downstream expects time order; a hand-edited file may not keep it.
         a.detections.sort_by_key(|d| d.timestamp_us);
         a.cuts_us.sort();
@@ -216,20 +188,10 @@ mod tests {
             .map(|i| Detection {
                 timestamp_us: TimestampUs(i * 200_000),
                 frame: FrameIndex(i as u64 * 6),
-                boxes: vec![PersonBox::new(
-                    300.0 + 20.0 * i as f32,
-                    400.0,
-                    140.0,
-                    420.0,
-                    0.9,
-                )],
+                boxes: vec![PersonBox::new(300.0 + 20.0 * i as f32, 400.0, 140.0, 420.0, 0.9)],
             })
             .collect();
-        Analysis::new(
-            PixelSize::new(1920, 1080),
-            dets,
-            vec![TimestampUs(2_000_000)],
-        )
+        Analysis::new(PixelSize::new(1920, 1080), dets, vec![TimestampUs(2_000_000)])
     }
 
     #[test]
@@ -260,7 +222,12 @@ mod tests {
     #[test]
     fn an_imported_analysis_must_be_of_the_same_video() {
         use crate::fingerprint::FileFingerprint;
-        let fp = |name: &str, size: u64, hash: &str| FileFingerprint { name: name.into(), size, last_modified_ms: 0.0, content_hash: hash.into() };
+        let fp = |name: &str, size: u64, hash: &str| FileFingerprint {
+            name: name.into(),
+            size,
+            last_modified_ms: 0.0,
+            content_hash: hash.into(),
+        };
         let mut a = sample();
         let size = PixelSize::new(1920, 1080);
         assert_eq!(a.mismatch(&fp("x.mp4", 10, "aa"), size), None, "old files without a source pass on size");
@@ -276,10 +243,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let mut a = sample();
-        a.plan(&CameraSettings::new(
-            AspectRatio::PORTRAIT_9_16,
-            Smoothness::Calm,
-        ));
+        a.plan(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Calm));
         assert_eq!(a.tracks.len(), 2, "the cut ends the first track");
         let text = a.to_json().unwrap();
         assert!(text.contains("\"version\":1"));
@@ -291,54 +255,24 @@ mod tests {
     fn re_export_with_another_ratio_reuses_the_analysis() {
         let mut a = Analysis::from_json(&sample().to_json().unwrap()).unwrap();
         let frames: Vec<TimestampUs> = (0..120).map(|i| TimestampUs(i * 33_333)).collect();
-        let portrait = a.crop_path(
-            &CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced),
-            &frames,
-        );
-        let square = a.crop_path(
-            &CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive),
-            &frames,
-        );
+        let portrait = a.crop_path(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced), &frames);
+        let square =
+            a.crop_path(&CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive), &frames);
         assert_eq!(portrait.len(), 120);
         assert_eq!((portrait[0].width, portrait[0].height), (608, 1080));
         assert_eq!((square[0].width, square[0].height), (1080, 1080));
-        assert_eq!(
-            a.path.as_ref().unwrap().settings.smoothness,
-            Smoothness::Responsive
-        );
+        assert_eq!(a.path.as_ref().unwrap().settings.smoothness, Smoothness::Responsive);
     }
 
     #[test]
     fn future_versions_and_garbage_are_refused() {
-        let text = sample()
-            .to_json()
-            .unwrap()
-            .replace("\"version\":1", "\"version\":7");
+        let text = sample().to_json().unwrap().replace("\"version\":1", "\"version\":7");
         let err = Analysis::from_json(&text).unwrap_err();
-        assert_eq!(
-            err,
-            AnalysisError::TooNew {
-                found: 7,
-                supported: ANALYSIS_VERSION
-            }
-        );
-        assert!(
-            err.to_string()
-                .contains("newer version of Reframe (format 7)"),
-            "{err}"
-        );
-        assert!(matches!(
-            Analysis::from_json("{}"),
-            Err(AnalysisError::NotAnalysis(_))
-        ));
-        assert!(matches!(
-            Analysis::from_json("not json"),
-            Err(AnalysisError::NotAnalysis(_))
-        ));
-        assert!(matches!(
-            Analysis::from_json("{\"version\": 1}"),
-            Err(AnalysisError::Corrupt(_))
-        ));
+        assert_eq!(err, AnalysisError::TooNew { found: 7, supported: ANALYSIS_VERSION });
+        assert!(err.to_string().contains("newer version of Reframe (format 7)"), "{err}");
+        assert!(matches!(Analysis::from_json("{}"), Err(AnalysisError::NotAnalysis(_))));
+        assert!(matches!(Analysis::from_json("not json"), Err(AnalysisError::NotAnalysis(_))));
+        assert!(matches!(Analysis::from_json("{\"version\": 1}"), Err(AnalysisError::Corrupt(_))));
         let user: crate::error::ReframeError = err.into();
         assert_eq!(user.code(), "read");
     }

@@ -57,7 +57,14 @@ impl BatchTuner {
     /// Always `size` frames per run (tests and benchmarks).
     pub fn fixed(size: u32) -> BatchTuner {
         let size = size.max(1);
-        BatchTuner { sizes: vec![size], stage: 0, runs: 0, best_ms: f64::INFINITY, trials: Vec::new(), chosen: Some(size) }
+        BatchTuner {
+            sizes: vec![size],
+            stage: 0,
+            runs: 0,
+            best_ms: f64::INFINITY,
+            trials: Vec::new(),
+            chosen: Some(size),
+        }
     }
 
     /// How many frames the next run should take.

@@ -90,12 +90,7 @@ pub fn evaluate(path: &[CropPathEntry], truth: &GroundTruth) -> Metrics {
     }
 
     let shot = |t: TimestampUs| crate::shots::shot_index(&truth.cuts_us, t);
-    let centre = |e: &CropPathEntry| {
-        (
-            e.x as f64 + e.width as f64 / 2.0,
-            e.y as f64 + e.height as f64 / 2.0,
-        )
-    };
+    let centre = |e: &CropPathEntry| (e.x as f64 + e.width as f64 / 2.0, e.y as f64 + e.height as f64 / 2.0);
 
     // Steps and stillness.
     let (mut steps, mut still) = (0usize, 0usize);
@@ -156,34 +151,17 @@ pub fn evaluate(path: &[CropPathEntry], truth: &GroundTruth) -> Metrics {
             last_sy = sy;
         }
     }
-    let minutes = pairs[n - 1]
-        .1
-        .timestamp_us
-        .since(pairs[0].1.timestamp_us)
-        .seconds()
-        / 60.0;
+    let minutes = pairs[n - 1].1.timestamp_us.since(pairs[0].1.timestamp_us).seconds() / 60.0;
 
     Metrics {
         frames: n,
         subject_frames,
-        subject_inside: if subject_frames == 0 {
-            1.0
-        } else {
-            inside as f64 / subject_frames as f64
-        },
-        still_share: if steps == 0 {
-            1.0
-        } else {
-            still as f64 / steps as f64
-        },
+        subject_inside: if subject_frames == 0 { 1.0 } else { inside as f64 / subject_frames as f64 },
+        still_share: if steps == 0 { 1.0 } else { still as f64 / steps as f64 },
         mean_abs_accel: accel(1).0,
         mean_abs_accel_5f: accel(5).0,
         max_abs_accel_5f: accel(5).1,
-        reversals_per_minute: if minutes > 0.0 {
-            reversals as f64 / minutes
-        } else {
-            0.0
-        },
+        reversals_per_minute: if minutes > 0.0 { reversals as f64 / minutes } else { 0.0 },
     }
 }
 
@@ -235,22 +213,13 @@ pub fn baseline_crop_path(
             }
         }
         let c = match state {
-            Some(c) if !new_shot => (
-                c.0 + alpha * (target.0 - c.0),
-                c.1 + alpha * (target.1 - c.1),
-            ),
+            Some(c) if !new_shot => (c.0 + alpha * (target.0 - c.0), c.1 + alpha * (target.1 - c.1)),
             _ => target,
         };
         state = Some(c);
         let x = crate::frame_path::snap_even(c.0 - half_w, max_x);
         let y = crate::frame_path::snap_even(c.1 - half_h, max_y);
-        out.push(CropPathEntry {
-            timestamp_us: t,
-            x,
-            y,
-            width: crop.width,
-            height: crop.height,
-        });
+        out.push(CropPathEntry { timestamp_us: t, x, y, width: crop.width, height: crop.height });
     }
     out
 }
@@ -260,13 +229,7 @@ mod tests {
     use super::*;
 
     fn entry(t: i64, x: u32) -> CropPathEntry {
-        CropPathEntry {
-            timestamp_us: TimestampUs(t),
-            x,
-            y: 0,
-            width: 100,
-            height: 100,
-        }
+        CropPathEntry { timestamp_us: TimestampUs(t), x, y: 0, width: 100, height: 100 }
     }
 
     #[test]
@@ -282,25 +245,10 @@ mod tests {
                 x += 2;
             }
             path.push(entry(i * 1_000_000, x as u32));
-            let subject = Some(PersonBox::new(
-                if i < 15 { 10.0 } else { 500.0 },
-                10.0,
-                20.0,
-                20.0,
-                1.0,
-            ));
-            frames.push(GroundTruthFrame {
-                timestamp_us: TimestampUs(i * 1_000_000),
-                subject,
-            });
+            let subject = Some(PersonBox::new(if i < 15 { 10.0 } else { 500.0 }, 10.0, 20.0, 20.0, 1.0));
+            frames.push(GroundTruthFrame { timestamp_us: TimestampUs(i * 1_000_000), subject });
         }
-        let m = evaluate(
-            &path,
-            &GroundTruth {
-                frames,
-                cuts_us: vec![],
-            },
-        );
+        let m = evaluate(&path, &GroundTruth { frames, cuts_us: vec![] });
         assert_eq!(m.frames, 30);
         assert!((m.subject_inside - 15.0 / 30.0).abs() < 1e-9, "{m:?}");
         assert!((m.still_share - 9.0 / 29.0).abs() < 1e-9, "{m:?}");
@@ -312,34 +260,13 @@ mod tests {
 
     #[test]
     fn cuts_do_not_count_as_motion() {
-        let path: Vec<CropPathEntry> = (0..20)
-            .map(|i| entry(i, if i < 10 { 0 } else { 800 }))
-            .collect();
-        let frames: Vec<GroundTruthFrame> = (0..20)
-            .map(|i| GroundTruthFrame {
-                timestamp_us: TimestampUs(i),
-                subject: None,
-            })
-            .collect();
-        let m = evaluate(
-            &path,
-            &GroundTruth {
-                frames: frames.clone(),
-                cuts_us: vec![TimestampUs(10)],
-            },
-        );
-        assert_eq!(
-            (m.still_share, m.mean_abs_accel, m.reversals_per_minute),
-            (1.0, 0.0, 0.0)
-        );
+        let path: Vec<CropPathEntry> = (0..20).map(|i| entry(i, if i < 10 { 0 } else { 800 })).collect();
+        let frames: Vec<GroundTruthFrame> =
+            (0..20).map(|i| GroundTruthFrame { timestamp_us: TimestampUs(i), subject: None }).collect();
+        let m = evaluate(&path, &GroundTruth { frames: frames.clone(), cuts_us: vec![TimestampUs(10)] });
+        assert_eq!((m.still_share, m.mean_abs_accel, m.reversals_per_minute), (1.0, 0.0, 0.0));
         // Without the cut, the jump is motion.
-        let m = evaluate(
-            &path,
-            &GroundTruth {
-                frames,
-                cuts_us: vec![],
-            },
-        );
+        let m = evaluate(&path, &GroundTruth { frames, cuts_us: vec![] });
         assert!(m.still_share < 1.0 && m.mean_abs_accel > 0.0);
     }
 
@@ -362,14 +289,7 @@ mod tests {
         let p = baseline_crop_path(src, AspectRatio::PORTRAIT_9_16, &dets, &[], &frames, 0.5);
         assert_eq!(p[0].x, 0); // centre 250 -> clamped
         assert!(p[6].x > p[5].x && p[6].x < 1312, "{:?}", &p[5..7]);
-        let p = baseline_crop_path(
-            src,
-            AspectRatio::PORTRAIT_9_16,
-            &dets,
-            &[TimestampUs(500)],
-            &frames,
-            0.5,
-        );
+        let p = baseline_crop_path(src, AspectRatio::PORTRAIT_9_16, &dets, &[TimestampUs(500)], &frames, 0.5);
         assert_eq!(p[5].x, 1246); // 1550 - 304, restarted on the target at the cut
     }
 }

@@ -115,24 +115,9 @@ pub struct SmoothnessParams {
 impl Smoothness {
     pub fn params(self) -> SmoothnessParams {
         match self {
-            Smoothness::Calm => SmoothnessParams {
-                dead_zone: 0.20,
-                ease_s: 1.2,
-                hold_s: 2.0,
-                return_s: 2.0,
-            },
-            Smoothness::Balanced => SmoothnessParams {
-                dead_zone: 0.12,
-                ease_s: 0.8,
-                hold_s: 1.5,
-                return_s: 1.5,
-            },
-            Smoothness::Responsive => SmoothnessParams {
-                dead_zone: 0.06,
-                ease_s: 0.4,
-                hold_s: 1.0,
-                return_s: 1.0,
-            },
+            Smoothness::Calm => SmoothnessParams { dead_zone: 0.20, ease_s: 1.2, hold_s: 2.0, return_s: 2.0 },
+            Smoothness::Balanced => SmoothnessParams { dead_zone: 0.12, ease_s: 0.8, hold_s: 1.5, return_s: 1.5 },
+            Smoothness::Responsive => SmoothnessParams { dead_zone: 0.06, ease_s: 0.4, hold_s: 1.0, return_s: 1.0 },
         }
     }
 
@@ -159,11 +144,7 @@ pub struct CameraSettings {
 
 impl CameraSettings {
     pub fn new(ratio: AspectRatio, smoothness: Smoothness) -> Self {
-        CameraSettings {
-            ratio,
-            smoothness,
-            subject_track: None,
-        }
+        CameraSettings { ratio, smoothness, subject_track: None }
     }
 }
 
@@ -197,10 +178,7 @@ pub struct AxisPath {
 
 impl AxisPath {
     fn constant(t: TimestampUs, pos: f64) -> AxisPath {
-        AxisPath {
-            keys: vec![PathKey { t_us: t, pos }],
-            ease_us: 0,
-        }
+        AxisPath { keys: vec![PathKey { t_us: t, pos }], ease_us: 0 }
     }
 
     /// The eased position at `t`.
@@ -211,17 +189,9 @@ impl AxisPath {
         // Only the keys around the window matter; times become f64 microseconds relative to `t`
         // (exact integers) for the filter.
         let half = self.ease_us.max(0) / 2 + 1;
-        let lo = self
-            .keys
-            .partition_point(|k| k.t_us.0 < t.0 - half)
-            .saturating_sub(1);
-        let hi = (self.keys.partition_point(|k| k.t_us.0 <= t.0 + half) + 1)
-            .min(self.keys.len())
-            .max(lo);
-        let keys: Vec<(f64, f64)> = self.keys[lo..hi]
-            .iter()
-            .map(|k| ((k.t_us.0 - t.0) as f64, k.pos))
-            .collect();
+        let lo = self.keys.partition_point(|k| k.t_us.0 < t.0 - half).saturating_sub(1);
+        let hi = (self.keys.partition_point(|k| k.t_us.0 <= t.0 + half) + 1).min(self.keys.len()).max(lo);
+        let keys: Vec<(f64, f64)> = self.keys[lo..hi].iter().map(|k| ((k.t_us.0 - t.0) as f64, k.pos)).collect();
         eased_at(&keys, self.ease_us as f64, 0.0)
     }
 }
@@ -292,28 +262,19 @@ pub fn plan_camera_path(
         // planner independent of that).
         let (shot_samples, shot_tracks) = shot_part(&cuts, s, &samples, tracks);
         let start_t = start.unwrap_or(TimestampUs(0));
-        shots.push(plan_shot(
-            source,
-            crop,
-            start,
-            start_t,
-            &shot_samples,
-            &shot_tracks,
-            settings,
-        ));
+        shots.push(plan_shot(source, crop, start, start_t, &shot_samples, &shot_tracks, settings));
     }
-    PlannedPath {
-        source,
-        crop,
-        settings: *settings,
-        cuts_us: cuts,
-        shots,
-    }
+    PlannedPath { source, crop, settings: *settings, cuts_us: cuts, shots }
 }
 
 /// The sample times and tracks of shot `shot` (shots are numbered from 0 and split by the sorted
 /// `cuts`; a cut belongs to the shot it starts): tracks are cut to the shot, empty ones dropped.
-pub fn shot_part(cuts: &[TimestampUs], shot: usize, samples: &[TimestampUs], tracks: &[Track]) -> (Vec<TimestampUs>, Vec<Track>) {
+pub fn shot_part(
+    cuts: &[TimestampUs],
+    shot: usize,
+    samples: &[TimestampUs],
+    tracks: &[Track],
+) -> (Vec<TimestampUs>, Vec<Track>) {
     let inside = |t: TimestampUs| shot_index(cuts, t) == shot;
     let shot_samples = samples.iter().copied().filter(|&t| inside(t)).collect();
     let shot_tracks = tracks
@@ -386,11 +347,7 @@ impl Axis {
     /// Crop positions keeping `[r0, r1]` inside with `margin` on each side (see module docs).
     fn safe_band(&self, r0: f64, r1: f64, margin: f64) -> (f64, f64) {
         let len = self.len;
-        let top_room = if self.vertical {
-            margin.max(HEADROOM * len)
-        } else {
-            margin
-        };
+        let top_room = if self.vertical { margin.max(HEADROOM * len) } else { margin };
         let (lo, hi) = if r1 - r0 + margin + top_room <= len {
             (r1 + margin - len, r0 - top_room)
         } else if r1 - r0 <= len {
@@ -424,11 +381,7 @@ impl Axis {
         let dz = self.dead_zone * self.len;
         let soft = ((target - dz).max(safe.0), (target + dz).min(safe.1));
         let check = self.safe_band(r0, r1, margin / 2.0);
-        Bands {
-            soft,
-            check,
-            target,
-        }
+        Bands { soft, check, target }
     }
 }
 
@@ -481,34 +434,19 @@ fn plan_shot(
             Rule::Hold(j, dt) => plan.framings[j].as_ref().map(|f| {
                 let (vx, vy) = region_velocity(samples, &plan.framings, j);
                 let (dx, dy) = (vx * dt as f64, vy * dt as f64);
-                let moved = Region {
-                    x0: f.region.x0 + dx,
-                    y0: f.region.y0 + dy,
-                    x1: f.region.x1 + dx,
-                    y1: f.region.y1 + dy,
-                };
+                let moved =
+                    Region { x0: f.region.x0 + dx, y0: f.region.y0 + dy, x1: f.region.x1 + dx, y1: f.region.y1 + dy };
                 moved.clipped(source)
             }),
             _ => None,
         })
         .collect();
-    let paths: Vec<AxisPath> = axes
-        .iter()
-        .map(|ax| plan_axis(ax, samples, &plan.framings, &held, &rules, &p))
-        .collect();
+    let paths: Vec<AxisPath> =
+        axes.iter().map(|ax| plan_axis(ax, samples, &plan.framings, &held, &rules, &p)).collect();
     let mut it = paths.into_iter();
-    let x = it
-        .next()
-        .unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
-    let y = it
-        .next()
-        .unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
-    ShotPath {
-        start_us: start,
-        subject_track: plan.primary,
-        x,
-        y,
-    }
+    let x = it.next().unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
+    let y = it.next().unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
+    ShotPath { start_us: start, subject_track: plan.primary, x, y }
 }
 
 /// Velocity of the framed region's centre at framed sample `j` (pixels per microsecond), from the
@@ -520,11 +458,7 @@ fn region_velocity(samples: &[TimestampUs], framings: &[Option<Framing>], j: usi
     let centre = |r: &Region| ((r.x0 + r.x1) / 2.0, (r.y0 + r.y1) / 2.0);
     let earliest = (0..j).find(|&i| {
         let dt = samples[j].since(samples[i]).0;
-        dt > 0
-            && dt <= 1_000_000
-            && framings[i]
-                .as_ref()
-                .is_some_and(|f| f.track_id == fj.track_id)
+        dt > 0 && dt <= 1_000_000 && framings[i].as_ref().is_some_and(|f| f.track_id == fj.track_id)
     });
     match earliest.and_then(|i| framings[i].as_ref().map(|f| (i, f))) {
         Some((i, fi)) => {
@@ -537,11 +471,7 @@ fn region_velocity(samples: &[TimestampUs], framings: &[Option<Framing>], j: usi
 }
 
 /// The rule for every sample: framed samples frame, absences follow the hold/return policy.
-fn absence_rules(
-    samples: &[TimestampUs],
-    framings: &[Option<Framing>],
-    p: &SmoothnessParams,
-) -> Vec<Rule> {
+fn absence_rules(samples: &[TimestampUs], framings: &[Option<Framing>], p: &SmoothnessParams) -> Vec<Rule> {
     let n = samples.len();
     let hold = (p.hold_s * 1e6) as i64;
     let ret = (p.return_s * 1e6) as i64;
@@ -598,12 +528,7 @@ fn t_us(samples: &[TimestampUs]) -> Vec<f64> {
 }
 
 /// The still stretches (see the module docs) as `(first, last)` sample indices.
-fn still_runs(
-    ax: &Axis,
-    t: &[f64],
-    rules: &[Rule],
-    framed: &[Option<Bands>],
-) -> Vec<(usize, usize)> {
+fn still_runs(ax: &Axis, t: &[f64], rules: &[Rule], framed: &[Option<Bands>]) -> Vec<(usize, usize)> {
     let n = t.len();
     let tol = STILL_TOLERANCE * ax.len;
     let target = |k: usize| framed[k].map(|b| b.target);
@@ -649,18 +574,9 @@ fn still_runs(
 /// position is the one the optimal path chooses: where the camera arrives if that framing is
 /// good enough for the whole stretch, not a fixed target it would have to reframe to.
 /// A stretch whose bands have no common position is left unpinned.
-fn string_with_stills(
-    t: &[f64],
-    soft: &[(f64, f64)],
-    runs: &[(usize, usize)],
-    prefer: f64,
-) -> Vec<(f64, f64)> {
+fn string_with_stills(t: &[f64], soft: &[(f64, f64)], runs: &[(usize, usize)], prefer: f64) -> Vec<(f64, f64)> {
     let n = t.len();
-    let (mut ct, mut lo, mut hi) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
+    let (mut ct, mut lo, mut hi) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     // (compressed time of the stretch, its start, its end) for each pinned stretch.
     let mut stretches: Vec<(f64, f64, f64)> = Vec::new();
     let mut offset = 0.0;
@@ -669,14 +585,8 @@ fn string_with_stills(
     while k < n {
         if let Some(&(i, j)) = runs.get(r).filter(|run| run.0 == k) {
             r += 1;
-            let common_lo = soft[i..=j]
-                .iter()
-                .map(|b| b.0)
-                .fold(f64::NEG_INFINITY, f64::max);
-            let common_hi = soft[i..=j]
-                .iter()
-                .map(|b| b.1)
-                .fold(f64::INFINITY, f64::min);
+            let common_lo = soft[i..=j].iter().map(|b| b.0).fold(f64::NEG_INFINITY, f64::max);
+            let common_hi = soft[i..=j].iter().map(|b| b.1).fold(f64::INFINITY, f64::min);
             if common_lo <= common_hi {
                 ct.push(t[i] - offset);
                 lo.push(common_lo);
@@ -705,11 +615,7 @@ fn string_with_stills(
     // Back to real time.
     let mut keys = Vec::with_capacity(compressed.len() + stretches.len());
     for (tc, v) in compressed {
-        let before: f64 = stretches
-            .iter()
-            .filter(|s| s.0 < tc)
-            .map(|s| s.2 - s.1)
-            .sum();
+        let before: f64 = stretches.iter().filter(|s| s.0 < tc).map(|s| s.2 - s.1).sum();
         match stretches.iter().find(|s| s.0 == tc) {
             Some(&(_, a, b)) => {
                 keys.push((a, v));
@@ -737,10 +643,7 @@ fn plan_axis(
     let n = samples.len();
     let centre = even_within(ax.max / 2.0, ax.max);
     // Dead-zone bands, check bands and targets of framed samples.
-    let framed: Vec<Option<Bands>> = framings
-        .iter()
-        .map(|f| f.as_ref().map(|f| ax.bands(&f.region)))
-        .collect();
+    let framed: Vec<Option<Bands>> = framings.iter().map(|f| f.as_ref().map(|f| ax.bands(&f.region))).collect();
     let mut soft: Vec<(f64, f64)> = (0..n)
         .map(|k| match rules[k] {
             Rule::Frame => framed[k].map_or((0.0, ax.max), |b| b.soft),
@@ -751,11 +654,7 @@ fn plan_axis(
         .collect();
     // Preferred level if the whole shot can be still: the mean target.
     let targets: Vec<f64> = framed.iter().flatten().map(|b| b.target).collect();
-    let prefer = if targets.is_empty() {
-        centre
-    } else {
-        targets.iter().sum::<f64>() / targets.len() as f64
-    };
+    let prefer = if targets.is_empty() { centre } else { targets.iter().sum::<f64>() / targets.len() as f64 };
     let t = t_us(samples);
     let runs = still_runs(ax, &t, rules, &framed);
 
@@ -786,18 +685,12 @@ fn plan_axis(
                 (Some(a), Some(b)) => a.track_id == b.track_id && a.group == b.group,
                 _ => false,
             };
-            let same_people = framings
-                .get(k + 1)
-                .is_some_and(|next| same(&framings[k], next));
+            let same_people = framings.get(k + 1).is_some_and(|next| same(&framings[k], next));
             if let (true, Some(Some(next))) = (same_people, check_band.get(k + 1)) {
                 // Between two samples the subject may have moved any way from one to the other
                 // (e.g. stopped): both samples' bands must hold, when they can together.
                 let (lo, hi) = (check.0.max(next.0), check.1.min(next.1));
-                let both = if lo <= hi {
-                    (lo, hi)
-                } else {
-                    ((check.0 + next.0) / 2.0, (check.1 + next.1) / 2.0)
-                };
+                let both = if lo <= hi { (lo, hi) } else { ((check.0 + next.0) / 2.0, (check.1 + next.1) / 2.0) };
                 checks.push(((t[k] + t[k + 1]) / 2.0, both));
             }
         }
@@ -858,17 +751,9 @@ fn plan_axis(
             break;
         }
     }
-    let keys = keys
-        .into_iter()
-        .map(|(tt, v)| PathKey {
-            t_us: TimestampUs(t0.0 + tt.round() as i64),
-            pos: v,
-        })
-        .collect();
-    AxisPath {
-        keys,
-        ease_us: ease as i64,
-    }
+    let keys =
+        keys.into_iter().map(|(tt, v)| PathKey { t_us: TimestampUs(t0.0 + tt.round() as i64), pos: v }).collect();
+    AxisPath { keys, ease_us: ease as i64 }
 }
 
 #[cfg(test)]
@@ -949,19 +834,13 @@ mod tests {
         assert_eq!(plan.crop, PixelSize::new(1080, 608));
         let (_, y) = plan.position_at(TimestampUs(1_000_000));
         // Person 900..1400 fits in 608 with margin and headroom: head at least 8% below the top.
-        assert!(
-            y <= 900.0 - HEADROOM * 608.0 && y + 608.0 >= 1400.0 + 0.5 * MARGIN * 608.0,
-            "{y}"
-        );
+        assert!(y <= 900.0 - HEADROOM * 608.0 && y + 608.0 >= 1400.0 + 0.5 * MARGIN * 608.0, "{y}");
     }
 
     #[test]
     fn smoothness_names_parse() {
         assert_eq!(Smoothness::parse(" Calm "), Some(Smoothness::Calm));
-        assert_eq!(
-            Smoothness::parse("responsive"),
-            Some(Smoothness::Responsive)
-        );
+        assert_eq!(Smoothness::parse("responsive"), Some(Smoothness::Responsive));
         assert_eq!(Smoothness::parse("wobbly"), None);
         assert!(Smoothness::Calm.params().dead_zone > Smoothness::Responsive.params().dead_zone);
     }

@@ -343,7 +343,13 @@ fn video_config(entry: &Codec) -> Result<(VideoCodecConfig, PixelSize)> {
         Codec::Vp08(_) => VideoCodecConfig { codec: "vp8".into(), description: None },
         Codec::Av01(a) => {
             let c = &a.av1c;
-            let depth = if c.twelve_bit { 12 } else if c.high_bitdepth { 10 } else { 8 };
+            let depth = if c.twelve_bit {
+                12
+            } else if c.high_bitdepth {
+                10
+            } else {
+                8
+            };
             VideoCodecConfig {
                 codec: format!(
                     "av01.{}.{:02}{}.{:02}",
@@ -376,8 +382,7 @@ fn hevc_config(h: &mp4_atom::Hvcc, kind: &str) -> Result<VideoCodecConfig> {
     // tier + level, constraint bytes (trailing zero bytes omitted).
     let space = ["", "A", "B", "C"][(h.general_profile_space & 3) as usize];
     let compat = u32::from_be_bytes(h.general_profile_compatibility_flags).reverse_bits();
-    let mut constraints: Vec<String> =
-        h.general_constraint_indicator_flags.iter().map(|b| format!("{b:X}")).collect();
+    let mut constraints: Vec<String> = h.general_constraint_indicator_flags.iter().map(|b| format!("{b:X}")).collect();
     while constraints.last().is_some_and(|c| c == "0") {
         constraints.pop();
     }

@@ -32,9 +32,21 @@ pub fn h264_level(size: PixelSize, fps: f64) -> u8 {
 pub fn codec_candidates(size: PixelSize, fps: f64) -> Vec<String> {
     let level = h264_level(size, fps);
     // VP9 level: 4.1 covers 1080p60-ish; 5.1 for 4K; 6.1 above.
-    let vp9_level = if size.area() <= 2_228_224 { 41 } else if size.area() <= 8_912_896 { 51 } else { 61 };
+    let vp9_level = if size.area() <= 2_228_224 {
+        41
+    } else if size.area() <= 8_912_896 {
+        51
+    } else {
+        61
+    };
     // AV1 seq_level_idx: 8 = 4.0 (1080p), 12 = 5.0 (4K), 16 = 6.0.
-    let av1_level = if size.area() <= 2_228_224 { 8 } else if size.area() <= 8_912_896 { 12 } else { 16 };
+    let av1_level = if size.area() <= 2_228_224 {
+        8
+    } else if size.area() <= 8_912_896 {
+        12
+    } else {
+        16
+    };
     vec![
         format!("avc1.6400{level:02x}"),
         format!("avc1.4d00{level:02x}"),

@@ -84,12 +84,7 @@ pub fn fingerprint<E>(
         h.update(&offset.to_le_bytes());
         h.update(&buf);
     }
-    Ok(FileFingerprint {
-        name: name.to_string(),
-        size,
-        last_modified_ms,
-        content_hash: format!("{:016x}", h.digest()),
-    })
+    Ok(FileFingerprint { name: name.to_string(), size, last_modified_ms, content_hash: format!("{:016x}", h.digest()) })
 }
 
 /// The settings that change the output, as text (fixed: ratio and position; auto: ratio, profile,
@@ -184,7 +179,10 @@ mod tests {
         assert_ne!(job_id(&f, &auto), job_id(&f, &calm));
         // Same analysis for another ratio or smoothness, not for another profile.
         assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &calm, "m"));
-        assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &JobSettings { ratio: AspectRatio::new(1, 1).unwrap(), ..auto.clone() }, "m"));
+        assert_eq!(
+            analysis_id(&f, &auto, "m"),
+            analysis_id(&f, &JobSettings { ratio: AspectRatio::new(1, 1).unwrap(), ..auto.clone() }, "m")
+        );
         let follow = JobSettings { subject_track: Some(3), ..auto.clone() };
         assert_ne!(job_id(&f, &auto), job_id(&f, &follow));
         assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &follow, "m"));
@@ -195,6 +193,10 @@ mod tests {
         let quality = JobSettings { model: DetectorModel::Quality, ..auto.clone() };
         assert_ne!(job_id(&f, &auto), job_id(&f, &quality));
         assert_eq!(output_settings(&auto), "auto 9:16 Balanced Balanced None");
-        assert_eq!(job_id(&f, &JobSettings { model: DetectorModel::Quality, ..base.clone() }), job_id(&f, &base), "fixed crops use no model");
+        assert_eq!(
+            job_id(&f, &JobSettings { model: DetectorModel::Quality, ..base.clone() }),
+            job_id(&f, &base),
+            "fixed crops use no model"
+        );
     }
 }

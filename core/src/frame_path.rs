@@ -23,22 +23,14 @@ pub fn snap_even(pos: f64, max: u32) -> u32 {
 
 /// One crop window per frame, for the frames at `frame_timestamps` (in presentation order; the
 /// order of the output follows the input).
-pub fn crop_path_for_frames(
-    plan: &PlannedPath,
-    frame_timestamps: &[TimestampUs],
-) -> Vec<CropPathEntry> {
+pub fn crop_path_for_frames(plan: &PlannedPath, frame_timestamps: &[TimestampUs]) -> Vec<CropPathEntry> {
     let max_x = plan.source.width.saturating_sub(plan.crop.width);
     let max_y = plan.source.height.saturating_sub(plan.crop.height);
     frame_timestamps
         .iter()
         .map(|&t| {
             let (x, y) = plan.position_at(t);
-            let rect = PixelRect::new(
-                snap_even(x, max_x),
-                snap_even(y, max_y),
-                plan.crop.width,
-                plan.crop.height,
-            );
+            let rect = PixelRect::new(snap_even(x, max_x), snap_even(y, max_y), plan.crop.width, plan.crop.height);
             CropPathEntry::new(t, rect)
         })
         .collect()
@@ -61,21 +53,12 @@ mod tests {
 
     #[test]
     fn frames_follow_their_own_shot() {
-        let key = |t: i64, pos: f64| PathKey {
-            t_us: TimestampUs(t),
-            pos,
-        };
+        let key = |t: i64, pos: f64| PathKey { t_us: TimestampUs(t), pos };
         let shot = |start: Option<i64>, keys: Vec<PathKey>| ShotPath {
             start_us: start.map(TimestampUs),
             subject_track: None,
-            x: AxisPath {
-                keys,
-                ease_us: 400_000,
-            },
-            y: AxisPath {
-                keys: vec![key(0, 0.0)],
-                ease_us: 0,
-            },
+            x: AxisPath { keys, ease_us: 400_000 },
+            y: AxisPath { keys: vec![key(0, 0.0)], ease_us: 0 },
         };
         // Shot 0 pans 0 -> 600 until 1 s; shot 1 (from 1 s) is still at 1000.
         let plan = PlannedPath {

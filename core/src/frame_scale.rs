@@ -152,7 +152,13 @@ fn box_areas(xs: &[(usize, usize)], ys: &[(usize, usize)]) -> Vec<f32> {
 
 impl<'a> FramePlanes<'a> {
     /// Checks that every plane the layout needs is in `data`.
-    pub fn new(layout: PixelLayout, size: PixelSize, data: &'a [u8], planes: Vec<Plane>, color: YuvColor) -> Result<Self, FrameScaleError> {
+    pub fn new(
+        layout: PixelLayout,
+        size: PixelSize,
+        data: &'a [u8],
+        planes: Vec<Plane>,
+        color: YuvColor,
+    ) -> Result<Self, FrameScaleError> {
         if size.width == 0 || size.height == 0 {
             return Err(FrameScaleError::EmptySize);
         }
@@ -187,7 +193,14 @@ impl<'a> FramePlanes<'a> {
     /// output row's span are added into one row of column sums (whole rows, which the compiler
     /// vectorises), then each column span of it is added up: about one pass over the samples,
     /// without a small loop per box and row.
-    fn box_sums(&self, plane: usize, xs: &[(usize, usize)], ys: &[(usize, usize)], step: usize, first: usize) -> Vec<u32> {
+    fn box_sums(
+        &self,
+        plane: usize,
+        xs: &[(usize, usize)],
+        ys: &[(usize, usize)],
+        step: usize,
+        first: usize,
+    ) -> Vec<u32> {
         let p = self.planes[plane];
         let width = xs.iter().map(|x| x.1).max().unwrap_or(0);
         let mut columns = vec![0u32; width];
@@ -261,7 +274,13 @@ impl<'a> FramePlanes<'a> {
         let rgb: Vec<[u8; 3]> = self
             .averages(&xs, &ys)
             .into_iter()
-            .map(|a| if self.is_rgb() { a.map(|c| c.round().clamp(0.0, 255.0) as u8) } else { self.color.to_rgb(a[0], a[1], a[2]) })
+            .map(|a| {
+                if self.is_rgb() {
+                    a.map(|c| c.round().clamp(0.0, 255.0) as u8)
+                } else {
+                    self.color.to_rgb(a[0], a[1], a[2])
+                }
+            })
             .collect();
         let (sw, sh) = (small.width as usize, small.height as usize);
         let mut rgba = Vec::with_capacity((out.width * out.height * 4) as usize);
@@ -329,7 +348,9 @@ mod tests {
     #[test]
     fn video_range_grey_and_colours_convert_like_bt601() {
         // Y=235 U=V=128 (video range) is white; Y=16 black; BT.601 pure red is (81, 90, 240).
-        for (y, u, v, rgb) in [(235u8, 128u8, 128u8, [255u8, 255, 255]), (16, 128, 128, [0, 0, 0]), (81, 90, 240, [255, 0, 0])] {
+        for (y, u, v, rgb) in
+            [(235u8, 128u8, 128u8, [255u8, 255, 255]), (16, 128, 128, [0, 0, 0]), (81, 90, 240, [255, 0, 0])]
+        {
             let (data, planes) = i420(4, 4, |_, _| y, u, v);
             let f = FramePlanes::new(PixelLayout::I420, PixelSize::new(4, 4), &data, planes, YuvColor::BT601).unwrap();
             let out = f.upright_rgba(Rotation::R0, PixelSize::new(2, 2));
@@ -353,11 +374,25 @@ mod tests {
         let f = FramePlanes::new(PixelLayout::Nv12, PixelSize::new(w, h), &nv12, planes, YuvColor::BT601).unwrap();
         let from_yuv = f.upright_rgba(Rotation::R0, PixelSize::new(4, 2));
         let rgba = from_yuv.clone();
-        let g = FramePlanes::new(PixelLayout::Rgba, PixelSize::new(w, h), &rgba, vec![Plane { offset: 0, stride: 16 }], YuvColor::BT601).unwrap();
+        let g = FramePlanes::new(
+            PixelLayout::Rgba,
+            PixelSize::new(w, h),
+            &rgba,
+            vec![Plane { offset: 0, stride: 16 }],
+            YuvColor::BT601,
+        )
+        .unwrap();
         assert_eq!(g.upright_rgba(Rotation::R0, PixelSize::new(4, 2)), from_yuv);
         // BGRA swaps the channels back.
         let bgra: Vec<u8> = rgba.chunks(4).flat_map(|p| [p[2], p[1], p[0], p[3]]).collect();
-        let b = FramePlanes::new(PixelLayout::Bgra, PixelSize::new(w, h), &bgra, vec![Plane { offset: 0, stride: 16 }], YuvColor::BT601).unwrap();
+        let b = FramePlanes::new(
+            PixelLayout::Bgra,
+            PixelSize::new(w, h),
+            &bgra,
+            vec![Plane { offset: 0, stride: 16 }],
+            YuvColor::BT601,
+        )
+        .unwrap();
         assert_eq!(b.upright_rgba(Rotation::R0, PixelSize::new(4, 2)), from_yuv);
         assert_eq!(f.luma_thumbnail(PixelSize::new(4, 1)), ys.to_vec());
     }
@@ -366,7 +401,14 @@ mod tests {
     fn rotation_turns_the_image_clockwise() {
         // RGBA 2x1: red, blue. Turned 90 degrees clockwise it is 1x2: red on top.
         let data = [255u8, 0, 0, 255, 0, 0, 255, 255];
-        let f = FramePlanes::new(PixelLayout::Rgba, PixelSize::new(2, 1), &data, vec![Plane { offset: 0, stride: 8 }], YuvColor::BT601).unwrap();
+        let f = FramePlanes::new(
+            PixelLayout::Rgba,
+            PixelSize::new(2, 1),
+            &data,
+            vec![Plane { offset: 0, stride: 8 }],
+            YuvColor::BT601,
+        )
+        .unwrap();
         let red = [255u8, 0, 0, 255];
         let blue = [0u8, 0, 255, 255];
         assert_eq!(f.upright_rgba(Rotation::R0, PixelSize::new(2, 1)), [red, blue].concat());
@@ -412,23 +454,37 @@ mod tests {
         let (w, h) = (37usize, 23usize);
         let noise = |i: usize| ((i * 2_654_435_761) >> 7) as u8;
         let data: Vec<u8> = (0..w * h * 8 + 64).map(noise).collect();
-        for layout in [PixelLayout::I420, PixelLayout::I422, PixelLayout::I444, PixelLayout::Nv12, PixelLayout::Rgba, PixelLayout::Bgra] {
+        for layout in [
+            PixelLayout::I420,
+            PixelLayout::I422,
+            PixelLayout::I444,
+            PixelLayout::Nv12,
+            PixelLayout::Rgba,
+            PixelLayout::Bgra,
+        ] {
             let (sx, sy) = layout.chroma_shift();
             let (cw, ch) = (w.div_ceil(1 << sx), h.div_ceil(1 << sy));
             let planes = match layout {
                 PixelLayout::Rgba | PixelLayout::Bgra => vec![Plane { offset: 3, stride: w * 4 + 5 }],
-                PixelLayout::Nv12 => vec![Plane { offset: 0, stride: w + 3 }, Plane { offset: (w + 3) * h, stride: cw * 2 + 1 }],
+                PixelLayout::Nv12 => {
+                    vec![Plane { offset: 0, stride: w + 3 }, Plane { offset: (w + 3) * h, stride: cw * 2 + 1 }]
+                }
                 _ => vec![
                     Plane { offset: 1, stride: w + 2 },
                     Plane { offset: 1 + (w + 2) * h, stride: cw + 1 },
                     Plane { offset: 1 + (w + 2) * h + (cw + 1) * ch, stride: cw + 1 },
                 ],
             };
-            let f = FramePlanes::new(layout, PixelSize::new(w as u32, h as u32), &data, planes, YuvColor::BT709).unwrap();
+            let f =
+                FramePlanes::new(layout, PixelSize::new(w as u32, h as u32), &data, planes, YuvColor::BT709).unwrap();
             for (ow, oh) in [(5u32, 3u32), (10, 7), (37, 23), (60, 41), (1, 1)] {
                 let (xs, ys) = (spans(w as u32, ow), spans(h as u32, oh));
                 let fast = f.averages(&xs, &ys);
-                let naive: Vec<[f32; 3]> = ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).map(|(x, y)| naive_average(&f, x, y)).collect();
+                let naive: Vec<[f32; 3]> = ys
+                    .iter()
+                    .flat_map(|&y| xs.iter().map(move |&x| (x, y)))
+                    .map(|(x, y)| naive_average(&f, x, y))
+                    .collect();
                 assert_eq!(fast, naive, "{layout:?} -> {ow}x{oh}");
                 let thumb = f.luma_thumbnail(PixelSize::new(ow, oh));
                 let want: Vec<u8> = naive
@@ -444,8 +500,17 @@ mod tests {
     #[test]
     fn layouts_that_do_not_fit_are_refused() {
         let (data, planes) = i420(8, 4, |_, _| 0, 128, 128);
-        assert!(FramePlanes::new(PixelLayout::I420, PixelSize::new(8, 6), &data, planes.clone(), YuvColor::BT601).is_err());
-        assert!(FramePlanes::new(PixelLayout::I420, PixelSize::new(8, 4), &data, planes[..2].to_vec(), YuvColor::BT601).is_err());
+        assert!(
+            FramePlanes::new(PixelLayout::I420, PixelSize::new(8, 6), &data, planes.clone(), YuvColor::BT601).is_err()
+        );
+        assert!(FramePlanes::new(
+            PixelLayout::I420,
+            PixelSize::new(8, 4),
+            &data,
+            planes[..2].to_vec(),
+            YuvColor::BT601
+        )
+        .is_err());
         assert!(FramePlanes::new(PixelLayout::I420, PixelSize::new(0, 4), &data, planes, YuvColor::BT601).is_err());
         assert_eq!(PixelLayout::from_format("I420P10"), None);
         assert_eq!(PixelLayout::from_format("NV12"), Some(PixelLayout::Nv12));

@@ -63,7 +63,8 @@ impl JobRecord {
         match self.settings.mode {
             CropMode::Fixed => encoded,
             CropMode::Auto => {
-                let analysed = if self.stage == JobStage::Analysing { self.analysis_chunks_done as f64 / chunks } else { 1.0 };
+                let analysed =
+                    if self.stage == JobStage::Analysing { self.analysis_chunks_done as f64 / chunks } else { 1.0 };
                 0.5 * analysed + 0.5 * encoded
             }
         }

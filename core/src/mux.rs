@@ -7,9 +7,9 @@
 use crate::error::{ReframeError, Result};
 use crate::units::{ticks_to_us, us_to_ticks, PixelSize, Rotation, TimestampUs};
 use mp4_atom::{
-    Av01, Av1c, Avc1, Avcc, Codec, Co64, Ctts, CttsEntry, Dinf, Dref, DrefEntry, Edts, Elst, ElstEntry, Encode,
-    FourCC, Ftyp, Hdlr, Matrix, Mdhd, Mdia, Minf, Moov, Mvhd, Smhd, Stbl, Stsc, StscEntry, Stsd, Stss, Stsz,
-    StszSamples, Stts, SttsEntry, Tkhd, Trak, Url, Visual, Vmhd, Vp09, VpcC,
+    Av01, Av1c, Avc1, Avcc, Co64, Codec, Ctts, CttsEntry, Dinf, Dref, DrefEntry, Edts, Elst, ElstEntry, Encode, FourCC,
+    Ftyp, Hdlr, Matrix, Mdhd, Mdia, Minf, Moov, Mvhd, Smhd, Stbl, Stsc, StscEntry, Stsd, Stss, Stsz, StszSamples, Stts,
+    SttsEntry, Tkhd, Trak, Url, Visual, Vmhd, Vp09, VpcC,
 };
 
 /// Random-access writes to the output (an OPFS file in the worker, a `Vec` in native tests).
@@ -108,7 +108,12 @@ impl<S: ByteSink> Mp4Writer<S> {
         let ftyp = Ftyp {
             major_brand: FourCC::new(b"isom"),
             minor_version: 512,
-            compatible_brands: vec![FourCC::new(b"isom"), FourCC::new(b"iso2"), FourCC::new(b"avc1"), FourCC::new(b"mp41")],
+            compatible_brands: vec![
+                FourCC::new(b"isom"),
+                FourCC::new(b"iso2"),
+                FourCC::new(b"avc1"),
+                FourCC::new(b"mp41"),
+            ],
         };
         let mut head = Vec::new();
         ftyp.encode(&mut head).map_err(internal)?;
@@ -177,10 +182,8 @@ impl<S: ByteSink> Mp4Writer<S> {
 
     /// Writes the index (`moov`) and patches the `mdat` size. Returns the sink and the file size.
     pub fn finish(mut self) -> Result<(S, u64)> {
-        let encoding = self
-            .video_encoding
-            .clone()
-            .ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?;
+        let encoding =
+            self.video_encoding.clone().ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?;
         let mdat_size = self.pos - self.mdat_start;
         self.sink.write_at(self.mdat_start + 8, &mdat_size.to_be_bytes())?;
 
@@ -246,7 +249,11 @@ impl<S: ByteSink> Mp4Writer<S> {
         let first_pts_movie = us_to_ticks(ticks_to_us(first_pts, spec.timescale), self.movie_timescale);
         let mut entries = Vec::new();
         if first_pts > 0 {
-            entries.push(ElstEntry { segment_duration: first_pts_movie as u64, media_time: None, media_rate: 1i16.into() });
+            entries.push(ElstEntry {
+                segment_duration: first_pts_movie as u64,
+                media_time: None,
+                media_rate: 1i16.into(),
+            });
         }
         if offset != 0 || first_pts > 0 {
             entries.push(ElstEntry {
@@ -304,7 +311,12 @@ impl<S: ByteSink> Mp4Writer<S> {
             },
             edts,
             mdia: Mdia {
-                mdhd: Mdhd { timescale: spec.timescale, duration: media_duration, language: "und".into(), ..Default::default() },
+                mdhd: Mdhd {
+                    timescale: spec.timescale,
+                    duration: media_duration,
+                    language: "und".into(),
+                    ..Default::default()
+                },
                 hdlr: Hdlr { handler: FourCC::new(b"vide"), name: "Reframe video".into() },
                 minf: Minf {
                     vmhd: Some(Vmhd::default()),
@@ -315,7 +327,9 @@ impl<S: ByteSink> Mp4Writer<S> {
                         ctts: needs_ctts.then_some(Ctts { entries: ctts }),
                         stss: (!all_key).then_some(Stss { entries: keyframes }),
                         stsc: stsc_of(&self.video.chunks),
-                        stsz: Stsz { samples: StszSamples::Different { sizes: samples.iter().map(|s| s.size).collect() } },
+                        stsz: Stsz {
+                            samples: StszSamples::Different { sizes: samples.iter().map(|s| s.size).collect() },
+                        },
                         co64: Some(Co64 { entries: self.video.chunks.iter().map(|c| c.0).collect() }),
                         ..Default::default()
                     },
@@ -363,7 +377,9 @@ impl<S: ByteSink> Mp4Writer<S> {
                         stsd: Stsd { codecs: vec![spec.sample_entry.clone()] },
                         stts: Stts { entries: stts },
                         stsc: stsc_of(&self.audio.chunks),
-                        stsz: Stsz { samples: StszSamples::Different { sizes: samples.iter().map(|s| s.size).collect() } },
+                        stsz: Stsz {
+                            samples: StszSamples::Different { sizes: samples.iter().map(|s| s.size).collect() },
+                        },
                         co64: Some(Co64 { entries: self.audio.chunks.iter().map(|c| c.0).collect() }),
                         ..Default::default()
                     },

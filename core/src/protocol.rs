@@ -200,7 +200,8 @@ pub fn detector_workers(hardware_concurrency: u32, device_memory_gb: Option<f64>
     if hardware_concurrency <= 1 {
         return 0;
     }
-    let by_memory = device_memory_gb.filter(|gb| gb.is_finite() && *gb > 0.0).map_or(u32::MAX, |gb| (gb / 2.0).floor() as u32);
+    let by_memory =
+        device_memory_gb.filter(|gb| gb.is_finite() && *gb > 0.0).map_or(u32::MAX, |gb| (gb / 2.0).floor() as u32);
     hardware_concurrency.min(4).min(by_memory)
 }
 
@@ -233,8 +234,12 @@ pub enum FromDetectorHelper {
     Loaded,
     /// One list per frame of the `Detect` request: `[x, y, width, height, score]` in pixels of
     /// the sent images.
-    Boxes { boxes: Vec<Vec<[f32; 5]>> },
-    Failed { message: String },
+    Boxes {
+        boxes: Vec<Vec<[f32; 5]>>,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 /// A step of the pipeline, as shown to the user.
@@ -394,19 +399,37 @@ pub struct AnalysisReport {
 pub enum FromWorker {
     /// The worker's wasm is loaded and it accepts `Start`.
     Ready,
-    Probed { source: SourceInfo },
+    Probed {
+        source: SourceInfo,
+    },
     /// The job's key, and what was reused from storage when it was resumed.
-    Started { job_id: String, resumed: Option<ResumeInfo> },
-    Progress { progress: Progress },
-    Done { summary: JobSummary },
-    Failed { error: crate::error::UserError },
+    Started {
+        job_id: String,
+        resumed: Option<ResumeInfo>,
+    },
+    Progress {
+        progress: Progress,
+    },
+    Done {
+        summary: JobSummary,
+    },
+    Failed {
+        error: crate::error::UserError,
+    },
     Cancelled,
     /// Something the user should know that does not stop a job (e.g. a delete was refused).
-    Notice { message: String },
+    Notice {
+        message: String,
+    },
     /// A job's analysis as a versioned JSON file, for the user to keep.
-    AnalysisFile { file_name: String, json: String },
+    AnalysisFile {
+        file_name: String,
+        json: String,
+    },
     /// The stored jobs, most recent first.
-    Jobs { jobs: Vec<crate::job::JobListEntry> },
+    Jobs {
+        jobs: Vec<crate::job::JobListEntry>,
+    },
 }
 
 /// Where a resumed job picks up its work.

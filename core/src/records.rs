@@ -138,7 +138,12 @@ mod tests {
             first_frame: 300,
             end_frame: 400,
             shots: (300..400)
-                .map(|i| FrameRecord { timestamp_us: TimestampUs(i * 33_333), diff: 0.01, skip_diff: 0.02, dark: false })
+                .map(|i| FrameRecord {
+                    timestamp_us: TimestampUs(i * 33_333),
+                    diff: 0.01,
+                    skip_diff: 0.02,
+                    dark: false,
+                })
                 .collect(),
             detections: vec![Detection {
                 timestamp_us: TimestampUs(300 * 33_333),
@@ -171,10 +176,7 @@ mod tests {
             Err(RecordError::Damaged(_))
         ));
         assert!(matches!(open::<AnalysisChunk>(RecordKind::AnalysisChunk, &[]), Err(RecordError::Damaged(_))));
-        assert!(matches!(
-            open::<SegmentIndex>(RecordKind::Segment, &bytes),
-            Err(RecordError::WrongKind { .. })
-        ));
+        assert!(matches!(open::<SegmentIndex>(RecordKind::Segment, &bytes), Err(RecordError::WrongKind { .. })));
         let mut newer = bytes.clone();
         newer[4] = 0xff;
         assert!(matches!(open::<AnalysisChunk>(RecordKind::AnalysisChunk, &newer), Err(RecordError::TooNew(_))));

@@ -129,7 +129,14 @@ mod tests {
             samples: samples
                 .iter()
                 .enumerate()
-                .map(|(i, &(cts, keyframe))| Sample { offset: i as u64 * 10, size: 10, dts: i as i64 * 40, cts, duration: 40, keyframe })
+                .map(|(i, &(cts, keyframe))| Sample {
+                    offset: i as u64 * 10,
+                    size: 10,
+                    dts: i as i64 * 40,
+                    cts,
+                    duration: 40,
+                    keyframe,
+                })
                 .collect(),
         }
     }
@@ -157,7 +164,16 @@ mod tests {
     #[test]
     fn decoding_starts_at_the_keyframe_before_the_frames() {
         // I P P P | I P P P, no reordering.
-        let t = track(&[(0, true), (40, false), (80, false), (120, false), (160, true), (200, false), (240, false), (280, false)]);
+        let t = track(&[
+            (0, true),
+            (40, false),
+            (80, false),
+            (120, false),
+            (160, true),
+            (200, false),
+            (240, false),
+            (280, false),
+        ]);
         let shown = t.shown_timestamps();
         let pres = presentation_indices(&t, &shown);
         assert_eq!(samples_for_frames(&t, &pres, 5..7), 4..7);
@@ -171,8 +187,16 @@ mod tests {
         // Decode order: I0 P3 B1 B2 | I6 B4 B5 P9 B7 B8 (the second I has leading B4, B5).
         let ms = |f: i64| f * 40;
         let t = track(&[
-            (ms(0), true), (ms(3), false), (ms(1), false), (ms(2), false),
-            (ms(6), true), (ms(4), false), (ms(5), false), (ms(9), false), (ms(7), false), (ms(8), false),
+            (ms(0), true),
+            (ms(3), false),
+            (ms(1), false),
+            (ms(2), false),
+            (ms(6), true),
+            (ms(4), false),
+            (ms(5), false),
+            (ms(9), false),
+            (ms(7), false),
+            (ms(8), false),
         ]);
         let shown = t.shown_timestamps();
         let pres = presentation_indices(&t, &shown);

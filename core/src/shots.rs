@@ -54,12 +54,7 @@ pub enum StatsError {
     #[error("the luma plane is empty ({width}x{height})")]
     Empty { width: u32, height: u32 },
     #[error("the luma plane is too small: {len} bytes for {width}x{height} with stride {stride}")]
-    TooSmall {
-        len: usize,
-        width: u32,
-        height: u32,
-        stride: u32,
-    },
+    TooSmall { len: usize, width: u32, height: u32, stride: u32 },
 }
 
 impl FrameStats {
@@ -80,12 +75,7 @@ impl FrameStats {
         let (w, h, s) = (width as usize, height as usize, stride as usize);
         let needed = (h - 1).saturating_mul(s).saturating_add(w);
         if s < w || luma.len() < needed {
-            return Err(StatsError::TooSmall {
-                len: luma.len(),
-                width,
-                height,
-                stride,
-            });
+            return Err(StatsError::TooSmall { len: luma.len(), width, height, stride });
         }
         let mut hist = [0u32; HIST_BINS];
         let mut cell_sum = [0u64; THUMB_W * THUMB_H];
@@ -115,20 +105,9 @@ impl FrameStats {
         let thumbnail = cell_sum
             .iter()
             .zip(cell_n.iter())
-            .map(|(&sum, &cnt)| {
-                if cnt == 0 {
-                    mean_luma.round() as u8
-                } else {
-                    (sum / cnt as u64) as u8
-                }
-            })
+            .map(|(&sum, &cnt)| if cnt == 0 { mean_luma.round() as u8 } else { (sum / cnt as u64) as u8 })
             .collect();
-        Ok(FrameStats {
-            timestamp_us,
-            histogram,
-            thumbnail,
-            mean_luma,
-        })
+        Ok(FrameStats { timestamp_us, histogram, thumbnail, mean_luma })
     }
 
     /// Whether the frame is (nearly) black: a fade's middle.
@@ -142,20 +121,9 @@ impl FrameStats {
 
 /// Difference of two frames in [0, 1]: `(hist_l1 + 2 * thumb_mad).min(1)` (see the module docs).
 pub fn frame_difference(a: &FrameStats, b: &FrameStats) -> f32 {
-    let hist: f32 = a
-        .histogram
-        .iter()
-        .zip(b.histogram.iter())
-        .map(|(x, y)| (x - y).abs())
-        .sum::<f32>()
-        * 0.5;
+    let hist: f32 = a.histogram.iter().zip(b.histogram.iter()).map(|(x, y)| (x - y).abs()).sum::<f32>() * 0.5;
     let cells = a.thumbnail.len().min(b.thumbnail.len()).max(1);
-    let mad: f32 = a
-        .thumbnail
-        .iter()
-        .zip(b.thumbnail.iter())
-        .map(|(&x, &y)| (x as f32 - y as f32).abs())
-        .sum::<f32>()
+    let mad: f32 = a.thumbnail.iter().zip(b.thumbnail.iter()).map(|(&x, &y)| (x as f32 - y as f32).abs()).sum::<f32>()
         / cells as f32
         / 255.0;
     (hist + 2.0 * mad).min(1.0)
@@ -178,13 +146,7 @@ pub struct ShotConfig {
 
 impl Default for ShotConfig {
     fn default() -> Self {
-        ShotConfig {
-            cut_threshold: 0.25,
-            local_ratio: 3.0,
-            window: 8,
-            dark_luma: 30.0,
-            min_shot: DurationUs(500_000),
-        }
+        ShotConfig { cut_threshold: 0.25, local_ratio: 3.0, window: 8, dark_luma: 30.0, min_shot: DurationUs(500_000) }
     }
 }
 
@@ -218,22 +180,12 @@ pub struct ShotDetector {
 
 impl ShotDetector {
     pub fn new(config: ShotConfig) -> Self {
-        ShotDetector {
-            config,
-            prev2: None,
-            prev: None,
-            records: Vec::new(),
-        }
+        ShotDetector { config, prev2: None, prev: None, records: Vec::new() }
     }
 
     /// A detector holding the records of a whole video, gathered piece by piece.
     pub fn from_records(config: ShotConfig, records: Vec<FrameRecord>) -> Self {
-        ShotDetector {
-            config,
-            prev2: None,
-            prev: None,
-            records,
-        }
+        ShotDetector { config, prev2: None, prev: None, records }
     }
 
     /// The records pushed so far, one per frame.
@@ -255,10 +207,7 @@ impl ShotDetector {
     }
 
     pub fn push(&mut self, stats: FrameStats) {
-        let diff = self
-            .prev
-            .as_ref()
-            .map_or(0.0, |p| frame_difference(p, &stats));
+        let diff = self.prev.as_ref().map_or(0.0, |p| frame_difference(p, &stats));
         self.peek(&stats);
         self.records.push(FrameRecord {
             timestamp_us: stats.timestamp_us,
@@ -284,10 +233,7 @@ impl ShotDetector {
             }
             let lo = i.saturating_sub(cfg.window);
             let hi = (i + cfg.window + 1).min(r.len());
-            let mut neighbours: Vec<f32> = (lo.max(1)..hi)
-                .filter(|&j| j != i)
-                .map(|j| r[j].diff)
-                .collect();
+            let mut neighbours: Vec<f32> = (lo.max(1)..hi).filter(|&j| j != i).map(|j| r[j].diff).collect();
             let median = median(&mut neighbours);
             if d < cfg.local_ratio * median {
                 continue;
@@ -332,10 +278,7 @@ impl ShotDetector {
                 _ => accepted.push((idx, strength)),
             }
         }
-        accepted
-            .into_iter()
-            .map(|(idx, _)| r[idx].timestamp_us)
-            .collect()
+        accepted.into_iter().map(|(idx, _)| r[idx].timestamp_us).collect()
     }
 }
 
@@ -396,11 +339,7 @@ mod tests {
         assert_eq!(s.thumbnail[0], 50);
         assert_eq!(s.thumbnail[THUMB_W - 1], 150);
         assert!((s.mean_luma - 100.0).abs() < 1e-3);
-        assert_eq!(
-            s.histogram[255 * HIST_BINS / 256],
-            0.0,
-            "padding must not be read"
-        );
+        assert_eq!(s.histogram[255 * HIST_BINS / 256], 0.0, "padding must not be read");
     }
 
     #[test]
@@ -421,10 +360,7 @@ mod tests {
             let v = if i == 15 { 250 } else { v };
             stats.push(flat(i * 33_333, v, 64, 36));
         }
-        assert_eq!(
-            detect_cuts(&stats, ShotConfig::default()),
-            vec![TimestampUs(30 * 33_333)]
-        );
+        assert_eq!(detect_cuts(&stats, ShotConfig::default()), vec![TimestampUs(30 * 33_333)]);
     }
 
     #[test]
@@ -454,10 +390,8 @@ mod tests {
         let cuts = detect_cuts(&stats, ShotConfig::default());
         assert_eq!(cuts.len(), 1, "{cuts:?}");
         // The first frame after the black run (frames 38..=44 have mean <= 30).
-        let first_after = stats
-            .iter()
-            .position(|s| s.timestamp_us > TimestampUs(40 * 33_333) && !s.is_dark(30.0))
-            .unwrap();
+        let first_after =
+            stats.iter().position(|s| s.timestamp_us > TimestampUs(40 * 33_333) && !s.is_dark(30.0)).unwrap();
         assert_eq!(cuts[0], stats[first_after].timestamp_us);
     }
 

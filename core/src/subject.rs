@@ -45,20 +45,10 @@ pub struct Region {
 
 impl Region {
     pub fn from_box(b: &PersonBox) -> Region {
-        Region {
-            x0: b.x as f64,
-            y0: b.y as f64,
-            x1: b.right() as f64,
-            y1: b.bottom() as f64,
-        }
+        Region { x0: b.x as f64, y0: b.y as f64, x1: b.right() as f64, y1: b.bottom() as f64 }
     }
     pub fn union(&self, o: &Region) -> Region {
-        Region {
-            x0: self.x0.min(o.x0),
-            y0: self.y0.min(o.y0),
-            x1: self.x1.max(o.x1),
-            y1: self.y1.max(o.y1),
-        }
+        Region { x0: self.x0.min(o.x0), y0: self.y0.min(o.y0), x1: self.x1.max(o.x1), y1: self.y1.max(o.y1) }
     }
     pub fn width(&self) -> f64 {
         self.x1 - self.x0
@@ -115,12 +105,7 @@ pub struct SubjectConfig {
 /// The track's box at `t`: the detected one, or, when `t` falls in a gap of at most `max_gap_us`
 /// between two detections, the box interpolated linearly between them, or, with `extend_ends`,
 /// within half that gap of the track's first or last detection, that detection's box.
-pub fn box_near(
-    track: &Track,
-    t: TimestampUs,
-    max_gap_us: i64,
-    extend_ends: bool,
-) -> Option<PersonBox> {
+pub fn box_near(track: &Track, t: TimestampUs, max_gap_us: i64, extend_ends: bool) -> Option<PersonBox> {
     let i = track.samples.partition_point(|s| s.timestamp_us < t);
     let after = track.samples.get(i);
     let before = i.checked_sub(1).and_then(|b| track.samples.get(b));
@@ -129,8 +114,7 @@ pub fn box_near(
         (Some(b), Some(a)) => (b, a),
         // At either end of the track: the nearest box, within half the gap, if allowed.
         (Some(s), None) | (None, Some(s)) => {
-            return (extend_ends && (s.timestamp_us.0 - t.0).abs() <= max_gap_us / 2)
-                .then_some(s.bbox);
+            return (extend_ends && (s.timestamp_us.0 - t.0).abs() <= max_gap_us / 2).then_some(s.bbox);
         }
         (None, None) => return None,
     };
@@ -207,11 +191,7 @@ fn fill_long_absences(
         }
         let stretch = &samples[a..b];
         let lasting = |k: usize| {
-            let seen: Vec<TimestampUs> = stretch
-                .iter()
-                .copied()
-                .filter(|&t| tracks[k].box_at(t).is_some())
-                .collect();
+            let seen: Vec<TimestampUs> = stretch.iter().copied().filter(|&t| tracks[k].box_at(t).is_some()).collect();
             seen.len() >= 3 && seen[seen.len() - 1].since(seen[0]).0 >= MIN_TAKEOVER_US
         };
         let mut best: Option<(usize, f64)> = None;
@@ -243,50 +223,31 @@ pub fn choose_subjects(
     config: &SubjectConfig,
 ) -> SubjectPlan {
     let n = samples.len();
-    let scores: Vec<f64> = tracks
-        .iter()
-        .map(|t| prominence(t, samples, source))
-        .collect();
-    let best_of =
-        |candidates: &mut dyn Iterator<Item = usize>, sub: &[TimestampUs]| -> Option<usize> {
-            let mut best: Option<(usize, f64)> = None;
-            for i in candidates {
-                let s = prominence(&tracks[i], sub, source);
-                if s > 0.0 && best.is_none_or(|(_, bs)| s > bs) {
-                    best = Some((i, s));
-                }
+    let scores: Vec<f64> = tracks.iter().map(|t| prominence(t, samples, source)).collect();
+    let best_of = |candidates: &mut dyn Iterator<Item = usize>, sub: &[TimestampUs]| -> Option<usize> {
+        let mut best: Option<(usize, f64)> = None;
+        for i in candidates {
+            let s = prominence(&tracks[i], sub, source);
+            if s > 0.0 && best.is_none_or(|(_, bs)| s > bs) {
+                best = Some((i, s));
             }
-            best.map(|b| b.0)
-        };
+        }
+        best.map(|b| b.0)
+    };
 
-    let user = config
-        .user_track
-        .and_then(|id| tracks.iter().position(|t| t.id == id));
+    let user = config.user_track.and_then(|id| tracks.iter().position(|t| t.id == id));
     let primary = user.or_else(|| best_of(&mut (0..tracks.len()), samples));
     let Some(primary) = primary else {
-        return SubjectPlan {
-            primary: None,
-            framings: vec![None; n],
-        };
+        return SubjectPlan { primary: None, framings: vec![None; n] };
     };
 
     // Who is the subject at each sample (index into `tracks`).
-    let mut subject: Vec<Option<usize>> = samples
-        .iter()
-        .map(|&t| tracks[primary].box_at(t).map(|_| primary))
-        .collect();
+    let mut subject: Vec<Option<usize>> = samples.iter().map(|&t| tracks[primary].box_at(t).map(|_| primary)).collect();
     if user.is_none() {
         // Fill long absences of the primary with the most prominent other person there; repeat
         // on what remains absent (each round fills with one more track, so it ends).
         for _ in 0..tracks.len() {
-            if !fill_long_absences(
-                samples,
-                tracks,
-                primary,
-                source,
-                config.bridge_us,
-                &mut subject,
-            ) {
+            if !fill_long_absences(samples, tracks, primary, source, config.bridge_us, &mut subject) {
                 break;
             }
         }
@@ -319,9 +280,7 @@ pub fn choose_subjects(
             let member = |o: usize| box_near(&tracks[o], t, config.group_gap_us, near_end);
             let mut cands: Vec<usize> = (0..tracks.len())
                 .filter(|&o| o != si && scores[o] >= 0.25 * scores[si])
-                .filter(|&o| {
-                    member(o).is_some_and(|b| b.height >= 0.6 * sb.height && b.iou(&sb) < 0.5)
-                })
+                .filter(|&o| member(o).is_some_and(|b| b.height >= 0.6 * sb.height && b.iou(&sb) < 0.5))
                 .collect();
             cands.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
             for o in cands {
@@ -330,16 +289,9 @@ pub fn choose_subjects(
                 // Joining needs room to spare (so the camera is not forced to an extreme position
                 // at the moment someone joins); staying only needs the union to fit.
                 let stays = prev_group.contains(&tracks[o].id);
-                let max_w = if stays {
-                    cw - config.margin_x
-                } else {
-                    (GROUP_JOIN * cw).min(cw - 2.0 * config.margin_x)
-                };
-                let max_h = if stays {
-                    ch - config.margin_y
-                } else {
-                    ch - 2.0 * config.margin_y
-                };
+                let max_w =
+                    if stays { cw - config.margin_x } else { (GROUP_JOIN * cw).min(cw - 2.0 * config.margin_x) };
+                let max_h = if stays { ch - config.margin_y } else { ch - 2.0 * config.margin_y };
                 if u.width() <= max_w && u.height() <= max_h {
                     region = u;
                     group.push(tracks[o].id);
@@ -347,16 +299,9 @@ pub fn choose_subjects(
             }
         }
         prev_group = group.clone();
-        framings.push(Some(Framing {
-            region,
-            track_id: tracks[si].id,
-            group,
-        }));
+        framings.push(Some(Framing { region, track_id: tracks[si].id, group }));
     }
-    SubjectPlan {
-        primary: Some(tracks[primary].id),
-        framings,
-    }
+    SubjectPlan { primary: Some(tracks[primary].id), framings }
 }
 
 #[cfg(test)]
@@ -389,14 +334,8 @@ mod tests {
         }
     }
 
-    const SRC: PixelSize = PixelSize {
-        width: 1920,
-        height: 1080,
-    };
-    const CROP: PixelSize = PixelSize {
-        width: 608,
-        height: 1080,
-    };
+    const SRC: PixelSize = PixelSize { width: 1920, height: 1080 };
+    const CROP: PixelSize = PixelSize { width: 608, height: 1080 };
 
     #[test]
     fn the_bigger_more_persistent_person_is_primary() {
@@ -408,9 +347,7 @@ mod tests {
         let plan = choose_subjects(&ts, &[small, big, brief], SRC, CROP, &config());
         assert_eq!(plan.primary, Some(1));
         // The small person is far and small: not grouped.
-        assert!(plan.framings.iter().all(|f| f
-            .as_ref()
-            .is_some_and(|f| f.track_id == 1 && f.group.is_empty())));
+        assert!(plan.framings.iter().all(|f| f.as_ref().is_some_and(|f| f.track_id == 1 && f.group.is_empty())));
     }
 
     #[test]
@@ -438,24 +375,12 @@ mod tests {
         let mut gappy: Vec<i64> = times.clone();
         gappy.remove(4);
         let near = track(2, &gappy, 950.0, 120.0, 400.0);
-        assert_eq!(
-            box_near(&near, ts[4], 1_000_000, false).map(|b| b.x),
-            Some(950.0)
-        );
+        assert_eq!(box_near(&near, ts[4], 1_000_000, false).map(|b| b.x), Some(950.0));
         assert_eq!(box_near(&near, ts[4], 100_000, false), None);
-        assert_eq!(
-            box_near(&near, TimestampUs(2_000_000), 1_000_000, false),
-            None
-        );
-        assert_eq!(
-            box_near(&near, TimestampUs(2_000_000), 1_000_000, true).map(|b| b.x),
-            Some(950.0)
-        );
+        assert_eq!(box_near(&near, TimestampUs(2_000_000), 1_000_000, false), None);
+        assert_eq!(box_near(&near, TimestampUs(2_000_000), 1_000_000, true).map(|b| b.x), Some(950.0));
         let plan = choose_subjects(&ts, &[a, near], SRC, CROP, &config());
-        assert!(plan
-            .framings
-            .iter()
-            .all(|f| f.as_ref().unwrap().group == vec![2]));
+        assert!(plan.framings.iter().all(|f| f.as_ref().unwrap().group == vec![2]));
     }
 
     #[test]
@@ -466,16 +391,10 @@ mod tests {
         let b = track(2, &times[10..], 1400.0, 100.0, 300.0);
         let plan = choose_subjects(&ts, &[a.clone(), b.clone()], SRC, CROP, &config());
         assert_eq!(plan.primary, Some(2), "B is there for 30 of 40 samples");
-        let cfg = SubjectConfig {
-            user_track: Some(1),
-            ..config()
-        };
+        let cfg = SubjectConfig { user_track: Some(1), ..config() };
         let plan = choose_subjects(&ts, &[a.clone(), b.clone()], SRC, CROP, &cfg);
         assert_eq!(plan.primary, Some(1));
-        assert!(
-            plan.framings[20].is_none(),
-            "a user-chosen subject is not replaced"
-        );
+        assert!(plan.framings[20].is_none(), "a user-chosen subject is not replaced");
         // Automatic: B is primary; before B appears, A (present then) is framed.
         let plan = choose_subjects(&ts, &[a, b], SRC, CROP, &config());
         assert_eq!(plan.framings[2].as_ref().unwrap().track_id, 1);

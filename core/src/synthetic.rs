@@ -10,9 +10,7 @@
 //! Everything is deterministic (a small xorshift generator), so tests are reproducible.
 
 use crate::analysis::Analysis;
-use crate::camera_eval::{
-    baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA,
-};
+use crate::camera_eval::{baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA};
 use crate::camera_path::CameraSettings;
 use crate::protocol::CropPathEntry;
 use crate::shots::{FrameStats, ShotConfig, ShotDetector};
@@ -182,16 +180,10 @@ impl Scene {
                     .and_then(|&p| self.people.get(p))
                     .and_then(|p| p.box_at(self.seconds(i)))
                     .and_then(|b| self.visible(b));
-                GroundTruthFrame {
-                    timestamp_us: self.timestamp(i),
-                    subject,
-                }
+                GroundTruthFrame { timestamp_us: self.timestamp(i), subject }
             })
             .collect();
-        GroundTruth {
-            frames,
-            cuts_us: self.cuts(),
-        }
+        GroundTruth { frames, cuts_us: self.cuts() }
     }
 
     /// The detector's output on every `sample_every`-th frame, with the scene's noise.
@@ -206,51 +198,28 @@ impl Scene {
                 let Some(b) = p.box_at(t).and_then(|b| self.visible(b)) else {
                     continue;
                 };
-                if n.occlusions
-                    .iter()
-                    .any(|&(who, a, z)| who == pi && t >= a && t < z)
-                {
+                if n.occlusions.iter().any(|&(who, a, z)| who == pi && t >= a && t < z) {
                     continue;
                 }
                 if rng.unit() < n.miss_rate {
                     continue;
                 }
                 let j = n.jitter_px;
-                let score = if rng.unit() < n.low_score_rate {
-                    rng.range(0.2, 0.45)
-                } else {
-                    rng.range(0.6, 0.95)
-                };
+                let score = if rng.unit() < n.low_score_rate { rng.range(0.2, 0.45) } else { rng.range(0.6, 0.95) };
                 let x = b.x as f64 + rng.range(-j, j);
                 let y = b.y as f64 + rng.range(-j, j);
                 let w = b.width as f64 + rng.range(-j, j);
                 let h = b.height as f64 + rng.range(-j, j);
-                boxes.push(PersonBox::new(
-                    x as f32,
-                    y as f32,
-                    w.max(4.0) as f32,
-                    h.max(4.0) as f32,
-                    score as f32,
-                ));
+                boxes.push(PersonBox::new(x as f32, y as f32, w.max(4.0) as f32, h.max(4.0) as f32, score as f32));
             }
             if rng.unit() < n.false_positive_rate {
                 let w = rng.range(40.0, 160.0);
                 let h = rng.range(100.0, 320.0);
                 let x = rng.range(0.0, self.source.width as f64 - w);
                 let y = rng.range(0.0, self.source.height as f64 - h);
-                boxes.push(PersonBox::new(
-                    x as f32,
-                    y as f32,
-                    w as f32,
-                    h as f32,
-                    rng.range(0.3, 0.75) as f32,
-                ));
+                boxes.push(PersonBox::new(x as f32, y as f32, w as f32, h as f32, rng.range(0.3, 0.75) as f32));
             }
-            out.push(Detection {
-                timestamp_us: self.timestamp(i),
-                frame: FrameIndex(i as u64),
-                boxes,
-            });
+            out.push(Detection { timestamp_us: self.timestamp(i), frame: FrameIndex(i as u64), boxes });
         }
         out
     }
@@ -267,8 +236,7 @@ impl Scene {
     pub fn frame_stats(&self, size: PixelSize) -> Vec<FrameStats> {
         let (w, h) = (size.width as usize, size.height as usize);
         let sx = size.width as f64 / self.source.width as f64;
-        let max_pan =
-            (self.background_pan.abs() * self.frames as f64 / self.fps * sx).ceil() as usize + 2;
+        let max_pan = (self.background_pan.abs() * self.frames as f64 / self.fps * sx).ceil() as usize + 2;
         let tex_w = w + 2 * max_pan;
         let mut cache: Vec<Option<Vec<f64>>> = vec![None; self.cut_frames.len() + 1];
         let mut out = Vec::with_capacity(self.frames);
@@ -278,8 +246,7 @@ impl Scene {
                 let mut t = vec![0.0; tex_w * h];
                 for y in 0..h {
                     for x in 0..tex_w {
-                        t[y * tex_w + x] =
-                            texture(shot as u64, x as f64 - max_pan as f64, y as f64);
+                        t[y * tex_w + x] = texture(shot as u64, x as f64 - max_pan as f64, y as f64);
                     }
                 }
                 t
@@ -291,13 +258,7 @@ impl Scene {
                 tex[yi * tex_w + xi]
             };
             let luma = self.draw(i, size.width, size.height, &lookup);
-            if let Ok(stats) = FrameStats::from_luma(
-                self.timestamp(i),
-                &luma,
-                size.width,
-                size.height,
-                size.width,
-            ) {
+            if let Ok(stats) = FrameStats::from_luma(self.timestamp(i), &luma, size.width, size.height, size.width) {
                 out.push(stats);
             }
         }
@@ -355,9 +316,7 @@ impl Scene {
 fn texture(seed: u64, x: f64, y: f64) -> f64 {
     fn lattice(seed: u64, ix: i64, iy: i64) -> f64 {
         let mut r = Rng::new(
-            seed.wrapping_mul(1_000_003)
-                ^ (ix as u64).wrapping_mul(73_856_093)
-                ^ (iy as u64).wrapping_mul(19_349_663),
+            seed.wrapping_mul(1_000_003) ^ (ix as u64).wrapping_mul(73_856_093) ^ (iy as u64).wrapping_mul(19_349_663),
         );
         r.unit()
     }
@@ -414,32 +373,17 @@ pub fn standard_scenes() -> Vec<Scene> {
     scenes.push(scene("still", 10.0, vec![p]));
 
     // Walking across the frame at ~145 px/s, pausing at both ends.
-    scenes.push(scene(
-        "walk",
-        12.0,
-        vec![person(&[(1.0, 300.0), (10.0, 1600.0)], 140.0, 420.0)],
-    ));
+    scenes.push(scene("walk", 12.0, vec![person(&[(1.0, 300.0), (10.0, 1600.0)], 140.0, 420.0)]));
 
     // Running across at 640 px/s.
-    scenes.push(scene(
-        "run",
-        8.0,
-        vec![person(&[(1.0, 150.0), (3.5, 1750.0)], 150.0, 420.0)],
-    ));
+    scenes.push(scene("run", 8.0, vec![person(&[(1.0, 150.0), (3.5, 1750.0)], 150.0, 420.0)]));
 
     // Walk, stop, walk, stop, walk.
     scenes.push(scene(
         "stop_and_go",
         16.0,
         vec![person(
-            &[
-                (1.0, 300.0),
-                (4.0, 800.0),
-                (7.0, 800.0),
-                (10.0, 1300.0),
-                (13.0, 1300.0),
-                (15.0, 1650.0),
-            ],
+            &[(1.0, 300.0), (4.0, 800.0), (7.0, 800.0), (10.0, 1300.0), (13.0, 1300.0), (15.0, 1650.0)],
             140.0,
             420.0,
         )],
@@ -449,10 +393,7 @@ pub fn standard_scenes() -> Vec<Scene> {
     scenes.push(scene(
         "two_people",
         14.0,
-        vec![
-            person(&[(0.0, 500.0)], 170.0, 500.0),
-            person(&[(3.0, 1500.0), (8.0, 760.0)], 130.0, 400.0),
-        ],
+        vec![person(&[(0.0, 500.0)], 170.0, 500.0), person(&[(3.0, 1500.0), (8.0, 760.0)], 130.0, 400.0)],
     ));
 
     // A cut at 5 s: person 1 stands left in shot 1, person 2 walks on the right in shot 2.
@@ -467,11 +408,7 @@ pub fn standard_scenes() -> Vec<Scene> {
 
     // Walking with a poor detector: jitter, misses, low scores, false positives, and a 1.2 s
     // occlusion behind something.
-    let mut s = scene(
-        "noisy_walk",
-        12.0,
-        vec![person(&[(1.0, 300.0), (10.0, 1600.0)], 140.0, 420.0)],
-    );
+    let mut s = scene("noisy_walk", 12.0, vec![person(&[(1.0, 300.0), (10.0, 1600.0)], 140.0, 420.0)]);
     s.noise = DetectionNoise {
         jitter_px: 12.0,
         miss_rate: 0.25,
@@ -482,15 +419,7 @@ pub fn standard_scenes() -> Vec<Scene> {
     scenes.push(s);
 
     // The person walks out of the frame at ~6 s and nobody comes back: hold, then ease to centre.
-    scenes.push(scene(
-        "leaves",
-        12.0,
-        vec![person(
-            &[(1.0, 900.0), (3.0, 900.0), (6.0, 2100.0)],
-            140.0,
-            420.0,
-        )],
-    ));
+    scenes.push(scene("leaves", 12.0, vec![person(&[(1.0, 900.0), (3.0, 900.0), (6.0, 2100.0)], 140.0, 420.0)]));
 
     scenes
 }
@@ -512,12 +441,7 @@ pub struct SceneRun {
 /// Runs the analysis on `scene`: detections (noise from `seed`), cuts (detected from frames
 /// rendered at `render` size when given, else the scene's true cuts), tracking, planning,
 /// per-frame interpolation; plus the baseline; both evaluated against the ground truth.
-pub fn run_scene(
-    scene: &Scene,
-    settings: &CameraSettings,
-    seed: u64,
-    render: Option<PixelSize>,
-) -> SceneRun {
+pub fn run_scene(scene: &Scene, settings: &CameraSettings, seed: u64, render: Option<PixelSize>) -> SceneRun {
     let frames = scene.frame_timestamps();
     let cuts = match render {
         Some(size) => {
@@ -532,25 +456,12 @@ pub fn run_scene(
     let detections = scene.detections(seed);
     let mut analysis = Analysis::new(scene.source, detections, cuts.clone());
     let planner = analysis.crop_path(settings, &frames);
-    let baseline = baseline_crop_path(
-        scene.source,
-        settings.ratio,
-        &analysis.detections,
-        &cuts,
-        &frames,
-        BASELINE_ALPHA,
-    );
+    let baseline =
+        baseline_crop_path(scene.source, settings.ratio, &analysis.detections, &cuts, &frames, BASELINE_ALPHA);
     let truth = scene.ground_truth();
     let planner_metrics = evaluate(&planner, &truth);
     let baseline_metrics = evaluate(&baseline, &truth);
-    SceneRun {
-        cuts,
-        analysis,
-        planner,
-        baseline,
-        planner_metrics,
-        baseline_metrics,
-    }
+    SceneRun { cuts, analysis, planner, baseline, planner_metrics, baseline_metrics }
 }
 
 #[cfg(test)]
@@ -562,10 +473,7 @@ mod tests {
         let mut a = Rng::new(5);
         let mut b = Rng::new(5);
         let xs: Vec<f64> = (0..1000).map(|_| a.unit()).collect();
-        assert!(xs
-            .iter()
-            .zip((0..1000).map(|_| b.unit()))
-            .all(|(x, y)| *x == y));
+        assert!(xs.iter().zip((0..1000).map(|_| b.unit())).all(|(x, y)| *x == y));
         let mean = xs.iter().sum::<f64>() / 1000.0;
         assert!((mean - 0.5).abs() < 0.05 && xs.iter().all(|&x| (0.0..1.0).contains(&x)));
     }
@@ -581,21 +489,11 @@ mod tests {
         let on_truth = dets
             .iter()
             .filter(|d| {
-                let f = gt
-                    .frames
-                    .iter()
-                    .find(|f| f.timestamp_us == d.timestamp_us)
-                    .unwrap();
+                let f = gt.frames.iter().find(|f| f.timestamp_us == d.timestamp_us).unwrap();
                 let truth = f.subject.unwrap();
-                d.boxes
-                    .iter()
-                    .any(|b| (b.x - truth.x).abs() <= 4.0 && (b.y - truth.y).abs() <= 4.0)
+                d.boxes.iter().any(|b| (b.x - truth.x).abs() <= 4.0 && (b.y - truth.y).abs() <= 4.0)
             })
             .count();
-        assert!(
-            on_truth >= dets.len() * 9 / 10 && on_truth < dets.len(),
-            "{on_truth} of {}",
-            dets.len()
-        );
+        assert!(on_truth >= dets.len() * 9 / 10 && on_truth < dets.len(), "{on_truth} of {}", dets.len());
     }
 }

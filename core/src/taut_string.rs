@@ -56,19 +56,11 @@ pub fn taut_string(t: &[f64], lo: &[f64], hi: &[f64], prefer: f64) -> Vec<(f64, 
         let l = ls.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let u = hs.iter().cloned().fold(f64::INFINITY, f64::min);
         let v = prefer.clamp(l, u);
-        return if n == 1 {
-            vec![(ts[0], v)]
-        } else {
-            vec![(ts[0], v), (ts[n - 1], v)]
-        };
+        return if n == 1 { vec![(ts[0], v)] } else { vec![(ts[0], v), (ts[n - 1], v)] };
     };
     // 2. Free end (scanning backward).
     let (je, ve) = flat_end(&ts, &ls, &hs, true).unwrap_or((n - 1, vs));
-    let (js, vs, je, ve) = if js < je {
-        (js, vs, je, ve)
-    } else {
-        (0, vs, n - 1, ve)
-    };
+    let (js, vs, je, ve) = if js < je { (js, vs, je, ve) } else { (0, vs, n - 1, ve) };
 
     // 3. Funnel between the two fixed vertices.
     let mut out = vec![(ts[0], vs)];
@@ -127,11 +119,7 @@ pub fn taut_string(t: &[f64], lo: &[f64], hi: &[f64], prefer: f64) -> Vec<(f64, 
 /// otherwise `(index, level)` of the vertex ending the flat part. `backward` scans from the end.
 fn flat_end(t: &[f64], lo: &[f64], hi: &[f64], backward: bool) -> Option<(usize, f64)> {
     let n = t.len();
-    let order: Vec<usize> = if backward {
-        (0..n).rev().collect()
-    } else {
-        (0..n).collect()
-    };
+    let order: Vec<usize> = if backward { (0..n).rev().collect() } else { (0..n).collect() };
     let first = order[0];
     let (mut l, mut u) = (lo[first], hi[first]);
     let (mut al, mut au) = (first, first);
@@ -242,12 +230,7 @@ mod tests {
     fn check_inside(t: &[f64], lo: &[f64], hi: &[f64], keys: &[(f64, f64)]) {
         for i in 0..t.len() {
             let v = polyline_at(keys, t[i]);
-            assert!(
-                v >= lo[i] - 1e-9 && v <= hi[i] + 1e-9,
-                "sample {i}: {v} not in [{}, {}]; {keys:?}",
-                lo[i],
-                hi[i]
-            );
+            assert!(v >= lo[i] - 1e-9 && v <= hi[i] + 1e-9, "sample {i}: {v} not in [{}, {}]; {keys:?}", lo[i], hi[i]);
         }
     }
 
@@ -344,8 +327,7 @@ mod tests {
                     .sum()
             };
             let string = energy(&|x| polyline_at(&keys, x));
-            let centre_keys: Vec<(f64, f64)> =
-                (0..n).map(|i| (t[i], (lo[i] + hi[i]) / 2.0)).collect();
+            let centre_keys: Vec<(f64, f64)> = (0..n).map(|i| (t[i], (lo[i] + hi[i]) / 2.0)).collect();
             let centre = energy(&|x| polyline_at(&centre_keys, x));
             assert!(string <= centre + 1e-9, "{string} > {centre}");
         }

@@ -47,13 +47,7 @@ pub struct PersonBox {
 
 impl PersonBox {
     pub fn new(x: f32, y: f32, width: f32, height: f32, score: f32) -> Self {
-        PersonBox {
-            x,
-            y,
-            width,
-            height,
-            score,
-        }
+        PersonBox { x, y, width, height, score }
     }
     pub fn right(&self) -> f32 {
         self.x + self.width
@@ -88,13 +82,7 @@ impl PersonBox {
     pub fn expanded(&self, fraction: f32) -> PersonBox {
         let dx = self.width * fraction;
         let dy = self.height * fraction;
-        PersonBox::new(
-            self.x - dx,
-            self.y - dy,
-            self.width + 2.0 * dx,
-            self.height + 2.0 * dy,
-            self.score,
-        )
+        PersonBox::new(self.x - dx, self.y - dy, self.width + 2.0 * dx, self.height + 2.0 * dy, self.score)
     }
 }
 
@@ -132,11 +120,7 @@ impl Track {
     }
     /// The box seen at exactly `t`, if any.
     pub fn box_at(&self, t: TimestampUs) -> Option<PersonBox> {
-        self.samples
-            .binary_search_by(|s| s.timestamp_us.cmp(&t))
-            .ok()
-            .and_then(|i| self.samples.get(i))
-            .map(|s| s.bbox)
+        self.samples.binary_search_by(|s| s.timestamp_us.cmp(&t)).ok().and_then(|i| self.samples.get(i)).map(|s| s.bbox)
     }
 }
 
@@ -242,11 +226,7 @@ impl LiveTrack {
         self.last_seen = t;
         self.hits += 1;
         self.seen_last_update = true;
-        self.samples.push(TrackSample {
-            timestamp_us: t,
-            frame,
-            bbox: det,
-        });
+        self.samples.push(TrackSample { timestamp_us: t, frame, bbox: det });
     }
 }
 
@@ -265,14 +245,7 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(config: TrackerConfig) -> Self {
-        Tracker {
-            config,
-            next_id: 1,
-            live: Vec::new(),
-            finished: Vec::new(),
-            shot_start: true,
-            last_time: None,
-        }
+        Tracker { config, next_id: 1, live: Vec::new(), finished: Vec::new(), shot_start: true, last_time: None }
     }
 
     /// Ends every track (a shot boundary: identities do not carry across cuts).
@@ -296,9 +269,7 @@ impl Tracker {
         self.last_time = Some(t);
         let cfg = self.config;
 
-        let high: Vec<usize> = (0..det.boxes.len())
-            .filter(|&i| det.boxes[i].score >= cfg.high_score)
-            .collect();
+        let high: Vec<usize> = (0..det.boxes.len()).filter(|&i| det.boxes[i].score >= cfg.high_score).collect();
         let low: Vec<usize> = (0..det.boxes.len())
             .filter(|&i| det.boxes[i].score >= cfg.low_score && det.boxes[i].score < cfg.high_score)
             .collect();
@@ -311,11 +282,7 @@ impl Tracker {
         let all_tracks: Vec<usize> = (0..self.live.len()).collect();
         // Size agreement for the buffered pass: looser for confirmed tracks than for tentative
         // ones (two false positives of similar size next to each other are rare).
-        let max_ratio: Vec<f32> = self
-            .live
-            .iter()
-            .map(|t| if t.confirmed { 1.5 } else { 1.25 })
-            .collect();
+        let max_ratio: Vec<f32> = self.live.iter().map(|t| if t.confirmed { 1.5 } else { 1.25 }).collect();
         let r = &max_ratio;
         greedy_match(
             &predicted,
@@ -330,9 +297,7 @@ impl Tracker {
             &mut matches,
         );
         // Pass 2: low-score detections, tracks seen at the previous update.
-        let recent: Vec<usize> = (0..self.live.len())
-            .filter(|&i| self.live[i].seen_last_update)
-            .collect();
+        let recent: Vec<usize> = (0..self.live.len()).filter(|&i| self.live[i].seen_last_update).collect();
         greedy_match(
             &predicted,
             &det.boxes,
@@ -346,9 +311,8 @@ impl Tracker {
             &mut matches,
         );
         // Pass 3: remaining high-score detections, remaining tracks seen recently, buffered IoU.
-        let fresh: Vec<usize> = (0..self.live.len())
-            .filter(|&i| t.since(self.live[i].last_seen) <= cfg.buffer_max_unseen)
-            .collect();
+        let fresh: Vec<usize> =
+            (0..self.live.len()).filter(|&i| t.since(self.live[i].last_seen) <= cfg.buffer_max_unseen).collect();
         greedy_match(
             &predicted,
             &det.boxes,
@@ -377,11 +341,7 @@ impl Tracker {
         let live = std::mem::take(&mut self.live);
         for (i, tr) in live.into_iter().enumerate() {
             let matched = track_used[i];
-            let timeout = if tr.confirmed {
-                cfg.lost_timeout
-            } else {
-                cfg.tentative_timeout
-            };
+            let timeout = if tr.confirmed { cfg.lost_timeout } else { cfg.tentative_timeout };
             if matched || t.since(tr.last_seen) <= timeout {
                 self.live.push(tr);
             } else {
@@ -417,10 +377,7 @@ impl Tracker {
         // A track seen once (even if confirmed at a shot's first frame) is more likely a false
         // positive than a person: it is not reported.
         if tr.confirmed && tr.samples.len() >= 2 {
-            self.finished.push(Track {
-                id: tr.id,
-                samples: tr.samples,
-            });
+            self.finished.push(Track { id: tr.id, samples: tr.samples });
         }
     }
 
@@ -492,11 +449,7 @@ fn greedy_match(
 
 /// Runs the tracker over all detections (sorted by time), ending every track at each cut, then
 /// stitches fragments within each shot.
-pub fn track_people(
-    detections: &[Detection],
-    cuts: &[TimestampUs],
-    config: TrackerConfig,
-) -> Vec<Track> {
+pub fn track_people(detections: &[Detection], cuts: &[TimestampUs], config: TrackerConfig) -> Vec<Track> {
     let mut tracker = Tracker::new(config);
     let mut shot = None;
     for det in detections {
@@ -516,10 +469,7 @@ pub fn track_people(
 /// considered in order of their start; each `p` is continued at most once, by the nearest
 /// candidate. The result is sorted by id.
 pub fn stitch_tracks(tracks: Vec<Track>, cuts: &[TimestampUs], max_gap: DurationUs) -> Vec<Track> {
-    let mut tracks: Vec<Track> = tracks
-        .into_iter()
-        .filter(|t| !t.samples.is_empty())
-        .collect();
+    let mut tracks: Vec<Track> = tracks.into_iter().filter(|t| !t.samples.is_empty()).collect();
     tracks.sort_by_key(|t| t.first_us());
     let shot = |t: TimestampUs| cuts.partition_point(|c| *c <= t);
     let mut out: Vec<Track> = Vec::new();
@@ -542,10 +492,7 @@ pub fn stitch_tracks(tracks: Vec<Track>, cuts: &[TimestampUs], max_gap: Duration
                 + (q_first.centre_y() - p_last.centre_y()).powi(2))
             .sqrt();
             let reach = h * (0.5 + 2.0 * gap.seconds() as f32);
-            if (1.0 / 1.5..=1.5).contains(&ratio)
-                && dist <= reach
-                && best.is_none_or(|(_, d)| dist / reach < d)
-            {
+            if (1.0 / 1.5..=1.5).contains(&ratio) && dist <= reach && best.is_none_or(|(_, d)| dist / reach < d) {
                 best = Some((i, dist / reach));
             }
         }
@@ -563,11 +510,7 @@ mod tests {
     use super::*;
 
     fn det(t_ms: i64, boxes: Vec<PersonBox>) -> Detection {
-        Detection {
-            timestamp_us: TimestampUs(t_ms * 1000),
-            frame: FrameIndex((t_ms / 33) as u64),
-            boxes,
-        }
+        Detection { timestamp_us: TimestampUs(t_ms * 1000), frame: FrameIndex((t_ms / 33) as u64), boxes }
     }
 
     fn person(x: f32, score: f32) -> PersonBox {
@@ -608,12 +551,7 @@ mod tests {
             // Each track kept moving in one direction: no id swap at the crossing.
             let dir = (last - first).signum();
             for w in tr.samples.windows(2) {
-                assert_eq!(
-                    (w[1].bbox.x - w[0].bbox.x).signum(),
-                    dir,
-                    "track {} swapped",
-                    tr.id
-                );
+                assert_eq!((w[1].bbox.x - w[0].bbox.x).signum(), dir, "track {} swapped", tr.id);
             }
         }
         // The low-score detections during the overlap were associated (pass 2): B was seen at
@@ -630,11 +568,7 @@ mod tests {
         let mut dets = Vec::new();
         for i in 0..50 {
             let x = 100.0 + 30.0 * i as f32;
-            let boxes = if (20..28).contains(&i) {
-                vec![]
-            } else {
-                vec![person(x, 0.9)]
-            };
+            let boxes = if (20..28).contains(&i) { vec![] } else { vec![person(x, 0.9)] };
             dets.push(det(i * 100, boxes)); // 10 samples per second; gap 0.8 s
         }
         let tracks = track_people(&dets, &[], TrackerConfig::default());
@@ -646,11 +580,7 @@ mod tests {
     fn occlusion_longer_than_timeout_starts_a_new_track() {
         let mut dets = Vec::new();
         for i in 0..60 {
-            let boxes = if (10..40).contains(&i) {
-                vec![]
-            } else {
-                vec![person(500.0, 0.9)]
-            };
+            let boxes = if (10..40).contains(&i) { vec![] } else { vec![person(500.0, 0.9)] };
             dets.push(det(i * 100, boxes)); // gap of 3 s > 1.5 s timeout
         }
         let tracks = track_people(&dets, &[], TrackerConfig::default());
@@ -661,9 +591,7 @@ mod tests {
     #[test]
     fn fast_runner_at_sparse_samples_stays_one_track() {
         // 900 px/s sampled at 5 per second: 180 px between samples, more than the box width.
-        let dets: Vec<Detection> = (0..12)
-            .map(|i| det(i * 200, vec![person(100.0 + 180.0 * i as f32, 0.9)]))
-            .collect();
+        let dets: Vec<Detection> = (0..12).map(|i| det(i * 200, vec![person(100.0 + 180.0 * i as f32, 0.9)])).collect();
         let tracks = track_people(&dets, &[], TrackerConfig::default());
         assert_eq!(tracks.len(), 1, "{tracks:?}");
         assert_eq!(tracks[0].samples.len(), 12);
@@ -675,13 +603,7 @@ mod tests {
         for i in 0..30 {
             let mut boxes = vec![person(500.0, 0.9)];
             if i % 7 == 3 {
-                boxes.push(PersonBox::new(
-                    100.0 + 50.0 * i as f32,
-                    50.0,
-                    40.0,
-                    80.0,
-                    0.7,
-                ));
+                boxes.push(PersonBox::new(100.0 + 50.0 * i as f32, 50.0, 40.0, 80.0, 0.7));
             }
             dets.push(det(i * 200, boxes));
         }
@@ -702,19 +624,11 @@ mod tests {
                 .collect(),
         };
         // 1 ends at sample 9 (1.8 s), 2 starts at sample 14 (2.8 s) 50 px further: one person.
-        let out = stitch_tracks(
-            vec![piece(1, 0, 10, 100.0), piece(2, 14, 20, 100.0)],
-            &[],
-            DurationUs(2_000_000),
-        );
+        let out = stitch_tracks(vec![piece(1, 0, 10, 100.0), piece(2, 14, 20, 100.0)], &[], DurationUs(2_000_000));
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].id, out[0].samples.len()), (1, 16));
         // Too far away for the gap: two people.
-        let out = stitch_tracks(
-            vec![piece(1, 0, 10, 100.0), piece(2, 14, 20, 1500.0)],
-            &[],
-            DurationUs(2_000_000),
-        );
+        let out = stitch_tracks(vec![piece(1, 0, 10, 100.0), piece(2, 14, 20, 1500.0)], &[], DurationUs(2_000_000));
         assert_eq!(out.len(), 2);
         // A cut in between: two shots, two tracks.
         let out = stitch_tracks(
@@ -724,19 +638,13 @@ mod tests {
         );
         assert_eq!(out.len(), 2);
         // Overlapping in time: two people.
-        let out = stitch_tracks(
-            vec![piece(1, 0, 10, 100.0), piece(2, 5, 20, 100.0)],
-            &[],
-            DurationUs(2_000_000),
-        );
+        let out = stitch_tracks(vec![piece(1, 0, 10, 100.0), piece(2, 5, 20, 100.0)], &[], DurationUs(2_000_000));
         assert_eq!(out.len(), 2);
     }
 
     #[test]
     fn cuts_end_tracks() {
-        let dets: Vec<Detection> = (0..20)
-            .map(|i| det(i * 100, vec![person(500.0, 0.9)]))
-            .collect();
+        let dets: Vec<Detection> = (0..20).map(|i| det(i * 100, vec![person(500.0, 0.9)])).collect();
         let tracks = track_people(&dets, &[TimestampUs(1_000_000)], TrackerConfig::default());
         assert_eq!(tracks.len(), 2);
         assert!(tracks[0].last_us().unwrap() < TimestampUs(1_000_000));

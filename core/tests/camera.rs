@@ -21,21 +21,14 @@ use reframe_core::shots::{detect_cuts, ShotConfig};
 use reframe_core::synthetic::{run_scene, standard_scenes, Scene, ScenePerson};
 use reframe_core::units::{AspectRatio, PixelSize, TimestampUs};
 
-const ALL: [Smoothness; 3] = [
-    Smoothness::Calm,
-    Smoothness::Balanced,
-    Smoothness::Responsive,
-];
+const ALL: [Smoothness; 3] = [Smoothness::Calm, Smoothness::Balanced, Smoothness::Responsive];
 
 fn settings(s: Smoothness) -> CameraSettings {
     CameraSettings::new(AspectRatio::PORTRAIT_9_16, s)
 }
 
 fn scene(name: &str) -> Scene {
-    standard_scenes()
-        .into_iter()
-        .find(|s| s.name == name)
-        .expect("scene exists")
+    standard_scenes().into_iter().find(|s| s.name == name).expect("scene exists")
 }
 
 #[test]
@@ -46,12 +39,7 @@ fn the_subject_stays_inside_in_every_scene() {
                 let run = run_scene(&sc, &settings(s), seed, None);
                 let m = run.planner_metrics;
                 assert!(m.subject_frames > 0, "{}", sc.name);
-                assert!(
-                    m.subject_inside >= 0.99,
-                    "{} {s:?} seed {seed}: inside {:.4}",
-                    sc.name,
-                    m.subject_inside
-                );
+                assert!(m.subject_inside >= 0.99, "{} {s:?} seed {seed}: inside {:.4}", sc.name, m.subject_inside);
                 assert_eq!(run.planner.len(), sc.frames);
             }
         }
@@ -64,12 +52,7 @@ fn other_ratios_keep_the_subject_inside_too() {
         let r = AspectRatio::new(ratio.0, ratio.1).unwrap();
         for sc in standard_scenes() {
             let run = run_scene(&sc, &CameraSettings::new(r, Smoothness::Balanced), 3, None);
-            assert!(
-                run.planner_metrics.subject_inside >= 0.99,
-                "{} {r}: {:?}",
-                sc.name,
-                run.planner_metrics
-            );
+            assert!(run.planner_metrics.subject_inside >= 0.99, "{} {r}: {:?}", sc.name, run.planner_metrics);
         }
     }
 }
@@ -106,10 +89,7 @@ fn the_camera_holds_still_while_the_subject_stops() {
                 .iter()
                 .filter(|e| e.timestamp_us.seconds() >= from && e.timestamp_us.seconds() < to)
                 .collect();
-            assert!(
-                frames.windows(2).all(|w| w[0].x == w[1].x),
-                "{s:?}: moved during the stop at {from} s"
-            );
+            assert!(frames.windows(2).all(|w| w[0].x == w[1].x), "{s:?}: moved during the stop at {from} s");
         }
     }
 }
@@ -130,11 +110,7 @@ fn motion_is_smooth_and_never_reverses_without_need() {
                 // from the first frame to the last.
                 let allowed = if sc.name == "leaves" { 1.0 } else { 0.0 };
                 let duration_min = (sc.frames - 1) as f64 / sc.fps / 60.0;
-                assert!(
-                    m.reversals_per_minute * duration_min <= allowed + 1e-9,
-                    "{} {s:?}: {m:?}",
-                    sc.name
-                );
+                assert!(m.reversals_per_minute * duration_min <= allowed + 1e-9, "{} {s:?}: {m:?}", sc.name);
             }
         }
     }
@@ -145,18 +121,9 @@ fn the_planner_beats_the_naive_baseline() {
     for name in ["two_people", "noisy_walk", "stop_and_go"] {
         let run = run_scene(&scene(name), &settings(Smoothness::Balanced), 2, None);
         let (p, b) = (run.planner_metrics, run.baseline_metrics);
-        assert!(
-            p.subject_inside >= b.subject_inside,
-            "{name}: {p:?} vs {b:?}"
-        );
-        assert!(
-            p.mean_abs_accel_5f < b.mean_abs_accel_5f,
-            "{name}: {p:?} vs {b:?}"
-        );
-        assert!(
-            p.reversals_per_minute < b.reversals_per_minute,
-            "{name}: {p:?} vs {b:?}"
-        );
+        assert!(p.subject_inside >= b.subject_inside, "{name}: {p:?} vs {b:?}");
+        assert!(p.mean_abs_accel_5f < b.mean_abs_accel_5f, "{name}: {p:?} vs {b:?}");
+        assert!(p.reversals_per_minute < b.reversals_per_minute, "{name}: {p:?} vs {b:?}");
     }
 }
 
@@ -192,28 +159,16 @@ fn missed_detections_and_false_positives_do_not_derail_the_camera() {
     let sc = scene("noisy_walk");
     for seed in 1..=8 {
         let run = run_scene(&sc, &settings(Smoothness::Balanced), seed, None);
-        assert!(
-            run.planner_metrics.subject_inside >= 0.99,
-            "seed {seed}: {:?}",
-            run.planner_metrics
-        );
+        assert!(run.planner_metrics.subject_inside >= 0.99, "seed {seed}: {:?}", run.planner_metrics);
         // One walker: the tracker did not shatter into many tracks.
-        let long_tracks = run
-            .analysis
-            .tracks
-            .iter()
-            .filter(|t| t.samples.len() >= 10)
-            .count();
+        let long_tracks = run.analysis.tracks.iter().filter(|t| t.samples.len() >= 10).count();
         assert!(long_tracks <= 2, "seed {seed}: {} long tracks", long_tracks);
     }
 }
 
 /// The crop window of the last frame before `cut` and of the frame at `cut`.
 fn around(path: &[CropPathEntry], cut: TimestampUs) -> (CropPathEntry, CropPathEntry) {
-    let i = path
-        .iter()
-        .position(|e| e.timestamp_us >= cut)
-        .expect("frame at the cut");
+    let i = path.iter().position(|e| e.timestamp_us >= cut).expect("frame at the cut");
     (path[i - 1], path[i])
 }
 
@@ -227,24 +182,11 @@ fn the_camera_never_pans_across_a_cut() {
         let (before, after) = around(&run.planner, cut);
         // Shot 1's last second is still (A stands), and shot 2 starts on B at once: the change
         // happens exactly between the two frames around the cut, in one step.
-        let last_second: Vec<&CropPathEntry> = run
-            .planner
-            .iter()
-            .filter(|e| e.timestamp_us < cut && e.timestamp_us.0 >= cut.0 - 1_000_000)
-            .collect();
-        assert!(
-            last_second.iter().all(|e| e.x == before.x),
-            "{s:?}: moved before the cut"
-        );
-        let first_after = truth
-            .frames
-            .iter()
-            .find(|f| f.timestamp_us == after.timestamp_us)
-            .unwrap();
-        assert!(
-            box_inside(&first_after.subject.unwrap(), &after),
-            "{s:?}: B not framed at the cut"
-        );
+        let last_second: Vec<&CropPathEntry> =
+            run.planner.iter().filter(|e| e.timestamp_us < cut && e.timestamp_us.0 >= cut.0 - 1_000_000).collect();
+        assert!(last_second.iter().all(|e| e.x == before.x), "{s:?}: moved before the cut");
+        let first_after = truth.frames.iter().find(|f| f.timestamp_us == after.timestamp_us).unwrap();
+        assert!(box_inside(&first_after.subject.unwrap(), &after), "{s:?}: B not framed at the cut");
         assert!(after.x > before.x + 600, "{s:?}: {before:?} -> {after:?}");
     }
 
@@ -255,10 +197,7 @@ fn the_camera_never_pans_across_a_cut() {
     let path = blind.crop_path(&settings(Smoothness::Balanced), &sc.frame_timestamps());
     let (before, after) = around(&path, cut);
     let m = evaluate(&path, &truth);
-    assert!(
-        after.x < before.x + 600 || m.subject_inside < 0.99,
-        "control: {before:?} -> {after:?}"
-    );
+    assert!(after.x < before.x + 600 || m.subject_inside < 0.99, "control: {before:?} -> {after:?}");
 }
 
 #[test]
@@ -266,10 +205,7 @@ fn cuts_are_detected_from_pixels() {
     let size = PixelSize::new(160, 90);
     // The cut scene: one hard cut.
     let sc = scene("cut");
-    assert_eq!(
-        detect_cuts(&sc.frame_stats(size), ShotConfig::default()),
-        sc.cuts()
-    );
+    assert_eq!(detect_cuts(&sc.frame_stats(size), ShotConfig::default()), sc.cuts());
     // The walk scene: a moving person is not a cut.
     assert!(detect_cuts(&scene("walk").frame_stats(size), ShotConfig::default()).is_empty());
 
@@ -277,10 +213,7 @@ fn cuts_are_detected_from_pixels() {
     let mut pan = scene("walk");
     pan.background_pan = 900.0;
     pan.cut_frames = vec![200];
-    assert_eq!(
-        detect_cuts(&pan.frame_stats(size), ShotConfig::default()),
-        pan.cuts()
-    );
+    assert_eq!(detect_cuts(&pan.frame_stats(size), ShotConfig::default()), pan.cuts());
 
     // Fades through black: one cut per fade, within the fade.
     let mut fade = scene("walk");
@@ -290,27 +223,15 @@ fn cuts_are_detected_from_pixels() {
     assert_eq!(cuts.len(), 2, "{cuts:?}");
     for (c, &f) in cuts.iter().zip(fade.cut_frames.iter()) {
         let (lo, hi) = (fade.timestamp(f - 12), fade.timestamp(f + 12));
-        assert!(
-            *c >= lo && *c <= hi,
-            "{c:?} not in the fade around frame {f}"
-        );
+        assert!(*c >= lo && *c <= hi, "{c:?} not in the fade around frame {f}");
     }
 }
 
 #[test]
 fn the_whole_pipeline_with_detected_cuts() {
-    let run = run_scene(
-        &scene("cut"),
-        &settings(Smoothness::Balanced),
-        9,
-        Some(PixelSize::new(160, 90)),
-    );
+    let run = run_scene(&scene("cut"), &settings(Smoothness::Balanced), 9, Some(PixelSize::new(160, 90)));
     assert_eq!(run.cuts, scene("cut").cuts());
-    assert!(
-        run.planner_metrics.subject_inside >= 0.99,
-        "{:?}",
-        run.planner_metrics
-    );
+    assert!(run.planner_metrics.subject_inside >= 0.99, "{:?}", run.planner_metrics);
 }
 
 #[test]
@@ -323,22 +244,13 @@ fn a_stored_analysis_replans_identically_and_for_other_settings() {
     // Same settings: the stored plan and a fresh one give the same crop for every frame.
     let stored = back.path.clone().unwrap();
     assert_eq!(crop_path_for_frames(&stored, &frames), run.planner);
-    assert_eq!(
-        back.crop_path(&settings(Smoothness::Calm), &frames),
-        run.planner
-    );
+    assert_eq!(back.crop_path(&settings(Smoothness::Calm), &frames), run.planner);
     // Another ratio from the same analysis, no detection needed.
-    let square = back.crop_path(
-        &CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive),
-        &frames,
-    );
+    let square = back.crop_path(&CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive), &frames);
     let m = evaluate(&square, &sc.ground_truth());
     assert!(m.subject_inside >= 0.99 && square[0].width == 1080);
     // The original analysis object replans the same way.
-    assert_eq!(
-        run.analysis.crop_path(&settings(Smoothness::Calm), &frames),
-        run.planner
-    );
+    assert_eq!(run.analysis.crop_path(&settings(Smoothness::Calm), &frames), run.planner);
 }
 
 #[test]
@@ -354,24 +266,12 @@ fn user_chosen_subject_is_followed() {
         .find(|t| t.samples[0].bbox.x > 1000.0)
         .map(|t| t.id)
         .expect("B's track");
-    let s = CameraSettings {
-        subject_track: Some(b_track),
-        ..settings(Smoothness::Balanced)
-    };
+    let s = CameraSettings { subject_track: Some(b_track), ..settings(Smoothness::Balanced) };
     let path = run.analysis.crop_path(&s, &sc.frame_timestamps());
     let b = &sc.people[1];
-    let inside = path
-        .iter()
-        .filter(|e| {
-            b.box_at(e.timestamp_us.seconds())
-                .is_some_and(|bb| box_inside(&bb, e))
-        })
-        .count();
-    assert!(
-        inside as f64 >= 0.99 * path.len() as f64,
-        "{inside}/{}",
-        path.len()
-    );
+    let inside =
+        path.iter().filter(|e| b.box_at(e.timestamp_us.seconds()).is_some_and(|bb| box_inside(&bb, e))).count();
+    assert!(inside as f64 >= 0.99 * path.len() as f64, "{inside}/{}", path.len());
 }
 
 #[test]
@@ -383,25 +283,12 @@ fn portrait_source_to_landscape_moves_vertically_with_headroom() {
     let mut sc = scene("still");
     sc.source = PixelSize::new(1080, 1920);
     sc.people = vec![p];
-    let run = run_scene(
-        &sc,
-        &CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced),
-        1,
-        None,
-    );
+    let run = run_scene(&sc, &CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced), 1, None);
     assert_eq!(run.planner[0].height, 608);
-    assert!(
-        run.planner
-            .iter()
-            .all(|e| e.x == 0 && e.y == run.planner[0].y),
-        "still subject, still camera"
-    );
+    assert!(run.planner.iter().all(|e| e.x == 0 && e.y == run.planner[0].y), "still subject, still camera");
     let head = 1700.0 - 420.0;
     let y = run.planner[0].y as f64;
-    assert!(
-        head - y >= 0.08 * 608.0 * 0.9,
-        "headroom: head at {head}, crop top {y}"
-    );
+    assert!(head - y >= 0.08 * 608.0 * 0.9, "headroom: head at {head}, crop top {y}");
     assert!(run.planner_metrics.subject_inside == 1.0);
 
     // The person reappears higher up (on a landing) after a cut: the camera starts there.
@@ -413,21 +300,9 @@ fn portrait_source_to_landscape_moves_vertically_with_headroom() {
     two.people[0].exit_s = 5.0;
     two.people.push(upper);
     two.primary = vec![0, 1];
-    let run = run_scene(
-        &two,
-        &CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced),
-        1,
-        None,
-    );
-    assert!(
-        run.planner_metrics.subject_inside >= 0.99,
-        "{:?}",
-        run.planner_metrics
-    );
-    assert!(
-        run.planner[200].y < run.planner[100].y,
-        "the camera went up with the person"
-    );
+    let run = run_scene(&two, &CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced), 1, None);
+    assert!(run.planner_metrics.subject_inside >= 0.99, "{:?}", run.planner_metrics);
+    assert!(run.planner[200].y < run.planner[100].y, "the camera went up with the person");
 }
 
 #[test]
@@ -461,26 +336,15 @@ fn garbage_detections_never_panic_and_crops_stay_in_the_frame() {
                 )
             })
             .collect();
-        detections.push(Detection {
-            timestamp_us: t,
-            frame: FrameIndex(i),
-            boxes,
-        });
+        detections.push(Detection { timestamp_us: t, frame: FrameIndex(i), boxes });
     }
     let frames: Vec<TimestampUs> = (0..900).map(|i| TimestampUs(i * 33_333)).collect();
     for s in ALL {
-        let mut a = Analysis::new(
-            source,
-            detections.clone(),
-            vec![TimestampUs(10_000_000), TimestampUs(10_000_000)],
-        );
+        let mut a = Analysis::new(source, detections.clone(), vec![TimestampUs(10_000_000), TimestampUs(10_000_000)]);
         let path = a.crop_path(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, s), &frames);
         assert_eq!(path.len(), frames.len());
         for e in &path {
-            assert!(
-                e.x + e.width <= 1280 && e.y + e.height <= 720 && e.x % 2 == 0 && e.y % 2 == 0,
-                "{e:?}"
-            );
+            assert!(e.x + e.width <= 1280 && e.y + e.height <= 720 && e.x % 2 == 0 && e.y % 2 == 0, "{e:?}");
         }
         // And the analysis survives a JSON round trip (NaN becomes null and is refused cleanly
         // or read back; either way no panic).

@@ -25,13 +25,16 @@ fn main() {
         args.get(2).map(|s| s.split(',').filter_map(|b| b.parse().ok()).collect()).unwrap_or_else(|| vec![1, 2, 4, 8]);
     let device = device(args.get(3).map(String::as_str).unwrap_or("cpu"));
     // The detect/ folder (`REFRAME_DETECT_DIR` when the binary runs elsewhere, see scripts/gpu-check).
-    let root = std::env::var_os("REFRAME_DETECT_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let root = std::env::var_os("REFRAME_DETECT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
     println!("device {device:?}, {iters} runs per figure");
 
     // 768x576 frames (vtest.avi's size), different per batch slot so no slot is a copy.
     let (w, h) = (768u32, 576u32);
-    let frames: Vec<Vec<u8>> =
-        (0..*batches.iter().max().unwrap_or(&1)).map(|k| (0..(w * h * 4) as usize).map(|i| ((i * 13 + k * 101) % 253) as u8).collect()).collect();
+    let frames: Vec<Vec<u8>> = (0..*batches.iter().max().unwrap_or(&1))
+        .map(|k| (0..(w * h * 4) as usize).map(|i| ((i * 13 + k * 101) % 253) as u8).collect())
+        .collect();
 
     for model in Model::ALL {
         let weights = std::fs::read(root.join("..").join(model.weights_path())).unwrap();

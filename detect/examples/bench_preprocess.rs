@@ -30,13 +30,15 @@ fn main() {
     let mut data: Vec<u8> = (0..w * h).map(|i| ((i * 7 + i / w * 13) % 220 + 16) as u8).collect();
     data.extend((0..w * h / 2).map(|i| ((i * 3 + i / w * 5) % 200 + 28) as u8));
     let layout = vec![Plane { offset: 0, stride: w }, Plane { offset: w * h, stride: w }];
-    let frame = FramePlanes::new(PixelLayout::Nv12, PixelSize::new(w as u32, h as u32), &data, layout, YuvColor::BT709).unwrap();
+    let frame = FramePlanes::new(PixelLayout::Nv12, PixelSize::new(w as u32, h as u32), &data, layout, YuvColor::BT709)
+        .unwrap();
     let frames = vec![frame; batch];
 
     for model in Model::ALL {
         let side = model.input_size();
         let cpu = time_ms(iters, || {
-            let images: Vec<Vec<u8>> = frames.iter().map(|f| f.upright_rgba(Rotation::R0, PixelSize::new(side as u32, side as u32))).collect();
+            let images: Vec<Vec<u8>> =
+                frames.iter().map(|f| f.upright_rgba(Rotation::R0, PixelSize::new(side as u32, side as u32))).collect();
             let rgba: Vec<RgbaFrame> = images.iter().map(|i| RgbaFrame::new(i, side as u32, side as u32)).collect();
             let input = reframe_detect::preprocess::upload_rgba(&rgba, &device).unwrap().float();
             let _ = input.into_data();
@@ -45,6 +47,8 @@ fn main() {
             let input = planes::upright_rgb(&frames, Rotation::R0, side, side, &device).unwrap();
             let _ = input.into_data();
         }) / batch as f64;
-        println!("{model:?} ({side}x{side}): frame_scale (CPU) {cpu:.2} ms/frame, planes (device) {tensor:.2} ms/frame");
+        println!(
+            "{model:?} ({side}x{side}): frame_scale (CPU) {cpu:.2} ms/frame, planes (device) {tensor:.2} ms/frame"
+        );
     }
 }

@@ -55,9 +55,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use reframe_core::analysis::Analysis;
-use reframe_core::camera_eval::{
-    baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA,
-};
+use reframe_core::camera_eval::{baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA};
 use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::output_size;
 use reframe_core::protocol::CropPathEntry;
@@ -100,23 +98,14 @@ fn parse_args() -> Args {
         match flag.as_str() {
             "--input" => a.input = value(),
             "--ratio" => {
-                a.ratios = value()
-                    .split(',')
-                    .map(|r| AspectRatio::parse(r).unwrap_or_else(|| usage()))
-                    .collect()
+                a.ratios = value().split(',').map(|r| AspectRatio::parse(r).unwrap_or_else(|| usage())).collect()
             }
             "--smoothness" => {
                 let v = value();
                 a.smoothness = if v.trim().eq_ignore_ascii_case("all") {
-                    vec![
-                        Smoothness::Calm,
-                        Smoothness::Balanced,
-                        Smoothness::Responsive,
-                    ]
+                    vec![Smoothness::Calm, Smoothness::Balanced, Smoothness::Responsive]
                 } else {
-                    v.split(',')
-                        .map(|s| Smoothness::parse(s).unwrap_or_else(|| usage()))
-                        .collect()
+                    v.split(',').map(|s| Smoothness::parse(s).unwrap_or_else(|| usage())).collect()
                 }
             }
             "--rate" => {
@@ -141,34 +130,18 @@ fn probe(input: &str) -> (PixelSize, Vec<TimestampUs>) {
         .arg(input)
         .output()
         .expect("ffprobe must be installed");
-    assert!(
-        out.status.success(),
-        "ffprobe failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "ffprobe failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut wh = text
-        .trim()
-        .split(',')
-        .map(|v| v.trim().parse::<u32>().expect("width,height"));
+    let mut wh = text.trim().split(',').map(|v| v.trim().parse::<u32>().expect("width,height"));
     let size = PixelSize::new(wh.next().unwrap(), wh.next().unwrap());
 
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-select_streams", "v:0"])
-        .args([
-            "-show_entries",
-            "frame=best_effort_timestamp_time",
-            "-of",
-            "csv=p=0",
-        ])
+        .args(["-show_entries", "frame=best_effort_timestamp_time", "-of", "csv=p=0"])
         .arg(input)
         .output()
         .expect("ffprobe");
-    assert!(
-        out.status.success(),
-        "ffprobe failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "ffprobe failed: {}", String::from_utf8_lossy(&out.stderr));
     let mut times: Vec<TimestampUs> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| l.trim().trim_end_matches(',').parse::<f64>().ok())
@@ -181,26 +154,9 @@ fn probe(input: &str) -> (PixelSize, Vec<TimestampUs>) {
 }
 
 /// Decodes `input` scaled to `w` x `h` in `pix_fmt`, calling `f(index, bytes)` per frame.
-fn decode(
-    input: &str,
-    w: u32,
-    h: u32,
-    pix_fmt: &str,
-    bpp: usize,
-    mut f: impl FnMut(usize, &[u8]) -> bool,
-) {
+fn decode(input: &str, w: u32, h: u32, pix_fmt: &str, bpp: usize, mut f: impl FnMut(usize, &[u8]) -> bool) {
     let mut child = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-nostdin",
-            "-i",
-            input,
-            "-map",
-            "0:v:0",
-            "-fps_mode",
-            "passthrough",
-        ])
+        .args(["-v", "error", "-nostdin", "-i", input, "-map", "0:v:0", "-fps_mode", "passthrough"])
         .args(["-vf", &format!("scale={w}:{h}:flags=bilinear")])
         .args(["-f", "rawvideo", "-pix_fmt", pix_fmt, "pipe:1"])
         .stdout(Stdio::piped())
@@ -235,11 +191,7 @@ fn subjects_planner(a: &Analysis, settings: &CameraSettings) -> Vec<(TimestampUs
         let plan = choose_subjects(&samples, &tracks, a.source_size, crop, &cfg);
         for (t, f) in samples.iter().zip(plan.framings.iter()) {
             if let Some(f) = f {
-                if let Some(b) = tracks
-                    .iter()
-                    .find(|tr| tr.id == f.track_id)
-                    .and_then(|tr| tr.box_at(*t))
-                {
+                if let Some(b) = tracks.iter().find(|tr| tr.id == f.track_id).and_then(|tr| tr.box_at(*t)) {
                     out.push((*t, b));
                 }
             }
@@ -254,10 +206,7 @@ fn subjects_prominent(a: &Analysis) -> Vec<(TimestampUs, PersonBox)> {
     let mut out = Vec::new();
     for s in 0..=a.cuts_us.len() {
         let (samples, tracks) = shot_part(a, s);
-        let score: Vec<f64> = tracks
-            .iter()
-            .map(|tr| prominence(tr, &samples, a.source_size))
-            .collect();
+        let score: Vec<f64> = tracks.iter().map(|tr| prominence(tr, &samples, a.source_size)).collect();
         for &t in &samples {
             let best = (0..tracks.len())
                 .filter_map(|k| tracks[k].box_at(t).map(|b| (k, b)))
@@ -287,11 +236,7 @@ fn subjects_largest(a: &Analysis) -> Vec<(TimestampUs, PersonBox)> {
 
 /// Ground truth over every frame, with the subject given only on analysed frames where it was
 /// detected.
-fn truth(
-    frames: &[TimestampUs],
-    cuts: &[TimestampUs],
-    subjects: &[(TimestampUs, PersonBox)],
-) -> GroundTruth {
+fn truth(frames: &[TimestampUs], cuts: &[TimestampUs], subjects: &[(TimestampUs, PersonBox)]) -> GroundTruth {
     GroundTruth {
         frames: frames
             .iter()
@@ -329,29 +274,13 @@ fn print_table(cols: &[Column]) {
     .iter()
     .enumerate()
     {
-        line(label, &|_, p| {
-            format!(
-                "{:.1}% of {}",
-                100.0 * p[k].subject_inside,
-                p[k].subject_frames
-            )
-        });
+        line(label, &|_, p| format!("{:.1}% of {}", 100.0 * p[k].subject_inside, p[k].subject_frames));
     }
-    line("still frame steps", &|m, _| {
-        format!("{:.1}%", 100.0 * m.still_share)
-    });
-    line("mean |accel| px/frame^2", &|m, _| {
-        format!("{:.3}", m.mean_abs_accel)
-    });
-    line("mean |accel| over 5 frames", &|m, _| {
-        format!("{:.3}", m.mean_abs_accel_5f)
-    });
-    line("max |accel| over 5 frames", &|m, _| {
-        format!("{:.2}", m.max_abs_accel_5f)
-    });
-    line("direction reversals / minute", &|m, _| {
-        format!("{:.1}", m.reversals_per_minute)
-    });
+    line("still frame steps", &|m, _| format!("{:.1}%", 100.0 * m.still_share));
+    line("mean |accel| px/frame^2", &|m, _| format!("{:.3}", m.mean_abs_accel));
+    line("mean |accel| over 5 frames", &|m, _| format!("{:.3}", m.mean_abs_accel_5f));
+    line("max |accel| over 5 frames", &|m, _| format!("{:.2}", m.max_abs_accel_5f));
+    line("direction reversals / minute", &|m, _| format!("{:.1}", m.reversals_per_minute));
 }
 
 fn main() {
@@ -377,76 +306,48 @@ fn main() {
         decoded += 1;
         true
     });
-    assert_eq!(
-        decoded, n,
-        "ffmpeg gave {decoded} frames, ffprobe listed {n}"
-    );
+    assert_eq!(decoded, n, "ffmpeg gave {decoded} frames, ffprobe listed {n}");
     let cuts = shots.finish();
 
     // Detection on the sampled frames.
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let weights =
-        std::fs::read(root.join("../models/ssdlite/ssdlite_person.bpk")).expect("weights");
+    let weights = std::fs::read(root.join("../models/ssdlite/ssdlite_person.bpk")).expect("weights");
     let detector = Detector::from_bytes(weights, &cpu_device()).expect("detector");
     let params = DetectParams::default();
     // The frames the worker analyses at this rate (`resume::is_analysed`).
     let interval = reframe_core::units::DurationUs((1e6 / args.rate).round() as i64);
-    let (sx, sy) = (
-        source.width as f32 / INPUT_SIZE as f32,
-        source.height as f32 / INPUT_SIZE as f32,
-    );
+    let (sx, sy) = (source.width as f32 / INPUT_SIZE as f32, source.height as f32 / INPUT_SIZE as f32);
     let mut detections: Vec<Detection> = Vec::new();
     let mut detect_s = 0.0;
-    decode(
-        &args.input,
-        INPUT_SIZE as u32,
-        INPUT_SIZE as u32,
-        "rgba",
-        4,
-        |i, rgba| {
-            if i >= n {
-                return false;
-            }
-            let t = frames[i];
-            if reframe_core::resume::is_analysed(&frames, i, interval) {
-                let t0 = Instant::now();
-                let found = detector
-                    .detect(rgba, INPUT_SIZE as u32, INPUT_SIZE as u32, &params)
-                    .expect("detect");
-                detect_s += t0.elapsed().as_secs_f64();
-                detections.push(Detection {
-                    timestamp_us: t,
-                    frame: FrameIndex(i as u64),
-                    boxes: found
-                        .iter()
-                        .map(|d| {
-                            PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)
-                        })
-                        .collect(),
-                });
-            }
-            true
-        },
-    );
+    decode(&args.input, INPUT_SIZE as u32, INPUT_SIZE as u32, "rgba", 4, |i, rgba| {
+        if i >= n {
+            return false;
+        }
+        let t = frames[i];
+        if reframe_core::resume::is_analysed(&frames, i, interval) {
+            let t0 = Instant::now();
+            let found = detector.detect(rgba, INPUT_SIZE as u32, INPUT_SIZE as u32, &params).expect("detect");
+            detect_s += t0.elapsed().as_secs_f64();
+            detections.push(Detection {
+                timestamp_us: t,
+                frame: FrameIndex(i as u64),
+                boxes: found
+                    .iter()
+                    .map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score))
+                    .collect(),
+            });
+        }
+        true
+    });
     let analysed = detections.len();
     let boxes: usize = detections.iter().map(|d| d.boxes.len()).sum();
-    let boxes_05: usize = detections
-        .iter()
-        .map(|d| d.boxes.iter().filter(|b| b.score >= 0.5).count())
-        .sum();
+    let boxes_05: usize = detections.iter().map(|d| d.boxes.iter().filter(|b| b.score >= 0.5).count()).sum();
 
     let mut analysis = Analysis::new(source, detections, cuts.clone());
-    let long_tracks = analysis
-        .tracks
-        .iter()
-        .filter(|t| t.samples.len() >= 10)
-        .count();
+    let long_tracks = analysis.tracks.iter().filter(|t| t.samples.len() >= 10).count();
 
     println!("input            {}", args.input);
-    println!(
-        "source           {}x{}, {:.2} fps, {:.1} s",
-        source.width, source.height, fps, duration_s
-    );
+    println!("source           {}x{}, {:.2} fps, {:.1} s", source.width, source.height, fps, duration_s);
     println!("frames           {n}");
     println!(
         "analysed frames  {analysed} (rate {} /s requested, one every {:.2} frames)",
@@ -464,16 +365,8 @@ fn main() {
         params.score_threshold,
         boxes_05 as f64 / analysed.max(1) as f64
     );
-    println!(
-        "cuts             {} {:?}",
-        cuts.len(),
-        cuts.iter().map(|c| c.0 as f64 / 1e6).collect::<Vec<_>>()
-    );
-    println!(
-        "tracks           {} ({} seen on >= 10 samples)",
-        analysis.tracks.len(),
-        long_tracks
-    );
+    println!("cuts             {} {:?}", cuts.len(), cuts.iter().map(|c| c.0 as f64 / 1e6).collect::<Vec<_>>());
+    println!("tracks           {} ({} seen on >= 10 samples)", analysis.tracks.len(), long_tracks);
 
     let alpha_tc = 1.0 - (1.0 - BASELINE_ALPHA).powf(30.0 / fps);
     for &ratio in &args.ratios {
@@ -483,30 +376,10 @@ fn main() {
             let t0 = Instant::now();
             let planner: Vec<CropPathEntry> = analysis.crop_path(&settings, &frames);
             let plan_ms = t0.elapsed().as_secs_f64() * 1e3;
-            let primary: Vec<Option<u32>> = analysis
-                .path
-                .as_ref()
-                .unwrap()
-                .shots
-                .iter()
-                .map(|s| s.subject_track)
-                .collect();
-            let base_tc = baseline_crop_path(
-                source,
-                ratio,
-                &analysis.detections,
-                &cuts,
-                &frames,
-                alpha_tc,
-            );
-            let base = baseline_crop_path(
-                source,
-                ratio,
-                &analysis.detections,
-                &cuts,
-                &frames,
-                BASELINE_ALPHA,
-            );
+            let primary: Vec<Option<u32>> =
+                analysis.path.as_ref().unwrap().shots.iter().map(|s| s.subject_track).collect();
+            let base_tc = baseline_crop_path(source, ratio, &analysis.detections, &cuts, &frames, alpha_tc);
+            let base = baseline_crop_path(source, ratio, &analysis.detections, &cuts, &frames, BASELINE_ALPHA);
 
             let truths = [
                 truth(&frames, &cuts, &subjects_planner(&analysis, &settings)),
@@ -514,21 +387,10 @@ fn main() {
                 truth(&frames, &cuts, &subjects_largest(&analysis)),
             ];
             let motion = GroundTruth {
-                frames: frames
-                    .iter()
-                    .map(|&t| GroundTruthFrame {
-                        timestamp_us: t,
-                        subject: None,
-                    })
-                    .collect(),
+                frames: frames.iter().map(|&t| GroundTruthFrame { timestamp_us: t, subject: None }).collect(),
                 cuts_us: cuts.clone(),
             };
-            let col = |p: &[CropPathEntry]| {
-                (
-                    evaluate(p, &motion),
-                    truths.each_ref().map(|g| evaluate(p, g)),
-                )
-            };
+            let col = |p: &[CropPathEntry]| (evaluate(p, &motion), truths.each_ref().map(|g| evaluate(p, g)));
             let (a, b) = col(&planner);
             let (c, d) = col(&base_tc);
             let (e, f) = col(&base);

@@ -136,7 +136,8 @@ fn main() {
         }
     }
     let model_id = positional.first().map_or("ssdlite", |s| s.as_str());
-    let model = Model::from_id(model_id).unwrap_or_else(|| panic!("model must be ssdlite or centernet, not {model_id}"));
+    let model =
+        Model::from_id(model_id).unwrap_or_else(|| panic!("model must be ssdlite or centernet, not {model_id}"));
     let n: usize = positional.get(1).map_or(10_000, |s| s.parse().expect("N"));
     let k: usize = positional.get(2).map_or(500, |s| s.parse().expect("K")).max(1);
 
@@ -173,7 +174,9 @@ fn main() {
         let (rgba, w, h) = &frames[i % 2];
         let boxes = if use_planes {
             let (data, planes) = &i420[i % 2];
-            let frame = FramePlanes::new(PixelLayout::I420, PixelSize::new(*w, *h), data, planes.clone(), YuvColor::BT601).unwrap();
+            let frame =
+                FramePlanes::new(PixelLayout::I420, PixelSize::new(*w, *h), data, planes.clone(), YuvColor::BT601)
+                    .unwrap();
             let frame = std::slice::from_ref(&frame);
             if use_async {
                 block_on(detector.detect_planes_batch_async(frame, Rotation::R0, &params))
@@ -182,7 +185,8 @@ fn main() {
             }
             .map(|mut b| b.swap_remove(0))
         } else if use_async {
-            block_on(detector.detect_batch_async(&[RgbaFrame::new(rgba, *w, *h)], &params)).map(|mut b| b.swap_remove(0))
+            block_on(detector.detect_batch_async(&[RgbaFrame::new(rgba, *w, *h)], &params))
+                .map(|mut b| b.swap_remove(0))
         } else {
             detector.detect(rgba, *w, *h, &params)
         };
@@ -202,7 +206,10 @@ fn main() {
     // (The two calls above are not counted below: they are part of the warm-up anyway.)
 
     println!("{n} inferences, a reading every {k}:");
-    println!("{:>7} {:>8} {:>10} {:>7} {:>12} {:>12}", "iter", "ms/inf", "RSS MB", "allocs", "in use MB", "reserved MB");
+    println!(
+        "{:>7} {:>8} {:>10} {:>7} {:>12} {:>12}",
+        "iter", "ms/inf", "RSS MB", "allocs", "in use MB", "reserved MB"
+    );
     let mut cleaned: Vec<Sample> = Vec::new();
     let first = sample(0, &device);
     print_row(&first, None);
@@ -251,8 +258,7 @@ fn main() {
     let (w, last) = (samples[1], *samples.last().unwrap());
     let after = &samples[1..];
     let rss_peak = after.iter().map(|s| s.rss_bytes).max().unwrap();
-    let rss_slope =
-        slope_per_1000(&after.iter().map(|s| (s.iter as f64, s.rss_bytes as f64 / MB)).collect::<Vec<_>>());
+    let rss_slope = slope_per_1000(&after.iter().map(|s| (s.iter as f64, s.rss_bytes as f64 / MB)).collect::<Vec<_>>());
     println!(
         "RSS, after {} -> after {} inferences: {:.1} -> {:.1} MB, {}; peak after warm-up {:.1} MB; trend {:+.3} MB per 1000 inferences",
         w.iter,

@@ -173,12 +173,22 @@ impl CenterNetDetector {
     }
 
     /// The whole pipeline on one RGBA frame (blocking readback).
-    pub fn detect(&self, rgba: &[u8], width: u32, height: u32, params: &DetectParams) -> Result<Vec<Detection>, DetectError> {
+    pub fn detect(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        params: &DetectParams,
+    ) -> Result<Vec<Detection>, DetectError> {
         Ok(self.detect_batch(&[RgbaFrame::new(rgba, width, height)], params)?.swap_remove(0))
     }
 
     /// The whole pipeline on a batch of RGBA frames of one size (blocking readback).
-    pub fn detect_batch(&self, frames: &[RgbaFrame], params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
+    pub fn detect_batch(
+        &self,
+        frames: &[RgbaFrame],
+        params: &DetectParams,
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
         let raw = self.infer_raw_batch(self.preprocess_batch(frames)?)?;
         Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
     }
@@ -195,7 +205,11 @@ impl CenterNetDetector {
 }
 
 fn split(heatmaps: Vec<f32>, wh: Vec<f32>, n: usize) -> Vec<RawOutputs> {
-    split_batch(heatmaps, n).into_iter().zip(split_batch(wh, n)).map(|(heatmap, wh)| RawOutputs { heatmap, wh }).collect()
+    split_batch(heatmaps, n)
+        .into_iter()
+        .zip(split_batch(wh, n))
+        .map(|(heatmap, wh)| RawOutputs { heatmap, wh })
+        .collect()
 }
 
 #[cfg(test)]

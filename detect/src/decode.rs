@@ -123,12 +123,8 @@ pub fn postprocess(
             if score < params.score_threshold {
                 return None;
             }
-            let rel = [
-                box_encodings[i * 4],
-                box_encodings[i * 4 + 1],
-                box_encodings[i * 4 + 2],
-                box_encodings[i * 4 + 3],
-            ];
+            let rel =
+                [box_encodings[i * 4], box_encodings[i * 4 + 1], box_encodings[i * 4 + 2], box_encodings[i * 4 + 3]];
             let b = decode_box(rel, anchors[i]).map(|v| v.clamp(0.0, 1.0));
             (b[2] > b[0] && b[3] > b[1]).then_some(NormalisedDetection { bbox: b, score, anchor: i })
         })
@@ -154,13 +150,7 @@ pub fn to_source_pixels(dets: &[NormalisedDetection], width: u32, height: u32) -
     dets.iter()
         .map(|d| {
             let [ymin, xmin, ymax, xmax] = d.bbox;
-            Detection {
-                x: xmin * w,
-                y: ymin * h,
-                width: (xmax - xmin) * w,
-                height: (ymax - ymin) * h,
-                score: d.score,
-            }
+            Detection { x: xmin * w, y: ymin * h, width: (xmax - xmin) * w, height: (ymax - ymin) * h, score: d.score }
         })
         .collect()
 }

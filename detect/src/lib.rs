@@ -33,19 +33,19 @@ pub mod generated {
     include!("generated/ssdlite_person.rs");
 }
 
-use burn::tensor::Tensor;
-/// The burn device the detector runs on (re-exported so callers need not depend on burn).
-pub use burn::tensor::Device;
 /// The wgpu crate burn runs on (adapter information, device types), when a GPU feature is on.
 #[cfg(any(feature = "wgpu", feature = "webgpu"))]
 pub use burn::tensor::wgpu::wgpu;
+/// The burn device the detector runs on (re-exported so callers need not depend on burn).
+pub use burn::tensor::Device;
+use burn::tensor::Tensor;
 
 pub use decode::{DetectParams, Detection, NormalisedDetection};
 pub use preprocess::{PreprocessError, RgbaFrame, INPUT_SIZE};
 /// A decoded frame's planes and its rotation, the input of [`AnyDetector::detect_planes_batch`].
 pub use reframe_core::frame_scale::FramePlanes;
-pub use reframe_core::units::Rotation;
 use reframe_core::units::PixelSize;
+pub use reframe_core::units::Rotation;
 
 /// The anchors the model was trained with, read out of the TF graph at conversion time.
 static ANCHORS_LE: &[u8] = include_bytes!("generated/ssdlite_anchors.bin");
@@ -216,13 +216,23 @@ impl Detector {
     }
 
     /// The whole pipeline on one RGBA frame (blocking readback).
-    pub fn detect(&self, rgba: &[u8], width: u32, height: u32, params: &DetectParams) -> Result<Vec<Detection>, DetectError> {
+    pub fn detect(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        params: &DetectParams,
+    ) -> Result<Vec<Detection>, DetectError> {
         Ok(self.detect_batch(&[RgbaFrame::new(rgba, width, height)], params)?.swap_remove(0))
     }
 
     /// The whole pipeline on a batch of RGBA frames of one size (blocking readback): each
     /// frame's boxes, in its pixels.
-    pub fn detect_batch(&self, frames: &[RgbaFrame], params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
+    pub fn detect_batch(
+        &self,
+        frames: &[RgbaFrame],
+        params: &DetectParams,
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
         let raw = self.infer_raw_batch(self.preprocess_batch(frames)?)?;
         Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
     }
@@ -365,12 +375,22 @@ impl AnyDetector {
     }
 
     /// The whole pipeline on one RGBA frame of any size (blocking readback); boxes in its pixels.
-    pub fn detect(&self, rgba: &[u8], width: u32, height: u32, params: &DetectParams) -> Result<Vec<Detection>, DetectError> {
+    pub fn detect(
+        &self,
+        rgba: &[u8],
+        width: u32,
+        height: u32,
+        params: &DetectParams,
+    ) -> Result<Vec<Detection>, DetectError> {
         Ok(self.detect_batch(&[RgbaFrame::new(rgba, width, height)], params)?.swap_remove(0))
     }
 
     /// The whole pipeline on a batch of RGBA frames of one size (blocking readback).
-    pub fn detect_batch(&self, frames: &[RgbaFrame], params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
+    pub fn detect_batch(
+        &self,
+        frames: &[RgbaFrame],
+        params: &DetectParams,
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
         match self {
             AnyDetector::Ssdlite(d) => d.detect_batch(frames, params),
             AnyDetector::CenterNet(d) => d.detect_batch(frames, params),
@@ -404,7 +424,12 @@ impl AnyDetector {
 
     /// The whole pipeline on a batch of decoded frames' planes (blocking readback): each frame's
     /// boxes in pixels of the upright frame.
-    pub fn detect_planes_batch(&self, frames: &[FramePlanes], rotation: Rotation, params: &DetectParams) -> Result<Vec<Vec<Detection>>, DetectError> {
+    pub fn detect_planes_batch(
+        &self,
+        frames: &[FramePlanes],
+        rotation: Rotation,
+        params: &DetectParams,
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
         let input = self.input_from_planes(frames, rotation)?;
         let PixelSize { width: w, height: h } = upright_size(frames, rotation);
         Ok(match self {
@@ -424,8 +449,12 @@ impl AnyDetector {
         let input = self.input_from_planes(frames, rotation)?;
         let PixelSize { width: w, height: h } = upright_size(frames, rotation);
         Ok(match self {
-            AnyDetector::Ssdlite(d) => d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect(),
-            AnyDetector::CenterNet(d) => d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect(),
+            AnyDetector::Ssdlite(d) => {
+                d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect()
+            }
+            AnyDetector::CenterNet(d) => {
+                d.infer_raw_batch_async(input).await?.iter().map(|r| d.decode(r, w, h, params)).collect()
+            }
         })
     }
 }

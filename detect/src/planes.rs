@@ -98,7 +98,14 @@ fn upload(frames: &[FramePlanes], device: &Device) -> Tensor<2, Int> {
     let f = &frames[0];
     let (_, sy) = f.layout.chroma_shift();
     let rows = |i: usize| if i == 0 { f.size.height as usize } else { (f.size.height as usize).div_ceil(1 << sy) };
-    let end = f.planes.iter().take(f.layout.planes()).enumerate().map(|(i, p)| p.offset + p.stride * rows(i)).max().unwrap_or(0);
+    let end = f
+        .planes
+        .iter()
+        .take(f.layout.planes())
+        .enumerate()
+        .map(|(i, p)| p.offset + p.stride * rows(i))
+        .max()
+        .unwrap_or(0);
     let slot = end.div_ceil(4) * 4;
     let mut packed = vec![0u8; frames.len() * slot];
     for (dst, frame) in packed.chunks_exact_mut(slot).zip(frames) {
@@ -115,7 +122,11 @@ fn upload(frames: &[FramePlanes], device: &Device) -> Tensor<2, Int> {
 fn plane(bytes: &Tensor<2, Int>, frame: &FramePlanes, index: usize, rows: usize, row_bytes: usize) -> Tensor<3, Int> {
     let p = frame.planes[index];
     let n = bytes.dims()[0];
-    bytes.clone().slice([0..n, p.offset..p.offset + p.stride * rows]).reshape([n, rows, p.stride]).narrow(2, 0, row_bytes)
+    bytes
+        .clone()
+        .slice([0..n, p.offset..p.offset + p.stride * rows])
+        .reshape([n, rows, p.stride])
+        .narrow(2, 0, row_bytes)
 }
 
 /// Averaged Y, U, V `[n, 1, h, w]` each -> RGB `[n, 3, h, w]`, rounded and clamped to 0..255, as
@@ -125,7 +136,11 @@ fn to_rgb(y: Tensor<4>, u: Tensor<4>, v: Tensor<4>, frame: &FramePlanes) -> Tens
     let (y, u, v) = if c.full_range {
         (y, u.sub_scalar(128.0), v.sub_scalar(128.0))
     } else {
-        (y.sub_scalar(16.0).mul_scalar(255.0 / 219.0), u.sub_scalar(128.0).mul_scalar(255.0 / 224.0), v.sub_scalar(128.0).mul_scalar(255.0 / 224.0))
+        (
+            y.sub_scalar(16.0).mul_scalar(255.0 / 219.0),
+            u.sub_scalar(128.0).mul_scalar(255.0 / 224.0),
+            v.sub_scalar(128.0).mul_scalar(255.0 / 224.0),
+        )
     };
     let kg = 1.0 - c.kr - c.kb;
     let r = y.clone() + v.mul_scalar(2.0 * (1.0 - c.kr));

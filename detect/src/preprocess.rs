@@ -60,7 +60,11 @@ impl core::fmt::Display for PreprocessError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::BadFrame { width, height, len } => {
-                write!(f, "RGBA frame of {width}x{height} needs {} bytes, got {len}", *width as usize * *height as usize * 4)
+                write!(
+                    f,
+                    "RGBA frame of {width}x{height} needs {} bytes, got {len}",
+                    *width as usize * *height as usize * 4
+                )
             }
             Self::EmptyBatch => write!(f, "a batch of frames for the detector holds no frame"),
             Self::MixedSizes { first, other } => {

@@ -9,7 +9,6 @@
 //! (the conversion cut the other 79 COCO classes; it proves that channel unchanged).
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
-
 use reframe_detect::centernet::{CenterNetDetector, GRID, HEATMAP_CHANNELS};
 use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model, RgbaFrame};
 
@@ -25,9 +24,9 @@ mod common;
 use common::*;
 
 fn weights() -> Vec<u8> {
-    std::fs::read(root().join("../models/centernet/centernet_person.bpk")).expect("models/centernet/centernet_person.bpk")
+    std::fs::read(root().join("../models/centernet/centernet_person.bpk"))
+        .expect("models/centernet/centernet_person.bpk")
 }
-
 
 fn to_vec(t: burn::tensor::Tensor<4>) -> Vec<f32> {
     t.into_data().try_into_vec::<f32>().unwrap()

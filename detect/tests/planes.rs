@@ -65,14 +65,20 @@ fn buffer(layout: PixelLayout, pic: &Picture, pad: usize) -> (Vec<u8>, Vec<Plane
                 (0..w)
                     .flat_map(|x| {
                         let (r, g, b) = (pic.luma(x, y), pic.u(x, y, w, h), pic.v(x, y, w, h));
-                        if layout == PixelLayout::Rgba { [r, g, b, 255] } else { [b, g, r, 255] }
+                        if layout == PixelLayout::Rgba {
+                            [r, g, b, 255]
+                        } else {
+                            [b, g, r, 255]
+                        }
                     })
                     .collect()
             });
         }
         PixelLayout::Nv12 => {
             push_plane(&mut data, h, &|y| (0..w).map(|x| pic.luma(x, y)).collect());
-            push_plane(&mut data, ch, &|cy| (0..cw).flat_map(|cx| [pic.u(cx, cy, cw, ch), pic.v(cx, cy, cw, ch)]).collect());
+            push_plane(&mut data, ch, &|cy| {
+                (0..cw).flat_map(|cx| [pic.u(cx, cy, cw, ch), pic.v(cx, cy, cw, ch)]).collect()
+            });
         }
         _ => {
             push_plane(&mut data, h, &|y| (0..w).map(|x| pic.luma(x, y)).collect());
@@ -88,7 +94,9 @@ fn buffer(layout: PixelLayout, pic: &Picture, pad: usize) -> (Vec<u8>, Vec<Plane
 /// Largest and mean absolute difference between the tensor path's RGB and `frame_scale`'s RGBA.
 fn compare(frame: &FramePlanes, rotation: Rotation, out: PixelSize) -> (u8, f64) {
     let reference = frame.upright_rgba(rotation, out);
-    let t = planes::upright_rgb(std::slice::from_ref(frame), rotation, out.width as usize, out.height as usize, &device()).unwrap();
+    let t =
+        planes::upright_rgb(std::slice::from_ref(frame), rotation, out.width as usize, out.height as usize, &device())
+            .unwrap();
     assert_eq!(t.dims(), [1, 3, out.height as usize, out.width as usize]);
     let got = t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
     let plane = (out.width * out.height) as usize;
@@ -109,20 +117,35 @@ fn compare(frame: &FramePlanes, rotation: Rotation, out: PixelSize) -> (u8, f64)
 fn every_layout_and_rotation_matches_the_cpu_scaler() {
     let pic = Picture { w: 197, h: 111 };
     let rotations = [Rotation::R0, Rotation::R90, Rotation::R180, Rotation::R270];
-    for layout in [PixelLayout::I420, PixelLayout::I422, PixelLayout::I444, PixelLayout::Nv12, PixelLayout::Rgba, PixelLayout::Bgra] {
+    for layout in [
+        PixelLayout::I420,
+        PixelLayout::I422,
+        PixelLayout::I444,
+        PixelLayout::Nv12,
+        PixelLayout::Rgba,
+        PixelLayout::Bgra,
+    ] {
         let (data, planes) = buffer(layout, &pic, 13);
         for color in [YuvColor::BT601, YuvColor { full_range: true, ..YuvColor::BT709 }] {
-            let frame = FramePlanes::new(layout, PixelSize::new(pic.w as u32, pic.h as u32), &data, planes.clone(), color).unwrap();
+            let frame =
+                FramePlanes::new(layout, PixelSize::new(pic.w as u32, pic.h as u32), &data, planes.clone(), color)
+                    .unwrap();
             for rotation in rotations {
                 for out in [PixelSize::new(60, 40), PixelSize::new(300, 300)] {
                     let (max, mean) = compare(&frame, rotation, out);
-                    println!("{layout:?} {color:?} {rotation:?} -> {}x{}: max {max}, mean {mean:.3}", out.width, out.height);
+                    println!(
+                        "{layout:?} {color:?} {rotation:?} -> {}x{}: max {max}, mean {mean:.3}",
+                        out.width, out.height
+                    );
                     // Without chroma subsampling the result is the CPU's, exactly. Subsampled
                     // chroma is averaged over its own plane's boxes (see `planes`): on this
                     // picture's steep chroma ramps (1.2 levels a sample) that moves a few values
                     // by up to 6 levels and the mean by 0.6 (measured).
                     let (max_ok, mean_ok) = if layout.chroma_shift() == (0, 0) { (0, 0.0) } else { (8, 0.75) };
-                    assert!(max <= max_ok && mean <= mean_ok, "{layout:?} {rotation:?} {out:?}: max {max}, mean {mean}");
+                    assert!(
+                        max <= max_ok && mean <= mean_ok,
+                        "{layout:?} {rotation:?} {out:?}: max {max}, mean {mean}"
+                    );
                 }
             }
         }
@@ -157,7 +180,14 @@ fn a_batch_gives_each_frame_its_own_image_and_mixed_batches_are_refused() {
     let device = device();
     let batch = planes::upright_rgb(&[fa.clone(), fb.clone(), fa.clone()], Rotation::R0, 30, 20, &device).unwrap();
     let batch = batch.into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
-    let alone = |f: &FramePlanes| planes::upright_rgb(std::slice::from_ref(f), Rotation::R0, 30, 20, &device).unwrap().into_data().convert::<f32>().try_into_vec::<f32>().unwrap();
+    let alone = |f: &FramePlanes| {
+        planes::upright_rgb(std::slice::from_ref(f), Rotation::R0, 30, 20, &device)
+            .unwrap()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap()
+    };
     let per = 3 * 30 * 20;
     assert_eq!(&batch[..per], alone(&fa).as_slice());
     assert_eq!(&batch[per..2 * per], alone(&fb).as_slice());
@@ -185,11 +215,16 @@ fn real_frame_gives_the_same_people_both_ways() {
         .flat_map(|(x, y)| rgba[(y * w as usize + x) * 4..][..4].to_vec())
         .collect();
     let (turned_data, turned_layout) = common::rgba_to_i420(&coded, h as usize, w as usize);
-    let turned = FramePlanes::new(PixelLayout::I420, PixelSize::new(h, w), &turned_data, turned_layout, YuvColor::BT601).unwrap();
+    let turned =
+        FramePlanes::new(PixelLayout::I420, PixelSize::new(h, w), &turned_data, turned_layout, YuvColor::BT601)
+            .unwrap();
     let device = device();
-    for (model, rotation) in [(Model::Ssdlite, Rotation::R0), (Model::Ssdlite, Rotation::R90), (Model::CenterNet, Rotation::R0)] {
+    for (model, rotation) in
+        [(Model::Ssdlite, Rotation::R0), (Model::Ssdlite, Rotation::R90), (Model::CenterNet, Rotation::R0)]
+    {
         let frame = if rotation == Rotation::R90 { &turned } else { &frame };
-        let weights = std::fs::read(common::root().join("..").join(model.weights_url().trim_start_matches('/'))).unwrap();
+        let weights =
+            std::fs::read(common::root().join("..").join(model.weights_url().trim_start_matches('/'))).unwrap();
         let detector = AnyDetector::from_bytes(model, weights, &device).unwrap();
         let params = model.default_params();
         let side = model.input_size() as u32;
@@ -203,7 +238,8 @@ fn real_frame_gives_the_same_people_both_ways() {
             .into_iter()
             .map(|d| Detection { x: d.x * sx, y: d.y * sy, width: d.width * sx, height: d.height * sy, ..d })
             .collect();
-        let tensor = detector.detect_planes_batch(std::slice::from_ref(frame), rotation, &params).unwrap().swap_remove(0);
+        let tensor =
+            detector.detect_planes_batch(std::slice::from_ref(frame), rotation, &params).unwrap().swap_remove(0);
         println!("{model:?} {rotation:?}: {} people from the CPU scaler, {} from the planes", cpu.len(), tensor.len());
         assert!(cpu.len() >= 3, "vtest frame 100 shows several people");
         assert_eq!(cpu.len(), tensor.len());

@@ -6,7 +6,6 @@
 //! whole chain is checked: RGBA frame -> tensors -> model -> decode -> boxes in source pixels.
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
-
 use reframe_detect::{cpu_device, DetectParams, Detector, RgbaFrame};
 
 const RAW_TOLERANCE: f32 = 1e-3;
@@ -17,7 +16,6 @@ use common::*;
 fn weights() -> Vec<u8> {
     std::fs::read(root().join("../models/ssdlite/ssdlite_person.bpk")).expect("models/ssdlite/ssdlite_person.bpk")
 }
-
 
 fn check(detector: &Detector, name: &str) {
     let (rgba, w, h) = read_png_rgba(&format!("{name}.png"));

@@ -3,8 +3,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-pub const USAGE: &str =
-    "usage: reframe-host [--port N] [--addr 127.0.0.1] [--root dist] [--models models]";
+pub const USAGE: &str = "usage: reframe-host [--port N] [--addr 127.0.0.1] [--root dist] [--models models]";
 
 #[derive(Debug)]
 pub struct Args {
@@ -40,12 +39,7 @@ pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
             Some((flag, value)) => (flag.to_string(), Some(value.to_string())),
             None => (arg, None),
         };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| argv.next())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
+        let mut value = || inline.clone().or_else(|| argv.next()).ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--addr" => args.addr = value()?.parse().map_err(|e| format!("--addr: {e}"))?,

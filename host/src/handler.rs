@@ -43,16 +43,14 @@ pub async fn handle(State(roots): State<Arc<Roots>>, req: Request) -> Response {
         h.insert(name, HeaderValue::from_static(value));
     }
     // Errors and redirects must not be cached; file responses already set their own.
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static(SITE_CACHE));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(SITE_CACHE));
     res
 }
 
 async fn serve(roots: &Roots, mut req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let mut res = status(StatusCode::METHOD_NOT_ALLOWED);
-        res.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return res;
     }
     let Some(path) = paths::clean(req.uri().path()) else {
@@ -69,11 +67,7 @@ async fn serve(roots: &Roots, mut req: Request) -> Response {
     };
 
     let (real, requested, meta) = match paths::resolve(root, segments, path.trailing_slash).await {
-        Resolved::File {
-            real,
-            requested,
-            meta,
-        } => (real, requested, meta),
+        Resolved::File { real, requested, meta } => (real, requested, meta),
         Resolved::NotFound => return status(StatusCode::NOT_FOUND),
         Resolved::AddSlash => return add_slash(req.uri().path()),
     };
@@ -107,10 +101,7 @@ async fn serve(roots: &Roots, mut req: Request) -> Response {
             return status(StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
-    if matches!(
-        res.status(),
-        StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED
-    ) {
+    if matches!(res.status(), StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED) {
         set_validators(res.headers_mut(), &etag, cache);
     }
     res
@@ -118,11 +109,7 @@ async fn serve(roots: &Roots, mut req: Request) -> Response {
 
 /// Strong ETag from size and modification time (like nginx); changes on every rebuild.
 fn etag(meta: &Metadata) -> HeaderValue {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
     HeaderValue::try_from(format!("\"{:x}-{:x}\"", meta.len(), mtime)).expect("ascii")
 }
 
@@ -132,9 +119,7 @@ fn etag_matches(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
         return false;
     };
     let ours = etag.to_str().unwrap_or_default();
-    list.split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours)
+    list.split(',').map(str::trim).any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours)
 }
 
 fn set_validators(h: &mut HeaderMap, etag: &HeaderValue, cache: &'static str) {

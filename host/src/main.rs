@@ -22,10 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     match runtime.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
@@ -37,19 +34,12 @@ fn main() -> ExitCode {
 
 async fn run(args: cli::Args) -> Result<(), String> {
     // Canonical roots: every served file is checked to lie under one of these.
-    let site = std::fs::canonicalize(&args.root).map_err(|e| {
-        format!(
-            "site folder {}: {e} (run `trunk build` first?)",
-            args.root.display()
-        )
-    })?;
+    let site = std::fs::canonicalize(&args.root)
+        .map_err(|e| format!("site folder {}: {e} (run `trunk build` first?)", args.root.display()))?;
     let models = match std::fs::canonicalize(&args.models) {
         Ok(dir) => Some(dir),
         Err(e) => {
-            eprintln!(
-                "reframe-host: models folder {}: {e}; /models/ will 404",
-                args.models.display()
-            );
+            eprintln!("reframe-host: models folder {}: {e}; /models/ will 404", args.models.display());
             None
         }
     };
@@ -64,8 +54,6 @@ async fn run(args: cli::Args) -> Result<(), String> {
     println!("Serving {} at http://{local}/", args.root.display());
     std::io::stdout().flush().map_err(|e| e.to_string())?;
 
-    let app = axum::Router::new()
-        .fallback(handler::handle)
-        .with_state(roots);
+    let app = axum::Router::new().fallback(handler::handle).with_state(roots);
     axum::serve(listener, app).await.map_err(|e| e.to_string())
 }

@@ -33,10 +33,7 @@ pub fn clean(raw: &str) -> Option<CleanPath> {
             _ => return None,
         }
     }
-    Some(CleanPath {
-        segments,
-        trailing_slash: decoded.ends_with('/'),
-    })
+    Some(CleanPath { segments, trailing_slash: decoded.ends_with('/') })
 }
 
 // One short-lived value per request: the size difference between variants does not matter.
@@ -74,11 +71,7 @@ pub async fn resolve(root: &Path, segments: &[String], trailing_slash: bool) -> 
     if !meta.is_file() {
         return Resolved::NotFound;
     }
-    Resolved::File {
-        real,
-        requested,
-        meta,
-    }
+    Resolved::File { real, requested, meta }
 }
 
 /// Canonicalizes `path` and returns it with its metadata only if it exists and is inside `root`.

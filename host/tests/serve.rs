@@ -77,17 +77,11 @@ fn start() -> Server {
         .spawn()
         .expect("spawn reframe-host");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     // "Serving <root> at http://127.0.0.1:<port>/"
     let url = line.trim().rsplit(" at ").next().unwrap();
     assert!(line.starts_with("Serving "), "unexpected banner: {line:?}");
-    let addr = url
-        .strip_prefix("http://")
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let addr = url.strip_prefix("http://").unwrap().trim_end_matches('/').to_string();
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     Server { child, addr, dir }
 }
@@ -100,10 +94,7 @@ struct Resp {
 
 impl Resp {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -111,10 +102,7 @@ impl Server {
     fn req(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
-        );
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
         for (k, v) in headers {
             head += &format!("{k}: {v}\r\n");
         }
@@ -122,29 +110,15 @@ impl Server {
         s.write_all(head.as_bytes()).unwrap();
         let mut raw = Vec::new();
         s.read_to_end(&mut raw).unwrap();
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("end of headers");
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
         let text = String::from_utf8(raw[..split].to_vec()).unwrap();
         let mut lines = text.split("\r\n");
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
         let headers = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
             .collect();
-        Resp {
-            status,
-            headers,
-            body: raw[split + 4..].to_vec(),
-        }
+        Resp { status, headers, body: raw[split + 4..].to_vec() }
     }
 
     fn get(&self, path: &str) -> Resp {
@@ -190,29 +164,11 @@ fn missing_file_and_directory_redirect() {
 #[test]
 fn isolation_headers_on_every_response() {
     let srv = start();
-    for path in [
-        "/",
-        "/app.wasm",
-        "/models/model.bin",
-        "/nope",
-        "/../Cargo.toml",
-    ] {
+    for path in ["/", "/app.wasm", "/models/model.bin", "/nope", "/../Cargo.toml"] {
         let r = srv.get(path);
-        assert_eq!(
-            r.header("cross-origin-opener-policy"),
-            Some("same-origin"),
-            "{path}"
-        );
-        assert_eq!(
-            r.header("cross-origin-embedder-policy"),
-            Some("require-corp"),
-            "{path}"
-        );
-        assert_eq!(
-            r.header("cross-origin-resource-policy"),
-            Some("same-origin"),
-            "{path}"
-        );
+        assert_eq!(r.header("cross-origin-opener-policy"), Some("same-origin"), "{path}");
+        assert_eq!(r.header("cross-origin-embedder-policy"), Some("require-corp"), "{path}");
+        assert_eq!(r.header("cross-origin-resource-policy"), Some("same-origin"), "{path}");
         assert_eq!(r.header("accept-ranges"), Some("bytes"), "{path}");
     }
 }
@@ -230,10 +186,7 @@ fn range_requests() {
         let r = srv.req("GET", "/models/model.bin", &[("Range", range)]);
         assert_eq!(r.status, 206, "{range}");
         assert_eq!(r.header("content-range"), Some(content_range), "{range}");
-        assert_eq!(
-            r.header("content-length"),
-            Some(bytes.len().to_string().as_str())
-        );
+        assert_eq!(r.header("content-length"), Some(bytes.len().to_string().as_str()));
         assert_eq!(r.body, bytes, "{range}");
     }
     let r = srv.req("GET", "/models/model.bin", &[("Range", "bytes=5000-")]);
@@ -247,22 +200,10 @@ fn range_requests() {
 #[test]
 fn if_range_with_stale_etag_sends_whole_file() {
     let srv = start();
-    let etag = srv
-        .get("/models/model.bin")
-        .header("etag")
-        .unwrap()
-        .to_string();
-    let r = srv.req(
-        "GET",
-        "/models/model.bin",
-        &[("Range", "bytes=0-9"), ("If-Range", &etag)],
-    );
+    let etag = srv.get("/models/model.bin").header("etag").unwrap().to_string();
+    let r = srv.req("GET", "/models/model.bin", &[("Range", "bytes=0-9"), ("If-Range", &etag)]);
     assert_eq!(r.status, 206);
-    let r = srv.req(
-        "GET",
-        "/models/model.bin",
-        &[("Range", "bytes=0-9"), ("If-Range", "\"old\"")],
-    );
+    let r = srv.req("GET", "/models/model.bin", &[("Range", "bytes=0-9"), ("If-Range", "\"old\"")]);
     assert_eq!(r.status, 200);
     assert_eq!(r.body.len(), 1000);
 }
@@ -271,10 +212,7 @@ fn if_range_with_stale_etag_sends_whole_file() {
 fn cache_headers() {
     let srv = start();
     let m = srv.get("/models/model.bin");
-    assert_eq!(
-        m.header("cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    assert_eq!(m.header("cache-control"), Some("public, max-age=31536000, immutable"));
     assert!(m.header("etag").is_some());
     for path in ["/", "/app.wasm"] {
         let s = srv.get(path);
@@ -283,10 +221,7 @@ fn cache_headers() {
         assert!(s.header("last-modified").is_some(), "{path}");
     }
     // A 404 under /models/ must not be cached as immutable.
-    assert_eq!(
-        srv.get("/models/nope").header("cache-control"),
-        Some("no-cache")
-    );
+    assert_eq!(srv.get("/models/nope").header("cache-control"), Some("no-cache"));
 }
 
 #[test]
@@ -300,15 +235,8 @@ fn if_none_match_gives_304() {
         assert_eq!(r.header("etag"), Some(etag.as_str()));
         assert!(r.header("cache-control").is_some());
         let weak = format!("\"x\", W/{etag}");
-        assert_eq!(
-            srv.req("GET", path, &[("If-None-Match", &weak)]).status,
-            304
-        );
-        assert_eq!(
-            srv.req("GET", path, &[("If-None-Match", "\"other\"")])
-                .status,
-            200
-        );
+        assert_eq!(srv.req("GET", path, &[("If-None-Match", &weak)]).status, 304);
+        assert_eq!(srv.req("GET", path, &[("If-None-Match", "\"other\"")]).status, 200);
     }
 }
 
@@ -363,10 +291,7 @@ fn head_and_methods() {
     assert_eq!(r.header("content-type"), Some("application/octet-stream"));
     assert!(r.body.is_empty());
     let r = srv.req("HEAD", "/app.wasm", &[]);
-    assert_eq!(
-        (r.status, r.header("content-type")),
-        (200, Some("application/wasm"))
-    );
+    assert_eq!((r.status, r.header("content-type")), (200, Some("application/wasm")));
     for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
         let r = srv.req(method, "/index.html", &[("Content-Length", "0")]);
         assert_eq!(r.status, 405, "{method}");
@@ -376,17 +301,11 @@ fn head_and_methods() {
 
 #[test]
 fn bad_arguments_exit_with_usage() {
-    let out = Command::new(env!("CARGO_BIN_EXE_reframe-host"))
-        .arg("--bogus")
-        .output()
-        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_reframe-host")).arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("usage: reframe-host"));
     let missing = Path::new("/nonexistent-reframe-dist");
-    let out = Command::new(env!("CARGO_BIN_EXE_reframe-host"))
-        .args(["--port", "0", "--root"])
-        .arg(missing)
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_reframe-host")).args(["--port", "0", "--root"]).arg(missing).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }

@@ -293,8 +293,10 @@ impl RunLoop<'_> {
                 ))
                 .into());
             }
-            let detections: Vec<Detection> = self.detections.iter().filter(|d| range.contains(&d.frame.0)).cloned().collect();
-            let chunk = AnalysisChunk { index: c, first_frame: range.start, end_frame: range.end, shots: records, detections };
+            let detections: Vec<Detection> =
+                self.detections.iter().filter(|d| range.contains(&d.frame.0)).cloned().collect();
+            let chunk =
+                AnalysisChunk { index: c, first_frame: range.start, end_frame: range.end, shots: records, detections };
             self.job.analysis_chunks_done += 1;
             self.job.updated_ms = now_epoch_ms();
             self.db.commit_analysis_chunk(self.analysis_id, &chunk, self.job).await?;
@@ -318,17 +320,29 @@ impl FeedLoop for RunLoop<'_> {
         // Frames are done once seen and, at analysed frames, detected: decoding runs a few
         // batches ahead of the detector (one per helper worker, two more waiting).
         let done = self.first_undetected(&s).map_or(s.seen_upto, |f| f.0.min(s.seen_upto)).max(s.run.start);
-        post_progress(Stage::Analysing, done, self.layout.frames, self.t_start, now, done.saturating_sub(self.frames_before));
+        post_progress(
+            Stage::Analysing,
+            done,
+            self.layout.frames,
+            self.t_start,
+            now,
+            done.saturating_sub(self.frames_before),
+        );
     }
 }
 
 /// The sound analysis chunks stored for `analysis_id`, and how many were damaged (or cut for
 /// another chunk size) and must be redone.
-pub async fn stored_chunks(db: &Db, analysis_id: &str, layout: ChunkLayout) -> Result<(BTreeMap<u64, AnalysisChunk>, u64), ReframeError> {
+pub async fn stored_chunks(
+    db: &Db,
+    analysis_id: &str,
+    layout: ChunkLayout,
+) -> Result<(BTreeMap<u64, AnalysisChunk>, u64), ReframeError> {
     let (chunks, mut damaged) = db.analysis_chunks(analysis_id).await?;
     let mut stored = BTreeMap::new();
     for c in chunks {
-        if layout.range(c.index) == (c.first_frame..c.end_frame) && c.shots.len() as u64 == c.end_frame - c.first_frame {
+        if layout.range(c.index) == (c.first_frame..c.end_frame) && c.shots.len() as u64 == c.end_frame - c.first_frame
+        {
             stored.insert(c.index, c);
         } else {
             damaged += 1;
@@ -352,7 +366,10 @@ pub async fn run(
 ) -> Result<AnalysisResult, Stop> {
     let v = &a.movie.video;
     let display = v.display_size();
-    let camera = CameraSettings { subject_track: a.settings.subject_track, ..CameraSettings::new(a.settings.ratio, a.settings.smoothness) };
+    let camera = CameraSettings {
+        subject_track: a.settings.subject_track,
+        ..CameraSettings::new(a.settings.ratio, a.settings.smoothness)
+    };
 
     // A finished analysis of this file and profile: plan the new path from it.
     if let Some(json) = db.analysis(a.analysis_id).await? {
@@ -372,17 +389,34 @@ pub async fn run(
 
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
-        let detector = Rc::new(detect::load(a.settings.model, a.settings.detector, a.settings.preprocess, a.settings.detect_workers, a.settings.crash_detector_worker_at, v.coded_size, |done, total| {
-            let mb = |b: u64| b as f64 / 1e6;
-            let detail = match total {
-                Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
-                None => format!("{:.1} MB (first use only)", mb(done)),
-            };
-            messages::post(&FromWorker::Progress {
-                progress: Progress { stage: Stage::LoadingModel, frames_done: 0, frames_total: 0, fps: 0.0, eta_s: None, detail: Some(detail) },
-            });
-        })
-        .await?);
+        let detector = Rc::new(
+            detect::load(
+                a.settings.model,
+                a.settings.detector,
+                a.settings.preprocess,
+                a.settings.detect_workers,
+                a.settings.crash_detector_worker_at,
+                v.coded_size,
+                |done, total| {
+                    let mb = |b: u64| b as f64 / 1e6;
+                    let detail = match total {
+                        Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
+                        None => format!("{:.1} MB (first use only)", mb(done)),
+                    };
+                    messages::post(&FromWorker::Progress {
+                        progress: Progress {
+                            stage: Stage::LoadingModel,
+                            frames_done: 0,
+                            frames_total: 0,
+                            fps: 0.0,
+                            eta_s: None,
+                            detail: Some(detail),
+                        },
+                    });
+                },
+            )
+            .await?,
+        );
         run_stats.backend = detector.backend.clone();
         run_stats.workers = detector.helper_workers();
         run_stats.preprocess = detector.preprocess.clone();
@@ -398,7 +432,9 @@ pub async fn run(
         });
         let mut tuner = match a.settings.detect_batch {
             Some(n) => BatchTuner::fixed(n),
-            None if detector.preprocess_on_device => BatchTuner::new(reframe_detect::planes::max_batch(v.coded_size.width, v.coded_size.height).min(MAX_BATCH)),
+            None if detector.preprocess_on_device => BatchTuner::new(
+                reframe_detect::planes::max_batch(v.coded_size.width, v.coded_size.height).min(MAX_BATCH),
+            ),
             // Helpers each hold their batch's working memory, and on the CPU a larger batch
             // saves little: small batches also spread the frames over the helpers evenly.
             None if detector.parallel_runs() > 1 => BatchTuner::new(MAX_HELPER_BATCH),
@@ -450,7 +486,9 @@ pub async fn run(
             lp.detect_all_pending(true).await?;
             lp.store_complete(true).await?;
             if !lp.chunks.is_empty() {
-                return Err(ReframeError::Internal(format!("{} analysis chunks were not completed", lp.chunks.len())).into());
+                return Err(
+                    ReframeError::Internal(format!("{} analysis chunks were not completed", lp.chunks.len())).into()
+                );
             }
             run_stats.detect_ms += lp.detect_ms;
             run_stats.detect_wall_ms += lp.detect_busy.total_ms();
@@ -459,7 +497,8 @@ pub async fn run(
         }
         if detector.preprocess_on_device {
             // Frames the decoder gave in a format the device path does not read went by the CPU.
-            run_stats.preprocess += &format!(": {} of {} analysed frames", detector.scaled_on_device.get(), run_stats.detected);
+            run_stats.preprocess +=
+                &format!(": {} of {} analysed frames", detector.scaled_on_device.get(), run_stats.detected);
         }
         run_stats.batch = tuner.chosen().unwrap_or(tuner.next_size());
         run_stats.restarts = detector.helper_restarts();
@@ -474,14 +513,24 @@ pub async fn run(
         detections.extend(c.detections);
     }
     if records.len() as u64 != a.layout.frames {
-        return Err(ReframeError::Internal(format!("the analysis covers {} of {} frames", records.len(), a.layout.frames)).into());
+        return Err(ReframeError::Internal(format!(
+            "the analysis covers {} of {} frames",
+            records.len(),
+            a.layout.frames
+        ))
+        .into());
     }
     let cuts = ShotDetector::from_records(ShotConfig::default(), records).finish();
     let mut analysis = Analysis::new(display, detections, cuts);
     analysis.source_file = Some(a.file.clone());
     let crop_path = analysis.crop_path(&camera, a.shown);
     if crop_path.len() != a.shown.len() {
-        return Err(ReframeError::Internal(format!("the camera path has {} of {} frames", crop_path.len(), a.shown.len())).into());
+        return Err(ReframeError::Internal(format!(
+            "the camera path has {} of {} frames",
+            crop_path.len(),
+            a.shown.len()
+        ))
+        .into());
     }
     let json = analysis.to_json().map_err(ReframeError::from)?;
     let report = report(&analysis, run_stats, a.settings);
@@ -515,7 +564,17 @@ impl DetectorRun {
     }
 
     fn none(why: &str) -> DetectorRun {
-        DetectorRun { backend: why.into(), preprocess: String::new(), detected: 0, detect_ms: 0.0, detect_wall_ms: 0.0, batch: 0, workers: 0, restarts: 0, trials: Vec::new() }
+        DetectorRun {
+            backend: why.into(),
+            preprocess: String::new(),
+            detected: 0,
+            detect_ms: 0.0,
+            detect_wall_ms: 0.0,
+            batch: 0,
+            workers: 0,
+            restarts: 0,
+            trials: Vec::new(),
+        }
     }
 }
 

@@ -62,7 +62,12 @@ pub async fn assemble(
     let spec = VideoSpec { size: encoded_size, rotation: v.rotation, timescale: v.timescale };
     let mut writer = Mp4Writer::new(out, movie.movie_timescale, spec, audio_spec)?;
     let mut audio = match &movie.audio {
-        Some(a) => Some(AudioCopy { source: FileSource::new(file.clone())?, samples: &a.samples, next: 0, timescale: a.timescale }),
+        Some(a) => Some(AudioCopy {
+            source: FileSource::new(file.clone())?,
+            samples: &a.samples,
+            next: 0,
+            timescale: a.timescale,
+        }),
         None => None,
     };
     let first_encoding = segments.first().map(|s| s.encoding.clone());
@@ -76,7 +81,10 @@ pub async fn assemble(
         }
         let input = OpfsFile::open(&store::segment_path(job_id, seg.index)).await?;
         if input.size() != seg.file_bytes() {
-            return Err(ReframeError::Storage(format!("segment {} is damaged; delete the job and start again", seg.index)));
+            return Err(ReframeError::Storage(format!(
+                "segment {} is damaged; delete the job and start again",
+                seg.index
+            )));
         }
         let mut offset = 0u64;
         for s in &seg.samples {

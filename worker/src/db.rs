@@ -99,7 +99,11 @@ impl Db {
     async fn entries(&self, store: &str, query: Option<Query>) -> Result<Vec<(JsValue, JsValue)>, ReframeError> {
         let tx = self.db.transaction(&[store], TransactionMode::ReadOnly).map_err(|e| db_error("read", e))?;
         let s = tx.object_store(store).map_err(|e| db_error("read", e))?;
-        let keys = s.get_all_keys(query.clone(), None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
+        let keys = s
+            .get_all_keys(query.clone(), None)
+            .map_err(|e| db_error("read", e))?
+            .await
+            .map_err(|e| db_error("read", e))?;
         let values = s.get_all(query, None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
         Ok(keys.into_iter().zip(values).collect())
     }
@@ -124,7 +128,8 @@ impl Db {
         let tx = self.db.transaction(&[JOBS], TransactionMode::ReadOnly).map_err(|e| db_error("read", e))?;
         let s = tx.object_store(JOBS).map_err(|e| db_error("read", e))?;
         let values = s.get_all(None, None).map_err(|e| db_error("read", e))?.await.map_err(|e| db_error("read", e))?;
-        let mut jobs: Vec<JobRecord> = values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect();
+        let mut jobs: Vec<JobRecord> =
+            values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect();
         jobs.sort_by(|a, b| b.updated_ms.total_cmp(&a.updated_ms));
         Ok(jobs)
     }
@@ -134,11 +139,19 @@ impl Db {
     }
 
     /// Stores an analysis chunk and the job's progress in one transaction.
-    pub async fn commit_analysis_chunk(&self, analysis_id: &str, chunk: &AnalysisChunk, job: &JobRecord) -> Result<(), ReframeError> {
+    pub async fn commit_analysis_chunk(
+        &self,
+        analysis_id: &str,
+        chunk: &AnalysisChunk,
+        job: &JobRecord,
+    ) -> Result<(), ReframeError> {
         let record = records::seal(RecordKind::AnalysisChunk, chunk);
         self.put_all(
             &[JOBS, ANALYSIS_CHUNKS],
-            vec![(ANALYSIS_CHUNKS, pair_key(analysis_id, chunk.index), bytes(&record)), (JOBS, job.id.as_str().into(), to_js(job)?)],
+            vec![
+                (ANALYSIS_CHUNKS, pair_key(analysis_id, chunk.index), bytes(&record)),
+                (JOBS, job.id.as_str().into(), to_js(job)?),
+            ],
         )
         .await
     }
@@ -159,7 +172,13 @@ impl Db {
 
     /// Stores the finished analysis (the export format), the job's crop path and the job in one
     /// transaction.
-    pub async fn commit_analysis(&self, analysis_id: &str, analysis_json: &str, path: &CropPathRecord, job: &JobRecord) -> Result<(), ReframeError> {
+    pub async fn commit_analysis(
+        &self,
+        analysis_id: &str,
+        analysis_json: &str,
+        path: &CropPathRecord,
+        job: &JobRecord,
+    ) -> Result<(), ReframeError> {
         let path = records::seal(RecordKind::CropPath, path);
         self.put_all(
             &[JOBS, ANALYSES, CROP_PATHS],
@@ -207,7 +226,10 @@ impl Db {
         let record = records::seal(RecordKind::Segment, segment);
         self.put_all(
             &[JOBS, SEGMENTS],
-            vec![(SEGMENTS, pair_key(&job.id, segment.index), bytes(&record)), (JOBS, job.id.as_str().into(), to_js(job)?)],
+            vec![
+                (SEGMENTS, pair_key(&job.id, segment.index), bytes(&record)),
+                (JOBS, job.id.as_str().into(), to_js(job)?),
+            ],
         )
         .await
     }
@@ -229,9 +251,13 @@ impl Db {
     /// Marks a job done and drops its segment indexes (the segments are now in the MP4).
     pub async fn commit_done(&self, job: &JobRecord) -> Result<(), ReframeError> {
         debug_assert_eq!(job.stage, JobStage::Done);
-        let tx = self.db.transaction(&[JOBS, SEGMENTS], TransactionMode::ReadWrite).map_err(|e| db_error("write", e))?;
+        let tx =
+            self.db.transaction(&[JOBS, SEGMENTS], TransactionMode::ReadWrite).map_err(|e| db_error("write", e))?;
         let jobs = tx.object_store(JOBS).map_err(|e| db_error("write", e))?;
-        jobs.put(&to_js(job)?, Some(&job.id.as_str().into())).map_err(|e| db_error("write", e))?.await.map_err(|e| db_error("write", e))?;
+        jobs.put(&to_js(job)?, Some(&job.id.as_str().into()))
+            .map_err(|e| db_error("write", e))?
+            .await
+            .map_err(|e| db_error("write", e))?;
         let segs = tx.object_store(SEGMENTS).map_err(|e| db_error("write", e))?;
         segs.delete(pairs_of(&job.id)?).map_err(|e| db_error("write", e))?.await.map_err(|e| db_error("write", e))?;
         tx.commit().map_err(|e| db_error("commit", e))?.await.map_err(|e| db_error("commit", e))?;
@@ -242,13 +268,37 @@ impl Db {
     pub async fn delete_job(&self, job: &JobRecord, keep_analysis: bool) -> Result<(), ReframeError> {
         let tx = self.db.transaction(&ALL_STORES, TransactionMode::ReadWrite).map_err(|e| db_error("delete", e))?;
         let store = |name: &str| tx.object_store(name).map_err(|e| db_error("delete", e));
-        store(JOBS)?.delete(JsValue::from(job.id.as_str())).map_err(|e| db_error("delete", e))?.await.map_err(|e| db_error("delete", e))?;
-        store(CROP_PATHS)?.delete(JsValue::from(job.id.as_str())).map_err(|e| db_error("delete", e))?.await.map_err(|e| db_error("delete", e))?;
-        store(HANDLES)?.delete(JsValue::from(job.id.as_str())).map_err(|e| db_error("delete", e))?.await.map_err(|e| db_error("delete", e))?;
-        store(SEGMENTS)?.delete(pairs_of(&job.id)?).map_err(|e| db_error("delete", e))?.await.map_err(|e| db_error("delete", e))?;
+        store(JOBS)?
+            .delete(JsValue::from(job.id.as_str()))
+            .map_err(|e| db_error("delete", e))?
+            .await
+            .map_err(|e| db_error("delete", e))?;
+        store(CROP_PATHS)?
+            .delete(JsValue::from(job.id.as_str()))
+            .map_err(|e| db_error("delete", e))?
+            .await
+            .map_err(|e| db_error("delete", e))?;
+        store(HANDLES)?
+            .delete(JsValue::from(job.id.as_str()))
+            .map_err(|e| db_error("delete", e))?
+            .await
+            .map_err(|e| db_error("delete", e))?;
+        store(SEGMENTS)?
+            .delete(pairs_of(&job.id)?)
+            .map_err(|e| db_error("delete", e))?
+            .await
+            .map_err(|e| db_error("delete", e))?;
         if let (Some(a), false) = (&job.analysis_id, keep_analysis) {
-            store(ANALYSES)?.delete(JsValue::from(a.as_str())).map_err(|e| db_error("delete", e))?.await.map_err(|e| db_error("delete", e))?;
-            store(ANALYSIS_CHUNKS)?.delete(pairs_of(a)?).map_err(|e| db_error("delete", e))?.await.map_err(|e| db_error("delete", e))?;
+            store(ANALYSES)?
+                .delete(JsValue::from(a.as_str()))
+                .map_err(|e| db_error("delete", e))?
+                .await
+                .map_err(|e| db_error("delete", e))?;
+            store(ANALYSIS_CHUNKS)?
+                .delete(pairs_of(a)?)
+                .map_err(|e| db_error("delete", e))?
+                .await
+                .map_err(|e| db_error("delete", e))?;
         }
         tx.commit().map_err(|e| db_error("commit", e))?.await.map_err(|e| db_error("commit", e))?;
         Ok(())

@@ -5,11 +5,11 @@ use crate::pipeline::Stop;
 use crate::signal::Signal;
 use crate::source::FileSource;
 use reframe_core::demux::ByteSource;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use reframe_core::demux::{Sample, VideoTrack};
 use reframe_core::units::ticks_to_us;
 use reframe_core::ReframeError;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{
     CodecState, EncodedVideoChunk, EncodedVideoChunkInit, EncodedVideoChunkType, HardwareAcceleration, VideoDecoder,
@@ -64,7 +64,6 @@ pub fn has_webcodecs() -> bool {
         .all(|name| js::get(&global, name).is_function())
 }
 
-
 /// A configured `VideoDecoder` and the callbacks it calls. Dropping it closes the decoder before
 /// the callbacks are freed, so no callback can run after its closure is gone.
 pub struct Decoder {
@@ -82,10 +81,12 @@ impl Decoder {
         on_dequeue: impl FnMut() + 'static,
     ) -> Result<Decoder, ReframeError> {
         let output = Closure::<dyn FnMut(VideoFrame)>::new(on_frame);
-        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_error(ReframeError::Decode(js::describe(&e).1)));
+        let error =
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_error(ReframeError::Decode(js::describe(&e).1)));
         let dequeue = Closure::<dyn FnMut()>::new(on_dequeue);
-        let decoder = VideoDecoder::new(&VideoDecoderInit::new(error.as_ref().unchecked_ref(), output.as_ref().unchecked_ref()))
-            .map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
+        let decoder =
+            VideoDecoder::new(&VideoDecoderInit::new(error.as_ref().unchecked_ref(), output.as_ref().unchecked_ref()))
+                .map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
         decoder.set_ondequeue(Some(dequeue.as_ref().unchecked_ref()));
         decoder.configure(config).map_err(|e| ReframeError::Decode(js::describe(&e).1))?;
         Ok(Decoder { decoder, _output: output, _error: error, _dequeue: dequeue })
@@ -108,7 +109,6 @@ impl Decoder {
     pub fn queue_size(&self) -> u32 {
         self.decoder.decode_queue_size()
     }
-
 }
 
 impl Drop for Decoder {

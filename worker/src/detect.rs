@@ -96,7 +96,10 @@ impl PersonDetector {
         if let Some(detector) = here.filter(|_| copies.len() == inputs.len()) {
             let frames = copies.iter().map(|c| c.planes()).collect::<Result<Vec<FramePlanes>, _>>()?;
             let device_bytes: u64 = frames.iter().map(|f| planes::unpacked_bytes(f.data.len() as u64)).sum();
-            if let Some(first) = frames.first().filter(|first| frames.iter().all(|f| f.same_shape(first)) && device_bytes <= planes::BATCH_BYTES) {
+            if let Some(first) = frames
+                .first()
+                .filter(|first| frames.iter().all(|f| f.same_shape(first)) && device_bytes <= planes::BATCH_BYTES)
+            {
                 let upright = first.size.rotated(rotation);
                 let found = detector.detect_planes_batch_async(&frames, rotation, &self.params).await.map_err(fail)?;
                 self.scaled_on_device.set(self.scaled_on_device.get() + frames.len() as u64);
@@ -115,7 +118,8 @@ impl PersonDetector {
             .collect::<Result<Vec<Cow<[u8]>>, ReframeError>>()?;
         let found = match &self.engine {
             Engine::Here(detector) => {
-                let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
+                let frames: Vec<RgbaFrame> =
+                    images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
                 detector.detect_batch_async(&frames, &self.params).await.map_err(fail)?
             }
             Engine::Helpers(pool) => {
@@ -135,7 +139,9 @@ fn to_display(found: Vec<Vec<Detection>>, from: PixelSize, display: PixelSize) -
     let sy = display.height as f32 / from.height as f32;
     found
         .iter()
-        .map(|boxes| boxes.iter().map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)).collect())
+        .map(|boxes| {
+            boxes.iter().map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score)).collect()
+        })
         .collect()
 }
 
@@ -186,12 +192,22 @@ pub async fn load(
     };
     let (preprocess_on_device, preprocess) = match (preprocess, on_gpu) {
         (Preprocess::Cpu, _) => (false, "cpu (chosen in the page's settings)".to_string()),
-        (_, _) if planes::max_batch(coded.width, coded.height) == 0 => (false, format!("cpu ({}x{} frames are too large for the GPU in one piece)", coded.width, coded.height)),
+        (_, _) if planes::max_batch(coded.width, coded.height) == 0 => {
+            (false, format!("cpu ({}x{} frames are too large for the GPU in one piece)", coded.width, coded.height))
+        }
         (Preprocess::Gpu, _) => (true, "the detector's device (chosen in the page's settings)".into()),
         (Preprocess::Auto, true) => (true, "gpu (from the decoded planes, with the detector)".into()),
         (Preprocess::Auto, false) => (false, "cpu (the detector is not on a hardware GPU)".into()),
     };
-    Ok(PersonDetector { engine, model, backend, preprocess_on_device, preprocess, scaled_on_device: Cell::new(0), params: model.default_params() })
+    Ok(PersonDetector {
+        engine,
+        model,
+        backend,
+        preprocess_on_device,
+        preprocess,
+        scaled_on_device: Cell::new(0),
+        params: model.default_params(),
+    })
 }
 
 /// Where the detector's device computes.
@@ -215,11 +231,12 @@ async fn choose_device(wanted: DetectorBackend) -> (Device, String, Runs) {
     match Device::wgpu_options().init_with_setup_async().await {
         Ok((device, setup)) => {
             let info = setup.adapter.get_info();
-            let name = [info.name.clone(), info.driver.clone(), info.driver_info.clone(), format!("{:?}", info.device_type)]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(", ");
+            let name =
+                [info.name.clone(), info.driver.clone(), info.driver_info.clone(), format!("{:?}", info.device_type)]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ");
             let software = info.device_type == reframe_detect::wgpu::DeviceType::Cpu;
             if software && wanted == DetectorBackend::Auto {
                 // SwiftShader and the like emulate the GPU on the CPU, slower than burn's own CPU backend.
@@ -237,7 +254,11 @@ async fn choose_device(wanted: DetectorBackend) -> (Device, String, Runs) {
 /// keys the cache and the browser's HTTP cache), so another version's weights are never taken for
 /// these, and the bytes are checked against it: damaged cached bytes are fetched again; wrong bytes
 /// from the server are an error. Stored weights of other versions are deleted.
-async fn fetch_cached(path: &str, sha256: &str, on_progress: impl Fn(u64, Option<u64>)) -> Result<Vec<u8>, ReframeError> {
+async fn fetch_cached(
+    path: &str,
+    sha256: &str,
+    on_progress: impl Fn(u64, Option<u64>),
+) -> Result<Vec<u8>, ReframeError> {
     let scope = js::worker_scope();
     let fail = ReframeError::DetectorWeights;
     let url = format!("{path}?sha256={sha256}");
@@ -248,7 +269,11 @@ async fn fetch_cached(path: &str, sha256: &str, on_progress: impl Fn(u64, Option
     if let Some(cache) = &cache {
         if let Some(hit) = js::settled(cache.match_with_str(&url)).await {
             if let Ok(response) = hit.dyn_into::<web_sys::Response>() {
-                let buf = js::wait(response.array_buffer().map_err(|_| fail("the stored copy could not be read".into()))?, |e| fail(js::describe(e).1)).await?;
+                let buf = js::wait(
+                    response.array_buffer().map_err(|_| fail("the stored copy could not be read".into()))?,
+                    |e| fail(js::describe(e).1),
+                )
+                .await?;
                 let bytes = js_sys::Uint8Array::new(&buf).to_vec();
                 match sha256_hex(&bytes).await {
                     Some(got) if got != sha256 => {

@@ -27,7 +27,8 @@ pub fn serve() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let detector = detector.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let reply = handle(&event.data(), &detector).await.unwrap_or_else(|message| FromDetectorHelper::Failed { message });
+            let reply =
+                handle(&event.data(), &detector).await.unwrap_or_else(|message| FromDetectorHelper::Failed { message });
             post_helper_reply(&reply);
         });
     });
@@ -39,11 +40,13 @@ pub fn serve() {
 
 async fn handle(data: &JsValue, detector: &RefCell<Option<Rc<AnyDetector>>>) -> Result<FromDetectorHelper, String> {
     let array: &js_sys::Array = data.dyn_ref().ok_or("the message is not an array")?;
-    let message: ToDetectorHelper = serde_wasm_bindgen::from_value(array.get(0)).map_err(|e| format!("unreadable request: {e}"))?;
+    let message: ToDetectorHelper =
+        serde_wasm_bindgen::from_value(array.get(0)).map_err(|e| format!("unreadable request: {e}"))?;
     let bytes = js_sys::Uint8Array::new(&array.get(1)).to_vec();
     match message {
         ToDetectorHelper::Load { model } => {
-            let loaded = AnyDetector::from_bytes(detect::model(model), bytes, &cpu_device()).map_err(|e| format!("the person detector could not be loaded: {e}"))?;
+            let loaded = AnyDetector::from_bytes(detect::model(model), bytes, &cpu_device())
+                .map_err(|e| format!("the person detector could not be loaded: {e}"))?;
             *detector.borrow_mut() = Some(Rc::new(loaded));
             Ok(FromDetectorHelper::Loaded)
         }
@@ -55,10 +58,17 @@ async fn handle(data: &JsValue, detector: &RefCell<Option<Rc<AnyDetector>>>) -> 
             if bytes.len() != frame_bytes * frames as usize {
                 return Err(format!("{} bytes for {frames} frames of {width}x{height}", bytes.len()));
             }
-            let images: Vec<RgbaFrame> = bytes.chunks_exact(frame_bytes).map(|rgba| RgbaFrame::new(rgba, width, height)).collect();
+            let images: Vec<RgbaFrame> =
+                bytes.chunks_exact(frame_bytes).map(|rgba| RgbaFrame::new(rgba, width, height)).collect();
             let detector = detector.borrow().clone().ok_or("no detector was loaded")?;
-            let found = detector.detect_batch_async(&images, &detector.default_params()).await.map_err(|e| format!("person detection: {e}"))?;
-            let boxes = found.iter().map(|frame| frame.iter().map(|d| [d.x, d.y, d.width, d.height, d.score]).collect()).collect();
+            let found = detector
+                .detect_batch_async(&images, &detector.default_params())
+                .await
+                .map_err(|e| format!("person detection: {e}"))?;
+            let boxes = found
+                .iter()
+                .map(|frame| frame.iter().map(|d| [d.x, d.y, d.width, d.height, d.score]).collect())
+                .collect();
             Ok(FromDetectorHelper::Boxes { boxes })
         }
     }

@@ -82,7 +82,10 @@ impl Helper {
         let helper = Helper::spawn(index)?;
         let t0 = js::now_ms();
         helper.begin_load(model, weights, timeout_ms).await.map_err(HelperError::message)?;
-        helper.expect(FromDetectorHelper::Loaded, (timeout_ms - (js::now_ms() - t0)).max(0.0)).await.map_err(HelperError::message)?;
+        helper
+            .expect(FromDetectorHelper::Loaded, (timeout_ms - (js::now_ms() - t0)).max(0.0))
+            .await
+            .map_err(HelperError::message)?;
         Ok(helper)
     }
 
@@ -104,7 +107,9 @@ impl Helper {
         }
         let buffer = data.buffer();
         let transfer = js_sys::Array::of1(&buffer);
-        self.worker.post_message_with_transfer(&js_sys::Array::of2(&value, &buffer), &transfer).map_err(|e| js::describe(&e).1)
+        self.worker
+            .post_message_with_transfer(&js_sys::Array::of2(&value, &buffer), &transfer)
+            .map_err(|e| js::describe(&e).1)
     }
 
     /// The helper's next message, waiting up to `timeout_ms`.
@@ -122,7 +127,10 @@ impl Helper {
                 }
                 Some(Err(e)) => return Err(HelperError::Stopped(e)),
                 None if js::now_ms() - t0 > timeout_ms => {
-                    return Err(HelperError::Stopped(format!("a detector worker did not answer within {:.0} s", timeout_ms / 1000.0)))
+                    return Err(HelperError::Stopped(format!(
+                        "a detector worker did not answer within {:.0} s",
+                        timeout_ms / 1000.0
+                    )))
                 }
                 None => self.signal.wait(200).await,
             }
@@ -139,12 +147,20 @@ impl Helper {
 
     /// Sends a detection request for `images` (RGBA, `width` x `height` each) and waits for
     /// their boxes. `crash`: test aid, see `ToDetectorHelper::Detect`.
-    async fn detect(&self, images: &[&[u8]], width: u32, height: u32, crash: bool) -> Result<Vec<Vec<[f32; 5]>>, HelperError> {
+    async fn detect(
+        &self,
+        images: &[&[u8]],
+        width: u32,
+        height: u32,
+        crash: bool,
+    ) -> Result<Vec<Vec<[f32; 5]>>, HelperError> {
         let frames = images.len() as u32;
         self.send(&ToDetectorHelper::Detect { width, height, frames, crash }, images).map_err(HelperError::Stopped)?;
         match self.receive(DETECT_TIMEOUT_MS_PER_FRAME * frames.max(1) as f64).await? {
             FromDetectorHelper::Boxes { boxes } if boxes.len() == frames as usize => Ok(boxes),
-            other => Err(HelperError::Failed(format!("a detector worker answered {other:?} to a request for {frames} frames"))),
+            other => Err(HelperError::Failed(format!(
+                "a detector worker answered {other:?} to a request for {frames} frames"
+            ))),
         }
     }
 }
@@ -177,7 +193,12 @@ pub struct DetectorPool {
 impl DetectorPool {
     /// Starts `count` helpers and loads `model` from `weights` in each (in parallel). On
     /// failure, the weights come back with the reason.
-    pub async fn start(count: usize, model: DetectorModel, weights: Vec<u8>, crash_at: Option<u32>) -> Result<DetectorPool, (String, Vec<u8>)> {
+    pub async fn start(
+        count: usize,
+        model: DetectorModel,
+        weights: Vec<u8>,
+        crash_at: Option<u32>,
+    ) -> Result<DetectorPool, (String, Vec<u8>)> {
         let t0 = js::now_ms();
         let left = || (START_TIMEOUT_MS - (js::now_ms() - t0)).max(0.0);
         let started = async {
@@ -193,7 +214,10 @@ impl DetectorPool {
         };
         match started.await {
             Ok(helpers) => {
-                let slots = helpers.into_iter().map(|h| Slot { helper: RefCell::new(Rc::new(h)), busy: Cell::new(false) }).collect();
+                let slots = helpers
+                    .into_iter()
+                    .map(|h| Slot { helper: RefCell::new(Rc::new(h)), busy: Cell::new(false) })
+                    .collect();
                 Ok(DetectorPool { slots, model, weights, requests: Cell::new(0), crash_at, restarts: Cell::new(0) })
             }
             // The helpers started so far were dropped, so terminated.
@@ -213,20 +237,31 @@ impl DetectorPool {
     /// People in `images`, RGBA of `width` x `height` each, in pixels of those images, detected
     /// by an idle helper. The caller keeps at most [`size`](Self::size) requests running.
     pub async fn detect(&self, images: &[&[u8]], width: u32, height: u32) -> Result<Vec<Vec<Detection>>, String> {
-        let (index, slot) = self.slots.iter().enumerate().find(|(_, s)| !s.busy.get()).ok_or("every detector worker is busy")?;
+        let (index, slot) =
+            self.slots.iter().enumerate().find(|(_, s)| !s.busy.get()).ok_or("every detector worker is busy")?;
         let number = self.requests.replace(self.requests.get() + 1);
         slot.busy.set(true);
         let boxes = self.detect_in(index, slot, images, width, height, self.crash_at == Some(number)).await;
         slot.busy.set(false);
         Ok(boxes?
             .into_iter()
-            .map(|frame| frame.into_iter().map(|[x, y, width, height, score]| Detection { x, y, width, height, score }).collect())
+            .map(|frame| {
+                frame.into_iter().map(|[x, y, width, height, score]| Detection { x, y, width, height, score }).collect()
+            })
             .collect())
     }
 
     /// Runs a request in `slot`'s helper; if that helper stops, replaces it and runs the request
     /// again in the new one (once: a request that stops two helpers fails).
-    async fn detect_in(&self, index: usize, slot: &Slot, images: &[&[u8]], width: u32, height: u32, crash: bool) -> Result<Vec<Vec<[f32; 5]>>, String> {
+    async fn detect_in(
+        &self,
+        index: usize,
+        slot: &Slot,
+        images: &[&[u8]],
+        width: u32,
+        height: u32,
+        crash: bool,
+    ) -> Result<Vec<Vec<[f32; 5]>>, String> {
         let helper = slot.helper.borrow().clone();
         let stopped = match helper.detect(images, width, height, crash).await {
             Ok(boxes) => return Ok(boxes),
@@ -242,6 +277,9 @@ impl DetectorPool {
         );
         *slot.helper.borrow_mut() = fresh.clone();
         self.restarts.set(self.restarts.get() + 1);
-        fresh.detect(images, width, height, false).await.map_err(|e| format!("{stopped}; its replacement failed on the same frames: {}", e.message()))
+        fresh
+            .detect(images, width, height, false)
+            .await
+            .map_err(|e| format!("{stopped}; its replacement failed on the same frames: {}", e.message()))
     }
 }

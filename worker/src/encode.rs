@@ -92,10 +92,12 @@ impl Encoder {
         on_dequeue: impl FnMut() + 'static,
     ) -> Result<Encoder, ReframeError> {
         let output = Closure::<dyn FnMut(EncodedVideoChunk, JsValue)>::new(on_chunk);
-        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_error(ReframeError::Encode(js::describe(&e).1)));
+        let error =
+            Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_error(ReframeError::Encode(js::describe(&e).1)));
         let dequeue = Closure::<dyn FnMut()>::new(on_dequeue);
-        let encoder = VideoEncoder::new(&VideoEncoderInit::new(error.as_ref().unchecked_ref(), output.as_ref().unchecked_ref()))
-            .map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
+        let encoder =
+            VideoEncoder::new(&VideoEncoderInit::new(error.as_ref().unchecked_ref(), output.as_ref().unchecked_ref()))
+                .map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
         encoder.set_ondequeue(Some(dequeue.as_ref().unchecked_ref()));
         encoder.configure(&choice.config).map_err(|e| ReframeError::Encode(js::describe(&e).1))?;
         Ok(Encoder { encoder, _output: output, _error: error, _dequeue: dequeue })

@@ -118,7 +118,11 @@ pub async fn copy(frame: &VideoFrame) -> Result<Option<FrameCopy>, ReframeError>
         })
         .collect();
     let space = js::get(frame, "colorSpace");
-    let color = YuvColor::from_matrix(js::get(&space, "matrix").as_string().as_deref(), js::get(&space, "fullRange").as_bool(), size);
+    let color = YuvColor::from_matrix(
+        js::get(&space, "matrix").as_string().as_deref(),
+        js::get(&space, "fullRange").as_bool(),
+        size,
+    );
     Ok(Some(FrameCopy { layout, size, data: buffer.to_vec(), planes, color }))
 }
 
@@ -130,7 +134,12 @@ impl Sampler {
     /// The frame for the detector: its planes as copied when `on_device` (the detector's device
     /// scales them), else upright RGBA at the detector's input size, from the copy when there is
     /// one.
-    pub fn detector_input(&self, frame: &VideoFrame, copy: Option<FrameCopy>, on_device: bool) -> Result<DetectorInput, ReframeError> {
+    pub fn detector_input(
+        &self,
+        frame: &VideoFrame,
+        copy: Option<FrameCopy>,
+        on_device: bool,
+    ) -> Result<DetectorInput, ReframeError> {
         match copy {
             Some(c) if on_device => Ok(DetectorInput::Planes(c)),
             Some(c) => Ok(DetectorInput::Rgba(c.upright_rgba(self.rotation, self.input.size)?)),
@@ -139,7 +148,12 @@ impl Sampler {
     }
 
     /// Shot statistics of the frame, from a tiny thumbnail's luma.
-    pub fn stats(&self, frame: &VideoFrame, copy: Option<&FrameCopy>, t: TimestampUs) -> Result<FrameStats, ReframeError> {
+    pub fn stats(
+        &self,
+        frame: &VideoFrame,
+        copy: Option<&FrameCopy>,
+        t: TimestampUs,
+    ) -> Result<FrameStats, ReframeError> {
         let luma: Vec<u8> = match copy {
             Some(c) => c.planes()?.luma_thumbnail(STATS_SIZE),
             None => self

@@ -17,7 +17,10 @@ pub async fn post_list() {
     for (id, h) in handles {
         js::set(&by_id, &id, h);
     }
-    messages::post_with(&FromWorker::Jobs { jobs: jobs.iter().map(|j| j.list_entry()).collect() }, Some(("handles", by_id.into())));
+    messages::post_with(
+        &FromWorker::Jobs { jobs: jobs.iter().map(|j| j.list_entry()).collect() },
+        Some(("handles", by_id.into())),
+    );
 }
 
 /// Deletes a job: its output, its segments and its records (and its analysis, unless another
@@ -80,7 +83,9 @@ pub async fn export_analysis(id: &str) -> Result<(), ReframeError> {
             let stem = job.download_name.trim_end_matches(".mp4").to_string();
             messages::post(&FromWorker::AnalysisFile { file_name: format!("{stem}-analysis.json"), json });
         }
-        _ => messages::post(&FromWorker::Notice { message: "This job has no stored analysis (it is not finished, or not in \"Follow people\" mode).".into() }),
+        _ => messages::post(&FromWorker::Notice {
+            message: "This job has no stored analysis (it is not finished, or not in \"Follow people\" mode).".into(),
+        }),
     }
     Ok(())
 }

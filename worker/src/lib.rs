@@ -94,7 +94,9 @@ pub fn start() {
                     return;
                 }
                 let Some(file) = file else {
-                    messages::post(&FromWorker::Failed { error: ReframeError::Read("no file was given".into()).to_user() });
+                    messages::post(&FromWorker::Failed {
+                        error: ReframeError::Read("no file was given".into()).to_user(),
+                    });
                     return;
                 };
                 cancel.set(false);
@@ -103,10 +105,13 @@ pub fn start() {
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Some(keep) = keep_finished_bytes {
                         if let Err(e) = jobs::evict(keep, "").await {
-                            messages::post(&FromWorker::Notice { message: format!("Old videos could not be cleaned up. {e}") });
+                            messages::post(&FromWorker::Notice {
+                                message: format!("Old videos could not be cleaned up. {e}"),
+                            });
                         }
                     }
-                    let result = pipeline::run(file, handle, import_analysis, file_name, settings, resume, cancel.clone()).await;
+                    let result =
+                        pipeline::run(file, handle, import_analysis, file_name, settings, resume, cancel.clone()).await;
                     busy.set(false);
                     match result {
                         Ok(summary) => messages::post(&FromWorker::Done { summary }),

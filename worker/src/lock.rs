@@ -63,7 +63,8 @@ async fn try_lock(navigator: &web_sys::WorkerNavigator, job_id: &str) -> Option<
     });
     let options = web_sys::LockOptions::new();
     options.set_if_available(true);
-    let _request = navigator.locks().request_with_options(&format!("reframe-job-{job_id}"), &options, callback.unchecked_ref());
+    let _request =
+        navigator.locks().request_with_options(&format!("reframe-job-{job_id}"), &options, callback.unchecked_ref());
     let granted = JsFuture::from(decided).await.ok().and_then(|v| v.as_bool()).unwrap_or(false);
     granted.then_some(JobLock { release })
 }

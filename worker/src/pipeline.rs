@@ -25,14 +25,13 @@ use reframe_core::encode_settings::output_bitrate;
 use reframe_core::fingerprint::{self, analysis_id, job_id};
 use reframe_core::job::{JobRecord, JobStage, JOB_SCHEMA};
 use reframe_core::protocol::{
-    CropMode, CropPathEntry, FromWorker, JobSettings, JobSummary, Progress, ResumeInfo, SourceInfo, Stage,
-    StageTime,
+    CropMode, CropPathEntry, FromWorker, JobSettings, JobSummary, Progress, ResumeInfo, SourceInfo, Stage, StageTime,
 };
+use reframe_core::records::AnalysisChunk;
 use reframe_core::records::{CropPathRecord, SegmentIndex};
 use reframe_core::resume::{presentation_indices, runs_to_do, ChunkLayout, CHUNK_DURATION};
 use reframe_core::units::{DurationUs, TimestampUs};
 use reframe_core::ReframeError;
-use reframe_core::records::AnalysisChunk;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -75,8 +74,7 @@ impl CropPlan {
 
 fn stem(name: &str) -> String {
     let base = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
-    let clean: String =
-        base.chars().map(|c| if c.is_alphanumeric() || "-_ ".contains(c) { c } else { '_' }).collect();
+    let clean: String = base.chars().map(|c| if c.is_alphanumeric() || "-_ ".contains(c) { c } else { '_' }).collect();
     let trimmed = clean.trim();
     if trimmed.is_empty() {
         "video".to_string()
@@ -105,11 +103,15 @@ pub fn post_progress(stage: Stage, done: u64, frames_total: u64, t_start: f64, n
     let secs = ((now - t_start) / 1000.0).max(1e-3);
     let fps = done_now as f64 / secs;
     let eta_s = (fps > 0.0).then(|| (frames_total.saturating_sub(done)) as f64 / fps);
-    messages::post(&FromWorker::Progress { progress: Progress { stage, frames_done: done, frames_total, fps, eta_s, detail: None } });
+    messages::post(&FromWorker::Progress {
+        progress: Progress { stage, frames_done: done, frames_total, fps, eta_s, detail: None },
+    });
 }
 
 fn post_stage(stage: Stage, done: u64, total: u64) {
-    messages::post(&FromWorker::Progress { progress: Progress { stage, frames_done: done, frames_total: total, fps: 0.0, eta_s: None, detail: None } });
+    messages::post(&FromWorker::Progress {
+        progress: Progress { stage, frames_done: done, frames_total: total, fps: 0.0, eta_s: None, detail: None },
+    });
 }
 
 pub async fn run(
@@ -136,7 +138,9 @@ pub async fn run(
     if settings.decode_only {
         return decode_only(&movie, &mut source, &decoder_choice.config, &cancel, t_start).await;
     }
-    let fp = fingerprint::fingerprint(&file_name, movie.file_bytes, file.last_modified(), |off, buf| source.read_at(off, buf))?;
+    let fp = fingerprint::fingerprint(&file_name, movie.file_bytes, file.last_modified(), |off, buf| {
+        source.read_at(off, buf)
+    })?;
     let id = job_id(&fp, &settings);
 
     // 2. One tab per job, and what is stored of it.
@@ -165,7 +169,8 @@ pub async fn run(
     let frames_total = shown.len() as u64;
     let chunk = settings.chunk_seconds.map(DurationUs::from_seconds).unwrap_or(CHUNK_DURATION);
     let layout = ChunkLayout::new(frames_total, movie.video_duration(), chunk);
-    let aid = (settings.mode == CropMode::Auto).then(|| analysis_id(&fp, &settings, crate::detect::model(settings.model).name()));
+    let aid = (settings.mode == CropMode::Auto)
+        .then(|| analysis_id(&fp, &settings, crate::detect::model(settings.model).name()));
 
     if let (Some(aid), Some(json)) = (&aid, &import) {
         import_analysis(&db, aid, json, &fp, display).await?;
@@ -175,13 +180,20 @@ pub async fn run(
         if let Some(summary) = finished(&db, done, &shown).await? {
             messages::post(&FromWorker::Started {
                 job_id: id.clone(),
-                resumed: Some(ResumeInfo { analysis_from_frame: None, encode_from_frame: frames_total, damaged_chunks: 0 }),
+                resumed: Some(ResumeInfo {
+                    analysis_from_frame: None,
+                    encode_from_frame: frames_total,
+                    damaged_chunks: 0,
+                }),
             });
             return Ok(summary);
         }
     }
     let usable = stored.filter(|r| {
-        r.schema <= JOB_SCHEMA && r.frames_total == frames_total && r.chunk_frames == layout.chunk_frames && r.stage != JobStage::Done
+        r.schema <= JOB_SCHEMA
+            && r.frames_total == frames_total
+            && r.chunk_frames == layout.chunk_frames
+            && r.stage != JobStage::Done
     });
     let resuming = usable.is_some();
     let now = now_epoch_ms();
@@ -221,7 +233,11 @@ pub async fn run(
     let encode_from = runs.first().map(|r| layout.range(r.start).start).unwrap_or(frames_total);
     messages::post(&FromWorker::Started {
         job_id: id.clone(),
-        resumed: resuming.then_some(ResumeInfo { analysis_from_frame: analysis_from, encode_from_frame: encode_from, damaged_chunks: damaged }),
+        resumed: resuming.then_some(ResumeInfo {
+            analysis_from_frame: analysis_from,
+            encode_from_frame: encode_from,
+            damaged_chunks: damaged,
+        }),
     });
 
     // 3. The crop of every frame.
@@ -265,7 +281,13 @@ pub async fn run(
             };
             let windows = path
                 .iter()
-                .map(|e| crop::resolve(reframe_core::units::PixelRect::new(e.x, e.y, e.width, e.height), v.coded_size, v.rotation))
+                .map(|e| {
+                    crop::resolve(
+                        reframe_core::units::PixelRect::new(e.x, e.y, e.width, e.height),
+                        v.coded_size,
+                        v.rotation,
+                    )
+                })
                 .collect();
             (CropPlan::PerFrame(windows), path, Some(report))
         }
@@ -280,7 +302,8 @@ pub async fn run(
     let bitrate = output_bitrate(video_bytes as f64 * 8.0 / duration_s, v.coded_size, encoded_size, fps);
     let encoder_choice = Rc::new(encode::choose(encoded_size, bitrate, fps).await?);
     let left = frames_total.saturating_sub(encode_from) as f64 / frames_total.max(1) as f64;
-    let expected = movie.file_bytes as f64 * (encoded_size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5 * left;
+    let expected =
+        movie.file_bytes as f64 * (encoded_size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5 * left;
     if let Some(free) = store::free_bytes().await {
         if free < expected {
             return Err(ReframeError::StorageFull.into());
@@ -355,13 +378,21 @@ pub async fn run(
 
 /// Stores an analysis file the user gave, as this video's analysis for this profile (unless one
 /// is stored already).
-async fn import_analysis(db: &Db, aid: &str, json: &str, fp: &fingerprint::FileFingerprint, display: reframe_core::units::PixelSize) -> Result<(), ReframeError> {
+async fn import_analysis(
+    db: &Db,
+    aid: &str,
+    json: &str,
+    fp: &fingerprint::FileFingerprint,
+    display: reframe_core::units::PixelSize,
+) -> Result<(), ReframeError> {
     let analysis = Analysis::from_json(json).map_err(|e| ReframeError::BadAnalysis(e.to_string()))?;
     if let Some(why) = analysis.mismatch(fp, display) {
         return Err(ReframeError::BadAnalysis(format!("it is not of this video ({why})")));
     }
     if db.analysis(aid).await?.is_some() {
-        messages::post(&FromWorker::Notice { message: "This video's analysis was already stored; the imported file was not needed.".into() });
+        messages::post(&FromWorker::Notice {
+            message: "This video's analysis was already stored; the imported file was not needed.".into(),
+        });
         return Ok(());
     }
     db.put_analysis(aid, json).await
@@ -402,7 +433,12 @@ struct Stored {
     damaged: u64,
 }
 
-async fn stored_state(db: &Db, job: &mut JobRecord, aid: Option<&str>, layout: ChunkLayout) -> Result<Stored, ReframeError> {
+async fn stored_state(
+    db: &Db,
+    job: &mut JobRecord,
+    aid: Option<&str>,
+    layout: ChunkLayout,
+) -> Result<Stored, ReframeError> {
     let (stored_segments, mut damaged) = db.segments(&job.id).await?;
     let mut segments: Vec<SegmentIndex> = Vec::new();
     for s in stored_segments {

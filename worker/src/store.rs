@@ -8,7 +8,10 @@ use crate::js;
 use reframe_core::mux::ByteSink;
 use reframe_core::ReframeError;
 use wasm_bindgen::JsCast;
-use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetFileOptions, FileSystemReadWriteOptions, FileSystemSyncAccessHandle};
+use web_sys::{
+    FileSystemDirectoryHandle, FileSystemFileHandle, FileSystemGetFileOptions, FileSystemReadWriteOptions,
+    FileSystemSyncAccessHandle,
+};
 
 /// Folder that holds finished outputs.
 pub const OUTPUT_DIR: &str = "outputs";
@@ -55,8 +58,10 @@ impl OpfsFile {
         let d = dir(folder, create).await?;
         let opts = FileSystemGetFileOptions::new();
         opts.set_create(create);
-        let file: FileSystemFileHandle = js::wait(d.get_file_handle_with_options(name, &opts), js::storage_error).await?.unchecked_into();
-        let handle: FileSystemSyncAccessHandle = js::wait(file.create_sync_access_handle(), js::storage_error).await?.unchecked_into();
+        let file: FileSystemFileHandle =
+            js::wait(d.get_file_handle_with_options(name, &opts), js::storage_error).await?.unchecked_into();
+        let handle: FileSystemSyncAccessHandle =
+            js::wait(file.create_sync_access_handle(), js::storage_error).await?.unchecked_into();
         Ok(OpfsFile { handle })
     }
 
@@ -81,7 +86,10 @@ impl OpfsFile {
         opts.set_at(offset as f64);
         let read = self.handle.read_with_u8_array_and_options(buf, &opts).map_err(|e| js::storage_error(&e))?;
         if (read as usize) < buf.len() {
-            return Err(ReframeError::Storage(format!("a stored file ends early ({read} of {} bytes at {offset})", buf.len())));
+            return Err(ReframeError::Storage(format!(
+                "a stored file ends early ({read} of {} bytes at {offset})",
+                buf.len()
+            )));
         }
         Ok(())
     }
@@ -101,10 +109,8 @@ impl ByteSink for OpfsFile {
         let opts = FileSystemReadWriteOptions::new();
         opts.set_at(offset as f64);
         let view = unsafe { js_sys::Uint8Array::view(data) };
-        let written = self
-            .handle
-            .write_with_buffer_source_and_options(&view, &opts)
-            .map_err(|e| js::storage_error(&e))?;
+        let written =
+            self.handle.write_with_buffer_source_and_options(&view, &opts).map_err(|e| js::storage_error(&e))?;
         if (written as usize) < data.len() {
             return Err(ReframeError::StorageFull);
         }
@@ -116,7 +122,8 @@ impl ByteSink for OpfsFile {
 pub async fn file_size(path: &str) -> Option<u64> {
     let (folder, name) = split(path);
     let d = dir(folder, false).await.ok()?;
-    let handle: FileSystemFileHandle = js::wait(d.get_file_handle(name), js::storage_error).await.ok()?.unchecked_into();
+    let handle: FileSystemFileHandle =
+        js::wait(d.get_file_handle(name), js::storage_error).await.ok()?.unchecked_into();
     let file: web_sys::File = js::wait(handle.get_file(), js::storage_error).await.ok()?.unchecked_into();
     Some(file.size() as u64)
 }

@@ -12,11 +12,11 @@
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
 use crate::encode::{encoding_from_metadata, Encoder, EncoderChoice};
+use crate::js;
 use crate::pipeline::{post_progress, CropPlan, Stop};
 use crate::signal::Signal;
 use crate::source::FileSource;
 use crate::store::{self, OpfsFile};
-use crate::js;
 use reframe_core::demux::Movie;
 use reframe_core::encode_settings::KEYFRAME_INTERVAL;
 use reframe_core::job::JobRecord;
@@ -145,7 +145,8 @@ impl Shared {
             error: None,
             default_duration_us: self.default_duration_us,
         }));
-        let (o1, o2, w1, w2, w3) = (out.clone(), out.clone(), self.signal.clone(), self.signal.clone(), self.signal.clone());
+        let (o1, o2, w1, w2, w3) =
+            (out.clone(), out.clone(), self.signal.clone(), self.signal.clone(), self.signal.clone());
         let encoder = Encoder::new(
             &self.choice,
             move |chunk, meta| {
@@ -284,7 +285,12 @@ impl RunLoop<'_> {
             }
             let expected = out.frames.end - out.frames.start;
             if out.samples.len() as u64 != expected {
-                return Err(ReframeError::Internal(format!("segment {} has {} of {expected} frames", out.index, out.samples.len())).into());
+                return Err(ReframeError::Internal(format!(
+                    "segment {} has {} of {expected} frames",
+                    out.index,
+                    out.samples.len()
+                ))
+                .into());
             }
             let file = out.file.take().expect("attached above");
             file.flush()?;
@@ -293,7 +299,10 @@ impl RunLoop<'_> {
                 index: out.index,
                 first_frame: out.frames.start,
                 end_frame: out.frames.end,
-                encoding: out.encoding.clone().ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?,
+                encoding: out
+                    .encoding
+                    .clone()
+                    .ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?,
                 samples: std::mem::take(&mut out.samples),
             };
             drop(out);
@@ -371,7 +380,15 @@ pub async fn run(
             frames_decoded: frames_decoded.clone(),
         }));
         let decoder = Decoder::feeding(e.decoder_config, &shared, &signal)?;
-        let mut lp = RunLoop { shared: shared.clone(), db, job: &mut *job, segments: &mut *segments, frames_done_before, frames_committed: 0, t_start };
+        let mut lp = RunLoop {
+            shared: shared.clone(),
+            db,
+            job: &mut *job,
+            segments: &mut *segments,
+            frames_done_before,
+            frames_committed: 0,
+            t_start,
+        };
         decode::feed(&decoder, v, source, samples, &signal, e.cancel, &mut lp).await?;
         if let Some(err) = shared.borrow_mut().error.take() {
             return Err(err.into());

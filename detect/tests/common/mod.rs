@@ -7,7 +7,9 @@ use std::path::PathBuf;
 /// The `detect/` folder: `REFRAME_DETECT_DIR` when set (binaries run on another machine, see
 /// `scripts/gpu-check`), else where it was built.
 pub fn root() -> PathBuf {
-    std::env::var_os("REFRAME_DETECT_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+    std::env::var_os("REFRAME_DETECT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -108,7 +110,11 @@ pub fn rgba_to_i420(rgba: &[u8], w: usize, h: usize) -> (Vec<u8>, Vec<Plane>) {
     };
     let u = chroma(&|r, g, b| (b - (0.299 * r + 0.587 * g + 0.114 * b)) / 1.772);
     let v = chroma(&|r, g, b| (r - (0.299 * r + 0.587 * g + 0.114 * b)) / 1.402);
-    let planes = vec![Plane { offset: 0, stride: w }, Plane { offset: w * h, stride: cw }, Plane { offset: w * h + cw * ch, stride: cw }];
+    let planes = vec![
+        Plane { offset: 0, stride: w },
+        Plane { offset: w * h, stride: cw },
+        Plane { offset: w * h + cw * ch, stride: cw },
+    ];
     data.extend(u);
     data.extend(v);
     (data, planes)
