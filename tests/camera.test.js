@@ -1,5 +1,5 @@
 'use strict';
-// End-to-end tests of the virtual camera in the page (issue 5): the preview shows the planned
+// End-to-end tests of the virtual camera in the page: the preview shows the planned
 // path and the people found, the user picks the person to follow and exports again without a new
 // analysis, and an analysis exported as JSON is imported into a fresh browser and reused.
 //

@@ -1,5 +1,5 @@
 'use strict';
-// End-to-end tests of issue 3: generated clips are dropped into the real page in headless
+// End-to-end tests of the whole pipeline: generated clips are dropped into the real page in headless
 // Chromium (through tests/process-headless) and the downloaded MP4 is checked with ffprobe and
 // ffmpeg (tests/lib/checks.js). Bad inputs must end in the page's error state, never hang.
 //
@@ -70,7 +70,7 @@ test('portrait-rotated: 16:9 at the bottom (width limits, rotated source)', { ti
 test('odd-1921x1081: 9:16 at the right edge', { timeout: TEST_TIMEOUT_MS },
   (t) => processAndCheck(t, 'odd-1921x1081', { ratio: '9:16', posX: 100 }));
 
-// ---- auto mode: the crop follows the people (issues 4 and 5) ----
+// ---- auto mode: the crop follows the people ----
 for (const model of ['fast', 'quality']) test(`vtest-short: auto mode with the ${model.toUpperCase()} detector follows the people in real footage`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const report = await processAndCheck(t, 'vtest-short', { ratio: '9:16', mode: 'auto', profile: 'fast', model });
   if (!report) return; // skipped: opencv-doc missing

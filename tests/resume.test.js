@@ -1,5 +1,5 @@
 'use strict';
-// End-to-end tests of issue 6: a job survives page reloads and a browser crash, resumes from its
+// End-to-end tests of resuming: a job survives page reloads and a browser crash, resumes from its
 // stored chunks, and ends in the same MP4 as an uninterrupted run. Also: a different file is
 // refused on resume, a second tab cannot run the same job, a damaged stored record is redone.
 //

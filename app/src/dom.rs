@@ -4,7 +4,8 @@
 //! tests and `tests/process-headless` wait on it. `window.__reframe` holds the last
 //! `source`, `summary` and `error` as plain objects for the same tools.
 
-use reframe_core::protocol::{JobSummary, Progress, SourceInfo};
+use reframe_core::protocol::{Progress, SourceInfo};
+use reframe_core::summary::JobSummary;
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 use web_sys::{

@@ -1,14 +1,14 @@
 //! The finished output: a `File` from the origin-private file system, offered through an
 //! object URL. The browser streams it from disk; it is never read into memory.
 
+use reframe_core::ReframeError;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle};
 
 /// An object URL for `path` (`folder/name`) in OPFS.
-pub async fn object_url(path: &str) -> Result<String, String> {
-    let fail =
-        |what: &str| format!("The finished video could not be opened ({what}). It is still stored; reload the page.");
+pub async fn object_url(path: &str) -> Result<String, ReframeError> {
+    let fail = |what: &str| ReframeError::OutputUnreadable(what.to_string());
     let storage = gloo::utils::window().navigator().storage();
     let root = JsFuture::from(storage.get_directory()).await.map_err(|_| fail("storage"))?;
     let mut dir: FileSystemDirectoryHandle = root.unchecked_into();

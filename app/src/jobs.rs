@@ -4,7 +4,7 @@
 
 use crate::dom::{human_bytes, Page};
 use reframe_core::job::{JobListEntry, JobStage};
-use reframe_core::protocol::CropMode;
+use reframe_core::settings::CropMode;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, HtmlElement};
 

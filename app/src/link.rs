@@ -3,6 +3,7 @@
 
 use gloo::events::EventListener;
 use reframe_core::protocol::{FromWorker, ToWorker};
+use reframe_core::ReframeError;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{File, MessageEvent, Worker};
@@ -15,9 +16,8 @@ pub struct WorkerLink {
 }
 
 impl WorkerLink {
-    pub fn start() -> Result<WorkerLink, String> {
-        let worker = Worker::new(WORKER_SCRIPT)
-            .map_err(|_| "This browser could not start Reframe's background worker.".to_string())?;
+    pub fn start() -> Result<WorkerLink, ReframeError> {
+        let worker = Worker::new(WORKER_SCRIPT).map_err(|_| ReframeError::NoWorker)?;
         Ok(WorkerLink { worker })
     }
 
@@ -34,10 +34,10 @@ impl WorkerLink {
         .forget();
     }
 
-    pub fn on_error(&self, mut handler: impl FnMut(String) + 'static) {
+    pub fn on_error(&self, mut handler: impl FnMut(ReframeError) + 'static) {
         EventListener::new(&self.worker, "error", move |e| {
             let message = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
-            handler(format!("Reframe's background worker failed: {message}. Reload the page to try again."));
+            handler(ReframeError::WorkerFailed(message));
         })
         .forget();
     }

@@ -16,10 +16,10 @@ use dom::{Page, PageState};
 use gloo::events::EventListener;
 use reframe_core::camera_path::Smoothness;
 use reframe_core::job::JobListEntry;
-use reframe_core::protocol::{
-    CropMode, CropPosition, DetectorBackend, DetectorModel, FromWorker, JobSettings, JobSummary, Preprocess, Profile,
-    ToWorker,
-};
+use reframe_core::protocol::{FromWorker, ToWorker};
+use reframe_core::settings::{CropMode, CropPosition, DetectorModel, JobSettings, Profile};
+use reframe_core::summary::JobSummary;
+use reframe_core::test_aids::TestAids;
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
 use std::cell::RefCell;
@@ -34,22 +34,9 @@ struct App {
     file: Option<File>,
     preview_url: Option<String>,
     download_url: Option<String>,
-    /// Set by `?decode_only=1` (benchmarks): decode every frame, write nothing.
-    decode_only: bool,
-    /// Set by `?detector=webgpu|cpu` (tests, benchmarks): where the person detector runs.
-    detector: DetectorBackend,
-    /// Set by `?chunk_s=N` (tests): seconds of video per stored chunk.
-    chunk_seconds: Option<f64>,
-    /// Set by `?detect_batch=N` (benchmarks): frames per detector run instead of measuring.
-    detect_batch: Option<u32>,
-    /// Set by `?detect_workers=N` (benchmarks, tests): helper workers for the CPU detector
-    /// (0: none) instead of one per core.
-    detect_workers: Option<u32>,
-    /// Set by `?crash_detector_worker_at=N` (tests): the helper worker given the N-th detection
-    /// request crashes, to check the analysis recovers.
-    crash_detector_worker_at: Option<u32>,
-    /// Set by `?preprocess=cpu|gpu` (tests, benchmarks): where sampled frames are scaled.
-    preprocess: Preprocess,
+    /// Test and benchmark switches from the URL query (`reframe_core::test_aids`), sent with
+    /// every job.
+    test_aids: TestAids,
     /// The stored job the user asked to resume; the next chosen file resumes it.
     resume: Option<JobListEntry>,
     /// The dropped file's `FileSystemFileHandle` (Chromium), kept with the job for a resume.
@@ -77,30 +64,11 @@ fn main() {
         }
     }));
     let Some(page) = Page::find() else { return };
-    let query = gloo::utils::window().location().search().unwrap_or_default();
-    let decode_only = query.contains("decode_only=1");
-    let detector = if query.contains("detector=webgpu") {
-        DetectorBackend::Webgpu
-    } else if query.contains("detector=cpu") {
-        DetectorBackend::Cpu
-    } else {
-        DetectorBackend::Auto
-    };
-    let params = web_sys::UrlSearchParams::new_with_str(&query).ok();
-    let param = |name: &str| params.as_ref().and_then(|p| p.get(name));
-    let chunk_seconds = param("chunk_s").and_then(|v| v.parse::<f64>().ok()).filter(|v| *v > 0.0);
-    let detect_batch = param("detect_batch").and_then(|v| v.parse::<u32>().ok()).filter(|v| (1..=64).contains(v));
-    let detect_workers = param("detect_workers").and_then(|v| v.parse::<u32>().ok()).filter(|v| *v <= 16);
-    let crash_detector_worker_at = param("crash_detector_worker_at").and_then(|v| v.parse::<u32>().ok());
-    let preprocess = match param("preprocess").as_deref() {
-        Some("cpu") => Preprocess::Cpu,
-        Some("gpu") => Preprocess::Gpu,
-        _ => Preprocess::Auto,
-    };
+    let test_aids = TestAids::from_query(&gloo::utils::window().location().search().unwrap_or_default());
     let worker = match link::WorkerLink::start() {
         Ok(w) => w,
-        Err(message) => {
-            page.show_error(&message, "no_worker");
+        Err(e) => {
+            page.show_error(&e.to_string(), e.code());
             return;
         }
     };
@@ -110,13 +78,7 @@ fn main() {
         file: None,
         preview_url: None,
         download_url: None,
-        decode_only,
-        detector,
-        chunk_seconds,
-        detect_batch,
-        detect_workers,
-        crash_detector_worker_at,
-        preprocess,
+        test_aids,
         resume: None,
         handle: None,
         job_handles: JsValue::UNDEFINED,
@@ -135,7 +97,7 @@ fn wire(app: &Rc<RefCell<App>>) {
     let a = app.clone();
     app.borrow().worker.on_message(move |msg, raw| on_worker_message(&a, msg, &raw));
     let a = app.clone();
-    app.borrow().worker.on_error(move |message| a.borrow().page.show_error(&message, "worker"));
+    app.borrow().worker.on_error(move |e| a.borrow().page.show_error(&e.to_string(), e.code()));
 
     let a = app.clone();
     EventListener::new(&page.file_input, "change", move |_| {
@@ -364,7 +326,7 @@ fn on_job_action(app: &Rc<RefCell<App>>, action: jobs::JobAction) {
                             }
                         }
                     }
-                    Err(message) => app.borrow().page.show_error(&message, "storage"),
+                    Err(e) => app.borrow().page.show_error(&e.to_string(), e.code()),
                 }
             });
         }
@@ -421,13 +383,6 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         profile,
         smoothness,
         model,
-        detector: app.detector,
-        decode_only: app.decode_only,
-        chunk_seconds: app.chunk_seconds,
-        detect_batch: app.detect_batch,
-        detect_workers: app.detect_workers,
-        crash_detector_worker_at: app.crash_detector_worker_at,
-        preprocess: app.preprocess,
         subject_track: if mode == CropMode::Auto { app.subject } else { None },
     })
 }
@@ -441,16 +396,7 @@ fn start(app: &Rc<RefCell<App>>) {
     // A resumed job keeps its own settings (they are part of its key).
     let resume = a.resume.take();
     let settings = match &resume {
-        Some(job) => JobSettings {
-            detector: a.detector,
-            decode_only: false,
-            chunk_seconds: a.chunk_seconds,
-            detect_batch: a.detect_batch,
-            detect_workers: a.detect_workers,
-            crash_detector_worker_at: a.crash_detector_worker_at,
-            preprocess: a.preprocess,
-            ..job.settings.clone()
-        },
+        Some(job) => job.settings.clone(),
         None => match read_settings(&a) {
             Ok(s) => s,
             Err(e) => {
@@ -466,15 +412,18 @@ fn start(app: &Rc<RefCell<App>>) {
     a.page.hide_result();
     a.page.set_state(PageState::Running);
     let keep = a.page.cache_limit.value().parse::<f64>().ok().filter(|gb| *gb >= 0.0).map(|gb| (gb * 1e9) as u64);
+    let resume_id = resume.map(|j| j.id);
     let import_analysis = if settings.mode == CropMode::Auto { a.import_json.take() } else { None };
     // An analysis file is used once; clearing the input lets the user choose the same file again.
     a.page.import_analysis.set_value("");
     let job = ToWorker::Start {
         settings,
         file_name: file.name(),
-        resume: resume.map(|j| j.id),
+        resume: resume_id.clone(),
         keep_finished_bytes: keep,
         import_analysis,
+        // A resumed job is never decode-only: it has an output to finish.
+        test_aids: TestAids { decode_only: a.test_aids.decode_only && resume_id.is_none(), ..a.test_aids },
     };
     a.worker.start_job(job, &file, a.handle.as_ref());
 }
@@ -532,7 +481,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
                         a.download_url = Some(url);
                         a.page.set_state(PageState::Done);
                     }
-                    Err(message) => app.borrow().page.show_error(&message, "storage"),
+                    Err(e) => app.borrow().page.show_error(&e.to_string(), e.code()),
                 }
             });
         }

@@ -4,7 +4,7 @@
 use crate::dom::{self, Page};
 use crate::App;
 use gloo::events::EventListener;
-use reframe_core::protocol::JobSummary;
+use reframe_core::summary::JobSummary;
 use std::cell::RefCell;
 use std::rc::Rc;
 

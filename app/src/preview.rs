@@ -3,7 +3,7 @@
 
 use crate::dom::Page;
 use reframe_core::crop;
-use reframe_core::protocol::CropPosition;
+use reframe_core::settings::CropPosition;
 use reframe_core::units::{AspectRatio, PixelSize};
 
 pub fn draw(page: &Page, ratio: Option<AspectRatio>) {
@@ -77,5 +77,5 @@ pub fn clear_planned(page: &Page) {
     page.boxes.set_inner_html("");
 }
 
-use reframe_core::protocol::JobSummary;
+use reframe_core::summary::JobSummary;
 use wasm_bindgen::JsCast;

@@ -7,8 +7,8 @@
 //! misread; a missing or zero version is refused as not an analysis file.
 
 use crate::camera_path::{plan_camera_path, CameraSettings, PlannedPath};
+use crate::crop::CropPathEntry;
 use crate::frame_path::crop_path_for_frames;
-use crate::protocol::CropPathEntry;
 use crate::track::{track_people, Detection, Track, TrackerConfig};
 use crate::units::{PixelSize, TimestampUs};
 use serde::{Deserialize, Serialize};

@@ -20,7 +20,7 @@
 //! frame (reset at each cut).
 
 use crate::crop::output_size;
-use crate::protocol::CropPathEntry;
+use crate::crop::CropPathEntry;
 use crate::track::{Detection, PersonBox};
 use crate::units::{AspectRatio, PixelSize, TimestampUs};
 use serde::{Deserialize, Serialize};

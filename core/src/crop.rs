@@ -4,8 +4,9 @@
 //! All rectangles handed to the encoder have even x, y, width and height, because 4:2:0 chroma is
 //! subsampled by two in both directions.
 
-use crate::protocol::CropPosition;
-use crate::units::{AspectRatio, PixelRect, PixelSize, Rotation};
+use crate::settings::CropPosition;
+use crate::units::{AspectRatio, PixelRect, PixelSize, Rotation, TimestampUs};
+use serde::{Deserialize, Serialize};
 
 fn floor_even(v: u32) -> u32 {
     v & !1
@@ -85,6 +86,59 @@ pub fn resolve(display: PixelRect, coded_size: PixelSize, rotation: Rotation) ->
     CropWindow { display: coded_to_display(coded, coded_size, rotation), coded }
 }
 
+/// The crop window of one output frame, in display-orientation pixels of the source: the camera
+/// path as stored, reported and drawn by the preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CropPathEntry {
+    pub timestamp_us: TimestampUs,
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl CropPathEntry {
+    pub fn new(timestamp_us: TimestampUs, r: PixelRect) -> Self {
+        CropPathEntry { timestamp_us, x: r.x, y: r.y, width: r.width, height: r.height }
+    }
+
+    pub fn rect(&self) -> PixelRect {
+        PixelRect::new(self.x, self.y, self.width, self.height)
+    }
+}
+
+/// The crop window of every shown frame, as the encoding pass takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CropPlan {
+    /// One window for the whole video.
+    Fixed(CropWindow),
+    /// One window per shown frame, in presentation order.
+    PerFrame(Vec<CropWindow>),
+}
+
+impl CropPlan {
+    /// The windows of a stored or planned camera path, resolved for the decoded frames.
+    pub fn from_path(path: &[CropPathEntry], coded_size: PixelSize, rotation: Rotation) -> CropPlan {
+        CropPlan::PerFrame(path.iter().map(|e| resolve(e.rect(), coded_size, rotation)).collect())
+    }
+
+    /// The window of shown frame `frame`; `None` past the end of a per-frame plan.
+    pub fn window(&self, frame: usize) -> Option<CropWindow> {
+        match self {
+            CropPlan::Fixed(w) => Some(*w),
+            CropPlan::PerFrame(v) => v.get(frame).copied(),
+        }
+    }
+
+    /// The size of the encoded frames (coded orientation): every window of a plan has one size.
+    pub fn encoded_size(&self) -> PixelSize {
+        match self {
+            CropPlan::Fixed(w) => w.coded.size(),
+            CropPlan::PerFrame(v) => v.first().map(|w| w.coded.size()).unwrap_or_default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +167,7 @@ mod tests {
             for r in [(9, 16), (1, 1), (4, 5), (16, 9), (21, 9), (2, 3)] {
                 let s = output_size(PixelSize::new(w, h), ratio(r.0, r.1));
                 assert!(s.width <= w && s.height <= h, "{w}x{h} {r:?} -> {s}");
-                assert!(s.width % 2 == 0 && s.height % 2 == 0);
+                assert!(s.width.is_multiple_of(2) && s.height.is_multiple_of(2));
                 // Within one even step of the exact ratio.
                 let exact = s.height as f64 * r.0 as f64 / r.1 as f64;
                 let exact_h = s.width as f64 * r.1 as f64 / r.0 as f64;
@@ -130,7 +184,7 @@ mod tests {
         assert_eq!(place(src, size, CropPosition { x: 0.0, y: 0.5 }), PixelRect::new(0, 0, 608, 1080));
         assert_eq!(place(src, size, CropPosition { x: 1.0, y: 0.5 }), PixelRect::new(1312, 0, 608, 1080));
         let odd = place(PixelSize::new(1921, 1081), size, CropPosition { x: 1.0, y: 1.0 });
-        assert!(odd.fits_in(PixelSize::new(1921, 1081)) && odd.x % 2 == 0 && odd.y % 2 == 0);
+        assert!(odd.fits_in(PixelSize::new(1921, 1081)) && odd.x.is_multiple_of(2) && odd.y.is_multiple_of(2));
     }
 
     #[test]
@@ -163,10 +217,29 @@ mod tests {
             for pos in [0.0, 0.33, 0.5, 1.0] {
                 let r = place(display, size, CropPosition { x: pos, y: pos });
                 let w = resolve(r, coded, rot);
-                assert!(w.coded.x % 2 == 0 && w.coded.y % 2 == 0, "{rot:?} {w:?}");
+                assert!(w.coded.x.is_multiple_of(2) && w.coded.y.is_multiple_of(2), "{rot:?} {w:?}");
                 assert!(w.coded.fits_in(coded) && w.display.fits_in(display));
                 assert_eq!(w.display.size(), size);
             }
         }
+    }
+
+    #[test]
+    fn a_plan_gives_each_frame_its_window() {
+        let coded = PixelSize::new(1920, 1080);
+        let path = [
+            CropPathEntry::new(TimestampUs(0), PixelRect::new(0, 0, 608, 1080)),
+            CropPathEntry::new(TimestampUs(33_333), PixelRect::new(101, 0, 608, 1080)),
+        ];
+        let plan = CropPlan::from_path(&path, coded, Rotation::R0);
+        assert_eq!(plan.window(0).unwrap().coded, PixelRect::new(0, 0, 608, 1080));
+        // Resolved onto even coordinates for the encoder.
+        assert_eq!(plan.window(1).unwrap().coded, PixelRect::new(100, 0, 608, 1080));
+        assert_eq!(plan.window(2), None);
+        assert_eq!(plan.encoded_size(), PixelSize::new(608, 1080));
+        let fixed = CropPlan::Fixed(resolve(PixelRect::new(656, 0, 608, 1080), coded, Rotation::R0));
+        assert_eq!(fixed.window(1_000_000).unwrap().coded.x, 656);
+        assert_eq!(fixed.encoded_size(), PixelSize::new(608, 1080));
+        assert_eq!(CropPlan::PerFrame(Vec::new()).encoded_size(), PixelSize::default());
     }
 }

@@ -28,6 +28,15 @@ pub enum ReframeError {
     Read(String),
     #[error("Could not load the person detector's weights: {0}.")]
     DetectorWeights(String),
+    /// The detector failed on frames (its cause: a failed load, a crashed helper worker, ...).
+    #[error("Finding people failed: {0}.")]
+    Detection(String),
+    #[error("This browser could not start Reframe's background worker.")]
+    NoWorker,
+    #[error("Reframe's background worker failed: {0}. Reload the page to try again.")]
+    WorkerFailed(String),
+    #[error("The finished video could not be opened ({0}). It is still stored; reload the page.")]
+    OutputUnreadable(String),
     #[error("Decoding failed: {0}.")]
     Decode(String),
     #[error("Encoding failed: {0}.")]
@@ -59,6 +68,11 @@ impl ReframeError {
             ReframeError::Storage(_) => "storage",
             ReframeError::Read(_) => "read",
             ReframeError::DetectorWeights(_) => "detector_weights",
+            ReframeError::Detection(_) => "detection",
+            ReframeError::NoWorker => "no_worker",
+            ReframeError::WorkerFailed(_) => "worker",
+            // Stored but not readable now: a storage problem for the user, like `Storage`.
+            ReframeError::OutputUnreadable(_) => "storage",
             ReframeError::Decode(_) => "decode",
             ReframeError::Encode(_) => "encode",
             ReframeError::BadRatio(_) => "bad_ratio",

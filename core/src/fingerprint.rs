@@ -7,7 +7,7 @@
 //! by [`analysis_id`] (the file and the settings that change the analysis), so that a second export
 //! with another aspect ratio or smoothness reuses the analysis.
 
-use crate::protocol::{CropMode, DetectorModel, JobSettings};
+use crate::settings::JobSettings;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -87,35 +87,19 @@ pub fn fingerprint<E>(
     Ok(FileFingerprint { name: name.to_string(), size, last_modified_ms, content_hash: format!("{:016x}", h.digest()) })
 }
 
-/// The settings that change the output, as text (fixed: ratio and position; auto: ratio, profile,
-/// smoothness). Where the detector runs does not change the result.
-fn output_settings(s: &JobSettings) -> String {
-    match s.mode {
-        CropMode::Fixed => format!("fixed {}:{} at {:.4},{:.4}", s.ratio.w, s.ratio.h, s.position.x, s.position.y),
-        CropMode::Auto => {
-            // The model joined the key later: the FAST model keeps the keys jobs stored before.
-            let model = match s.model {
-                DetectorModel::Fast => String::new(),
-                other => format!(" {other:?}"),
-            };
-            format!("auto {}:{} {:?} {:?} {:?}{model}", s.ratio.w, s.ratio.h, s.profile, s.smoothness, s.subject_track)
-        }
-    }
-}
-
 /// The key of a job: the file and every setting that changes its output.
 pub fn job_id(file: &FileFingerprint, settings: &JobSettings) -> String {
     let mut h = Xxh3::new();
     h.update(file.key().as_bytes());
-    h.update(output_settings(settings).as_bytes());
+    h.update(settings.output_key().as_bytes());
     format!("job-{:016x}", h.digest())
 }
 
 /// The key of an analysis: the file, the profile (analysis rate) and the model.
-pub fn analysis_id(file: &FileFingerprint, settings: &JobSettings, model: &str) -> String {
+pub fn analysis_id(file: &FileFingerprint, settings: &JobSettings) -> String {
     let mut h = Xxh3::new();
     h.update(file.key().as_bytes());
-    h.update(format!("{:?} {model}", settings.profile).as_bytes());
+    h.update(format!("{} {}", settings.profile.key(), settings.model.analysis_key()).as_bytes());
     format!("analysis-{:016x}", h.digest())
 }
 
@@ -123,7 +107,7 @@ pub fn analysis_id(file: &FileFingerprint, settings: &JobSettings, model: &str) 
 mod tests {
     use super::*;
     use crate::camera_path::Smoothness;
-    use crate::protocol::Profile;
+    use crate::settings::{CropMode, DetectorModel, Profile};
     use crate::units::AspectRatio;
 
     fn fp_of(data: &[u8], name: &str) -> FileFingerprint {
@@ -167,9 +151,6 @@ mod tests {
     fn job_ids_follow_the_settings_that_change_the_output() {
         let f = fp_of(b"hello video", "v.mp4");
         let base = JobSettings::default();
-        let mut other_detector = base.clone();
-        other_detector.detector = crate::protocol::DetectorBackend::Cpu;
-        assert_eq!(job_id(&f, &base), job_id(&f, &other_detector));
         let mut other_ratio = base.clone();
         other_ratio.ratio = AspectRatio::new(1, 1).unwrap();
         assert_ne!(job_id(&f, &base), job_id(&f, &other_ratio));
@@ -178,25 +159,45 @@ mod tests {
         let calm = JobSettings { smoothness: Smoothness::Calm, ..auto.clone() };
         assert_ne!(job_id(&f, &auto), job_id(&f, &calm));
         // Same analysis for another ratio or smoothness, not for another profile.
-        assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &calm, "m"));
+        assert_eq!(analysis_id(&f, &auto), analysis_id(&f, &calm));
         assert_eq!(
-            analysis_id(&f, &auto, "m"),
-            analysis_id(&f, &JobSettings { ratio: AspectRatio::new(1, 1).unwrap(), ..auto.clone() }, "m")
+            analysis_id(&f, &auto),
+            analysis_id(&f, &JobSettings { ratio: AspectRatio::new(1, 1).unwrap(), ..auto.clone() })
         );
         let follow = JobSettings { subject_track: Some(3), ..auto.clone() };
         assert_ne!(job_id(&f, &auto), job_id(&f, &follow));
-        assert_eq!(analysis_id(&f, &auto, "m"), analysis_id(&f, &follow, "m"));
+        assert_eq!(analysis_id(&f, &auto), analysis_id(&f, &follow));
         let fast = JobSettings { profile: Profile::Fast, ..auto.clone() };
-        assert_ne!(analysis_id(&f, &auto, "m"), analysis_id(&f, &fast, "m"));
-        assert_ne!(analysis_id(&f, &auto, "m"), analysis_id(&f, &auto, "other model"));
-        // Another model: another output. The FAST model keeps the key format of older jobs.
+        assert_ne!(analysis_id(&f, &auto), analysis_id(&f, &fast));
+        // Another model: another output and another analysis.
         let quality = JobSettings { model: DetectorModel::Quality, ..auto.clone() };
         assert_ne!(job_id(&f, &auto), job_id(&f, &quality));
-        assert_eq!(output_settings(&auto), "auto 9:16 Balanced Balanced None");
+        assert_ne!(analysis_id(&f, &auto), analysis_id(&f, &quality));
         assert_eq!(
             job_id(&f, &JobSettings { model: DetectorModel::Quality, ..base.clone() }),
             job_id(&f, &base),
             "fixed crops use no model"
         );
+    }
+
+    #[test]
+    fn stored_keys_do_not_change_between_versions() {
+        // Keys of jobs and analyses stored by earlier versions: a user's stored work is found
+        // again only while these stay the same.
+        let f = fp_of(b"hello video", "v.mp4");
+        let fixed = JobSettings::default();
+        let auto = JobSettings { mode: CropMode::Auto, ..fixed.clone() };
+        let other = JobSettings {
+            model: DetectorModel::Quality,
+            smoothness: Smoothness::Calm,
+            profile: Profile::Fast,
+            subject_track: Some(3),
+            ..auto.clone()
+        };
+        assert_eq!(job_id(&f, &fixed), "job-f650f61a4e71944e");
+        assert_eq!(job_id(&f, &auto), "job-ccbb53b9fdbf027d");
+        assert_eq!(job_id(&f, &other), "job-67a82fe5b544f906");
+        assert_eq!(analysis_id(&f, &auto), "analysis-1acc23d2379a3d06");
+        assert_eq!(analysis_id(&f, &other), "analysis-222ab4103ffda609");
     }
 }

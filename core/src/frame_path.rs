@@ -7,7 +7,7 @@
 //! size ([`crate::crop::output_size`]).
 
 use crate::camera_path::PlannedPath;
-use crate::protocol::CropPathEntry;
+use crate::crop::CropPathEntry;
 use crate::units::{PixelRect, TimestampUs};
 
 /// Rounds a crop position to the nearest even pixel in `[0, max]` (the largest even value not

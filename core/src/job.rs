@@ -2,7 +2,8 @@
 //! its output is. The storage schema is described in ARCHITECTURE.md; [`JOB_SCHEMA`] versions it.
 
 use crate::fingerprint::FileFingerprint;
-use crate::protocol::{CropMode, JobSettings, JobSummary};
+use crate::settings::{CropMode, JobSettings};
+use crate::summary::JobSummary;
 use serde::{Deserialize, Serialize};
 
 /// Version of the job record. A record with a higher schema is from a newer Reframe and is left
@@ -122,30 +123,36 @@ pub fn evictions(jobs: &[JobRecord], keep_bytes: u64, except: &str) -> Vec<Strin
     out
 }
 
+/// A job record for tests: 1000 frames in 10 chunks of 100.
+#[cfg(test)]
+pub(crate) fn test_record(mode: CropMode, stage: JobStage, analysed: u64, segments: u64) -> JobRecord {
+    JobRecord {
+        schema: JOB_SCHEMA,
+        id: "job-1".into(),
+        analysis_id: None,
+        file: FileFingerprint { name: "a.mp4".into(), size: 10, last_modified_ms: 0.0, content_hash: "0".into() },
+        settings: JobSettings { mode, ..JobSettings::default() },
+        stage,
+        frames_total: 1000,
+        chunk_frames: 100,
+        chunks: 10,
+        analysis_chunks_done: analysed,
+        segments_done: segments,
+        stored_bytes: 0,
+        output_path: None,
+        download_name: "a-9x16.mp4".into(),
+        created_ms: 0.0,
+        updated_ms: 0.0,
+        summary: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn record(mode: CropMode, stage: JobStage, analysed: u64, segments: u64) -> JobRecord {
-        JobRecord {
-            schema: JOB_SCHEMA,
-            id: "job-1".into(),
-            analysis_id: None,
-            file: FileFingerprint { name: "a.mp4".into(), size: 10, last_modified_ms: 0.0, content_hash: "0".into() },
-            settings: JobSettings { mode, ..JobSettings::default() },
-            stage,
-            frames_total: 1000,
-            chunk_frames: 100,
-            chunks: 10,
-            analysis_chunks_done: analysed,
-            segments_done: segments,
-            stored_bytes: 0,
-            output_path: None,
-            download_name: "a-9x16.mp4".into(),
-            created_ms: 0.0,
-            updated_ms: 0.0,
-            summary: None,
-        }
+        test_record(mode, stage, analysed, segments)
     }
 
     #[test]

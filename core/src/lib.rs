@@ -1,14 +1,36 @@
-//! Reframe's pure logic, with no web dependencies, so `cargo test` checks it natively.
+//! Reframe's pure logic, with no web dependencies, so `cargo test` checks it natively. The
+//! page (`app/`) and the worker (`worker/`) only wrap browser APIs around it.
 //!
-//! - [`units`]: frame indices, timestamps, pixel rectangles, aspect ratios.
-//! - [`crop`]: output size, window placement, display/coded orientation mapping.
+//! Units and geometry:
+//! - [`units`]: frame indices, timestamps, pixel rectangles, aspect ratios, rotation.
+//! - [`crop`]: output size, window placement, display/coded orientation mapping, the per-frame
+//!   crop plan and path entries.
+//!
+//! The file, in and out:
 //! - [`demux`]: reading an MP4/MOV's tracks and sample tables from any random-access byte source.
 //! - [`mux`]: writing an MP4 progressively to any random-access byte sink.
 //! - [`encode_settings`]: bitrate, keyframe interval and codec strings for the encoder.
-//! - [`protocol`]: the messages between the page and the pipeline worker.
-//! - [`error`]: errors, each with a message a user understands.
+//!
+//! Analysis and the virtual camera:
+//! - [`frame_scale`]: small images (luma thumbnail, detector input) from a decoded frame's planes.
+//! - [`shots`]: cut detection from per-frame statistics.
+//! - [`track`]: multi-person tracking over sampled frames.
+//! - [`subject`]: who the camera frames in each shot.
+//! - [`camera_path`] (with its solver [`taut_string`]) and [`frame_path`]: the planned path and
+//!   one window per output frame.
+//! - [`analysis`]: the stored, exportable analysis of a video.
+//! - [`batch_tuner`], [`busy_time`]: how many frames a detector run takes, and its busy time.
+//! - [`camera_eval`], [`synthetic`]: measuring a path against ground truth on synthetic scenes.
+//!
+//! Jobs, storage and messages:
+//! - [`settings`]: what the user chooses, with the fixed text each choice has in stored keys.
+//! - [`test_aids`]: test and benchmark switches from the page's URL query (never stored).
 //! - [`fingerprint`], [`job`], [`records`], [`resume`]: finding a job again after a reload, what
-//!   is stored of it, and which chunks are left to do.
+//!   is stored of it, and which stored pieces are sound and which are left to do.
+//! - [`summary`]: a job's stages and the summary of a finished job.
+//! - [`protocol`]: the message envelope between the page, the pipeline worker and its detector
+//!   helpers (above everything it carries).
+//! - [`error`]: errors, each with a message a user understands and a stable code.
 
 pub mod crop;
 pub mod demux;
@@ -20,6 +42,9 @@ pub mod mux;
 pub mod protocol;
 pub mod records;
 pub mod resume;
+pub mod settings;
+pub mod summary;
+pub mod test_aids;
 pub mod units;
 
 pub mod analysis;

@@ -10,8 +10,8 @@
 //! [`open`] checks the length and the checksum before decoding the payload, and refuses records of
 //! another kind or of a newer format. A record that fails is redone, not trusted.
 
+use crate::crop::CropPathEntry;
 use crate::mux::VideoEncoding;
-use crate::protocol::CropPathEntry;
 use crate::shots::FrameRecord;
 use crate::track::Detection;
 use serde::de::DeserializeOwned;

@@ -10,9 +10,16 @@
 //!
 //! Which frames the detector sees depends only on their timestamps ([`is_analysed`]), so a
 //! resumed analysis samples the same frames as an uninterrupted one.
+//!
+//! What is stored is checked here before it is reused: [`resumable`] (the job record),
+//! [`EncodeResume`] (output segments and their files), [`AnalysisResume`] (analysis chunks).
+//! Anything that does not fit the layout is counted as damaged and done again.
 
 use crate::demux::VideoTrack;
+use crate::job::{JobRecord, JobStage, JOB_SCHEMA};
+use crate::records::{AnalysisChunk, SegmentIndex};
 use crate::units::{DurationUs, TimestampUs};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// Video per chunk: a reload loses at most this much work (per pass).
@@ -111,10 +118,119 @@ pub fn is_analysed(shown: &[TimestampUs], i: usize, interval: DurationUs) -> boo
     i == 0 || shown[i].0.div_euclid(step) != shown[i - 1].0.div_euclid(step)
 }
 
+/// Whether a stored job record can be resumed for a video of `layout`: written by this version
+/// or an older one, cut into the same chunks, and not finished.
+pub fn resumable(record: &JobRecord, layout: ChunkLayout) -> bool {
+    record.schema <= JOB_SCHEMA
+        && record.frames_total == layout.frames
+        && record.chunk_frames == layout.chunk_frames
+        && record.stage != JobStage::Done
+}
+
+/// Whether a stored job's crop path is to be read back: an auto job whose analysis finished
+/// (a fixed crop is recomputed; an analysing job has none yet).
+pub fn crop_path_stored(record: &JobRecord) -> bool {
+    record.analysis_id.is_some() && record.stage != JobStage::Analysing
+}
+
+/// What is left of the encoding pass, from the output segments found stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodeResume {
+    /// The sound segments, kept.
+    pub segments: Vec<SegmentIndex>,
+    /// Runs of chunks whose segments are still to encode.
+    pub runs: Vec<Range<u64>>,
+    /// Stored segments that were unsound (and are encoded again).
+    pub damaged: u64,
+}
+
+impl EncodeResume {
+    /// Sorts the stored segments into sound ones and the rest. Each comes with the size of its
+    /// file (`None`: the file is missing). A segment is sound when it is cut as `layout` cuts,
+    /// has one sample per frame, and its file holds exactly its samples' bytes.
+    pub fn new(layout: ChunkLayout, stored: Vec<(SegmentIndex, Option<u64>)>) -> EncodeResume {
+        let mut segments: Vec<SegmentIndex> = Vec::new();
+        let mut damaged = 0;
+        for (s, file_bytes) in stored {
+            let sound = s.index < layout.count()
+                && layout.range(s.index) == (s.first_frame..s.end_frame)
+                && s.samples.len() as u64 == s.end_frame - s.first_frame
+                && file_bytes == Some(s.file_bytes())
+                && !segments.iter().any(|k| k.index == s.index);
+            if sound {
+                segments.push(s);
+            } else {
+                damaged += 1;
+            }
+        }
+        let done: Vec<bool> = (0..layout.count()).map(|c| segments.iter().any(|s| s.index == c)).collect();
+        EncodeResume { runs: runs_to_do(&done), segments, damaged }
+    }
+
+    /// The first frame encoded again (`layout.frames` when every segment is stored).
+    pub fn first_frame(&self, layout: ChunkLayout) -> u64 {
+        self.runs.first().map(|r| layout.range(r.start).start).unwrap_or(layout.frames)
+    }
+
+    /// Frames already in sound segments.
+    pub fn frames_done(&self) -> u64 {
+        self.segments.iter().map(|s| s.end_frame - s.first_frame).sum()
+    }
+
+    /// Bytes of the sound segments' files.
+    pub fn stored_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.file_bytes()).sum()
+    }
+}
+
+/// What is left of the analysis pass, from the analysis chunks found stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalysisResume {
+    /// The sound chunks, by chunk index.
+    pub chunks: BTreeMap<u64, AnalysisChunk>,
+    /// Stored chunks that were unsound (or cut for another chunk size) and are redone.
+    pub damaged: u64,
+}
+
+impl AnalysisResume {
+    /// Keeps the chunks cut as `layout` cuts with one shot record per frame.
+    pub fn new(layout: ChunkLayout, stored: Vec<AnalysisChunk>) -> AnalysisResume {
+        let mut chunks = BTreeMap::new();
+        let mut damaged = 0;
+        for c in stored {
+            let sound = c.index < layout.count()
+                && layout.range(c.index) == (c.first_frame..c.end_frame)
+                && c.shots.len() as u64 == c.end_frame - c.first_frame
+                && !chunks.contains_key(&c.index);
+            if sound {
+                chunks.insert(c.index, c);
+            } else {
+                damaged += 1;
+            }
+        }
+        AnalysisResume { chunks, damaged }
+    }
+
+    /// Runs of chunks still to analyse.
+    pub fn runs(&self, layout: ChunkLayout) -> Vec<Range<u64>> {
+        let done: Vec<bool> = (0..layout.count()).map(|c| self.chunks.contains_key(&c)).collect();
+        runs_to_do(&done)
+    }
+
+    /// The first frame of the first chunk not stored (`None` when all are).
+    pub fn first_missing(&self, layout: ChunkLayout) -> Option<u64> {
+        (0..layout.count()).find(|c| !self.chunks.contains_key(c)).map(|c| layout.range(c).start)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::demux::{EditWindow, Sample, VideoCodecConfig};
+    use crate::mux::VideoEncoding;
+    use crate::records::SegmentSample;
+    use crate::settings::CropMode;
+    use crate::shots::FrameRecord;
     use crate::units::{PixelSize, Rotation};
 
     /// A track whose samples have the given (cts, keyframe), decode order, 1 tick = 1 ms.
@@ -214,5 +330,94 @@ mod tests {
         assert_eq!(&picked[..3], &[0, 6, 11]);
         let gaps: Vec<usize> = picked.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.iter().all(|&g| g == 5 || g == 6), "{gaps:?}");
+    }
+
+    fn segment(layout: ChunkLayout, index: u64, samples: u64) -> SegmentIndex {
+        let frames = layout.range(index);
+        SegmentIndex {
+            index,
+            first_frame: frames.start,
+            end_frame: frames.end,
+            encoding: VideoEncoding::Avc { avcc: vec![1] },
+            samples: (0..samples)
+                .map(|i| SegmentSample { size: 100, pts_us: i as i64 * 40_000, duration_us: 40_000, keyframe: i == 0 })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn only_sound_segments_are_kept() {
+        let l = ChunkLayout { chunk_frames: 10, frames: 35 };
+        let sound = |i: u64| {
+            let s = segment(l, i, l.range(i).end - l.range(i).start);
+            let bytes = s.file_bytes();
+            (s, Some(bytes))
+        };
+        let short_file = {
+            let (s, b) = sound(1);
+            (s, b.map(|b| b - 1))
+        };
+        let missing_file = (sound(2).0, None);
+        let too_few_samples = (segment(l, 3, 4), Some(400));
+        let r = EncodeResume::new(l, vec![sound(0), short_file, missing_file, too_few_samples]);
+        assert_eq!(r.segments.iter().map(|s| s.index).collect::<Vec<_>>(), vec![0]);
+        assert_eq!(r.damaged, 3);
+        assert_eq!(r.runs, vec![1..4]);
+        assert_eq!(r.first_frame(l), 10);
+        assert_eq!(r.frames_done(), 10);
+        assert_eq!(r.stored_bytes(), 1000);
+
+        let all = EncodeResume::new(l, (0..4).map(sound).collect());
+        assert!(all.runs.is_empty());
+        assert_eq!(all.first_frame(l), 35);
+        assert_eq!(all.damaged, 0);
+        // A segment cut for another chunk size does not fit.
+        let other = ChunkLayout { chunk_frames: 5, frames: 35 };
+        assert_eq!(EncodeResume::new(other, vec![sound(1)]).damaged, 1);
+        // Nothing stored: everything to do.
+        assert_eq!(EncodeResume::new(l, Vec::new()).runs, vec![0..4]);
+    }
+
+    fn chunk(layout: ChunkLayout, index: u64, records: u64) -> AnalysisChunk {
+        let frames = layout.range(index);
+        let shots = (0..records)
+            .map(|i| FrameRecord {
+                timestamp_us: TimestampUs((frames.start + i) as i64 * 40_000),
+                diff: 0.0,
+                skip_diff: 0.0,
+                dark: false,
+            })
+            .collect();
+        AnalysisChunk { index, first_frame: frames.start, end_frame: frames.end, shots, detections: Vec::new() }
+    }
+
+    #[test]
+    fn only_sound_analysis_chunks_are_kept() {
+        let l = ChunkLayout { chunk_frames: 10, frames: 35 };
+        let r = AnalysisResume::new(l, vec![chunk(l, 0, 10), chunk(l, 1, 9), chunk(l, 3, 5), chunk(l, 7, 0)]);
+        assert_eq!(r.chunks.keys().copied().collect::<Vec<_>>(), vec![0, 3]);
+        assert_eq!(r.damaged, 2);
+        assert_eq!(r.runs(l), vec![1..3]);
+        assert_eq!(r.first_missing(l), Some(10));
+        let all = AnalysisResume::new(l, (0..4).map(|c| chunk(l, c, l.range(c).end - l.range(c).start)).collect());
+        assert_eq!(all.first_missing(l), None);
+        assert!(all.runs(l).is_empty());
+    }
+
+    #[test]
+    fn which_stored_jobs_resume() {
+        let l = ChunkLayout { chunk_frames: 100, frames: 1000 };
+        let record = JobRecord {
+            analysis_id: Some("analysis-1".into()),
+            ..crate::job::test_record(CropMode::Auto, JobStage::Encoding, 10, 1)
+        };
+        assert!(resumable(&record, l));
+        assert!(crop_path_stored(&record));
+        assert!(!resumable(&JobRecord { stage: JobStage::Done, ..record.clone() }, l));
+        assert!(!resumable(&JobRecord { schema: JOB_SCHEMA + 1, ..record.clone() }, l), "from a newer version");
+        assert!(!resumable(&record, ChunkLayout { chunk_frames: 50, frames: 1000 }));
+        assert!(!resumable(&record, ChunkLayout { chunk_frames: 100, frames: 1001 }));
+        assert!(!crop_path_stored(&JobRecord { stage: JobStage::Analysing, ..record.clone() }));
+        assert!(!crop_path_stored(&JobRecord { analysis_id: None, ..record }), "a fixed crop is recomputed");
     }
 }

@@ -12,7 +12,7 @@
 use crate::analysis::Analysis;
 use crate::camera_eval::{baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA};
 use crate::camera_path::CameraSettings;
-use crate::protocol::CropPathEntry;
+use crate::crop::CropPathEntry;
 use crate::shots::{FrameStats, ShotConfig, ShotDetector};
 use crate::track::{Detection, PersonBox};
 use crate::units::{FrameIndex, PixelSize, TimestampUs};

@@ -15,8 +15,8 @@
 use reframe_core::analysis::Analysis;
 use reframe_core::camera_eval::{box_inside, evaluate, GroundTruth};
 use reframe_core::camera_path::{CameraSettings, Smoothness};
+use reframe_core::crop::CropPathEntry;
 use reframe_core::frame_path::crop_path_for_frames;
-use reframe_core::protocol::CropPathEntry;
 use reframe_core::shots::{detect_cuts, ShotConfig};
 use reframe_core::synthetic::{run_scene, standard_scenes, Scene, ScenePerson};
 use reframe_core::units::{AspectRatio, PixelSize, TimestampUs};

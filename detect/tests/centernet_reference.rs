@@ -10,7 +10,7 @@
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
 use reframe_detect::centernet::{CenterNetDetector, GRID, HEATMAP_CHANNELS};
-use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model, RgbaFrame};
+use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model, PersonModel, RgbaFrame};
 
 /// Heatmap (sigmoid scores, 0..1).
 const HEATMAP_TOLERANCE: f32 = 1e-3;

@@ -6,7 +6,8 @@
 //! whole chain is checked: RGBA frame -> tensors -> model -> decode -> boxes in source pixels.
 #![cfg(any(feature = "ndarray", feature = "flex"))]
 
-use reframe_detect::{cpu_device, DetectParams, Detector, RgbaFrame};
+use reframe_detect::ssdlite::SsdliteDetector;
+use reframe_detect::{cpu_device, DetectParams, PersonModel, RgbaFrame};
 
 const RAW_TOLERANCE: f32 = 1e-3;
 
@@ -17,7 +18,7 @@ fn weights() -> Vec<u8> {
     std::fs::read(root().join("../models/ssdlite/ssdlite_person.bpk")).expect("models/ssdlite/ssdlite_person.bpk")
 }
 
-fn check(detector: &Detector, name: &str) {
+fn check(detector: &SsdliteDetector, name: &str) {
     let (rgba, w, h) = read_png_rgba(&format!("{name}.png"));
     let input = detector.preprocess(&rgba, w, h).unwrap();
     assert_eq!(input.dims(), [1, 3, 300, 300]);
@@ -59,7 +60,7 @@ fn check(detector: &Detector, name: &str) {
 #[test]
 fn burn_cpu_matches_onnxruntime_on_fixtures() {
     let device = cpu_device();
-    let detector = Detector::from_bytes(weights(), &device).unwrap();
+    let detector = SsdliteDetector::from_bytes(weights(), &device).unwrap();
     check(&detector, "astronaut");
     check(&detector, "vtest_100");
 }
@@ -68,12 +69,12 @@ fn burn_cpu_matches_onnxruntime_on_fixtures() {
 fn truncated_weights_are_an_error_not_a_panic() {
     let mut w = weights();
     w.truncate(1000);
-    assert!(Detector::from_bytes(w, &cpu_device()).is_err());
+    assert!(SsdliteDetector::from_bytes(w, &cpu_device()).is_err());
 }
 
 #[test]
 fn bad_frame_size_is_an_error() {
-    let detector = Detector::from_bytes(weights(), &cpu_device()).unwrap();
+    let detector = SsdliteDetector::from_bytes(weights(), &cpu_device()).unwrap();
     assert!(detector.preprocess(&[0u8; 12], 2, 2).is_err());
 }
 
@@ -81,7 +82,7 @@ fn bad_frame_size_is_an_error() {
 /// alone, and the first and last the onnxruntime reference.
 #[test]
 fn a_batch_gives_each_frame_its_own_outputs() {
-    let detector = Detector::from_bytes(weights(), &cpu_device()).unwrap();
+    let detector = SsdliteDetector::from_bytes(weights(), &cpu_device()).unwrap();
     let (rgba, w, h) = read_png_rgba("vtest_100.png");
     let flipped = mirrored(&rgba, w);
     let frames = [RgbaFrame::new(&rgba, w, h), RgbaFrame::new(&flipped, w, h), RgbaFrame::new(&rgba, w, h)];
@@ -112,7 +113,7 @@ fn a_batch_gives_each_frame_its_own_outputs() {
 
 #[test]
 fn bad_batches_are_errors() {
-    let detector = Detector::from_bytes(weights(), &cpu_device()).unwrap();
+    let detector = SsdliteDetector::from_bytes(weights(), &cpu_device()).unwrap();
     assert!(detector.preprocess_batch(&[]).is_err());
     let (a, b) = (vec![0u8; 4 * 4 * 4], vec![0u8; 4 * 2 * 4]);
     assert!(detector.preprocess_batch(&[RgbaFrame::new(&a, 4, 4), RgbaFrame::new(&b, 4, 2)]).is_err());

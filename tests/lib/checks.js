@@ -1,5 +1,5 @@
 'use strict';
-// The checks of an output MP4 against its input (issue 3): exact size, same frame count,
+// The checks of an output MP4 against its input: exact size, same frame count,
 // duration within one frame, audio copied with the same duration, and pixels equal to
 // ffmpeg's own crop of the same region (PSNR >= 30 dB on sampled frames).
 

@@ -13,23 +13,28 @@
 //! run is synchronous anyway). A chunk is stored only once no frame of it waits or is in flight.
 
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
+use crate::decode::{Decoder, FrameSink};
 use crate::detect::{self, PersonDetector};
+use crate::feed::{self, FeedLoop, Stop, MAX_QUEUE};
+use crate::frame::Frame;
 use crate::frame_sample::{self, DetectorInput, FrameCopy, Sampler};
-use crate::pipeline::{post_progress, Stop};
+use crate::js;
+use crate::progress::{post_detail, post_progress};
 use crate::signal::Signal;
 use crate::source::FileSource;
-use crate::{js, messages};
 use reframe_core::analysis::Analysis;
 use reframe_core::batch_tuner::{BatchTrial, BatchTuner};
 use reframe_core::busy_time::BusyTime;
 use reframe_core::camera_path::CameraSettings;
+use reframe_core::crop::CropPathEntry;
 use reframe_core::demux::Movie;
 use reframe_core::job::JobRecord;
-use reframe_core::protocol::{AnalysisReport, CropPathEntry, FromWorker, JobSettings, Progress, Stage};
 use reframe_core::records::AnalysisChunk;
-use reframe_core::resume::{is_analysed, runs_to_do, samples_for_frames, ChunkLayout};
+use reframe_core::resume::{is_analysed, samples_for_frames, AnalysisResume, ChunkLayout};
+use reframe_core::settings::JobSettings;
 use reframe_core::shots::{ShotConfig, ShotDetector};
+use reframe_core::summary::{AnalysisReport, Stage};
+use reframe_core::test_aids::TestAids;
 use reframe_core::track::{Detection, PersonBox};
 use reframe_core::units::{DurationUs, FrameIndex, PixelSize, Rotation, TimestampUs};
 use reframe_core::ReframeError;
@@ -37,7 +42,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::rc::Rc;
-use web_sys::{VideoDecoderConfig, VideoFrame};
+use web_sys::VideoDecoderConfig;
 
 pub struct AnalysisResult {
     /// The crop of every shown frame, in display pixels.
@@ -52,6 +57,7 @@ pub struct AnalysisJob<'a> {
     pub movie: &'a Movie,
     pub decoder_config: &'a VideoDecoderConfig,
     pub settings: &'a JobSettings,
+    pub aids: &'a TestAids,
     pub shown: &'a [TimestampUs],
     pub pres: &'a [Option<u64>],
     pub layout: ChunkLayout,
@@ -89,25 +95,17 @@ struct Shared {
     shots: ShotDetector,
     /// Decoded frames of the run waiting to be sampled, in output order (a few at most: the
     /// reading loop samples them before it feeds the decoder again).
-    held: VecDeque<(FrameIndex, VideoFrame)>,
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        for (_, frame) in self.held.drain(..) {
-            frame.close();
-        }
-    }
+    held: VecDeque<(FrameIndex, Frame)>,
 }
 
 impl FrameSink for Shared {
-    fn on_frame(&mut self, frame: VideoFrame) {
-        let t = TimestampUs(frame.timestamp().round() as i64);
-        match self.shown.binary_search(&t) {
+    fn on_frame(&mut self, frame: Frame) {
+        match self.shown.binary_search(&frame.timestamp()) {
             Ok(i) if (i as u64) + 2 >= self.run.start && (i as u64) <= self.run.end => {
                 self.held.push_back((FrameIndex(i as u64), frame));
             }
-            _ => frame.close(),
+            // Decoded only as a reference for the run's frames: closed here.
+            _ => drop(frame),
         }
     }
 
@@ -118,7 +116,7 @@ impl FrameSink for Shared {
 
 impl Shared {
     /// Shot statistics of a frame of the run (and its detector input at analysed frames).
-    fn sample(&mut self, index: FrameIndex, frame: &VideoFrame, copy: Option<FrameCopy>) -> Result<(), ReframeError> {
+    fn sample(&mut self, index: FrameIndex, frame: &Frame, copy: Option<FrameCopy>) -> Result<(), ReframeError> {
         let i = index.0;
         let t = self.shown[i as usize];
         let stats = self.sampler.stats(frame, copy.as_ref(), t)?;
@@ -186,10 +184,8 @@ impl RunLoop<'_> {
         loop {
             let next = self.shared.borrow_mut().held.pop_front();
             let Some((index, frame)) = next else { return Ok(()) };
-            let copied = frame_sample::copy(&frame).await;
-            let result = copied.and_then(|copy| self.shared.borrow_mut().sample(index, &frame, copy));
-            frame.close();
-            result?;
+            let copy = frame_sample::copy(&frame).await?;
+            self.shared.borrow_mut().sample(index, &frame, copy)?;
         }
     }
 
@@ -331,35 +327,10 @@ impl FeedLoop for RunLoop<'_> {
     }
 }
 
-/// The sound analysis chunks stored for `analysis_id`, and how many were damaged (or cut for
-/// another chunk size) and must be redone.
-pub async fn stored_chunks(
-    db: &Db,
-    analysis_id: &str,
-    layout: ChunkLayout,
-) -> Result<(BTreeMap<u64, AnalysisChunk>, u64), ReframeError> {
-    let (chunks, mut damaged) = db.analysis_chunks(analysis_id).await?;
-    let mut stored = BTreeMap::new();
-    for c in chunks {
-        if layout.range(c.index) == (c.first_frame..c.end_frame) && c.shots.len() as u64 == c.end_frame - c.first_frame
-        {
-            stored.insert(c.index, c);
-        } else {
-            damaged += 1;
-        }
-    }
-    Ok((stored, damaged))
-}
-
-/// The first frame of the first chunk not stored (`None` when all are).
-pub fn first_missing(stored: &BTreeMap<u64, AnalysisChunk>, layout: ChunkLayout) -> Option<u64> {
-    (0..layout.count()).find(|c| !stored.contains_key(c)).map(|c| layout.range(c).start)
-}
-
 /// Runs (or resumes from the `stored` chunks, or reuses) the analysis and plans the camera path.
 pub async fn run(
     a: AnalysisJob<'_>,
-    mut stored: BTreeMap<u64, AnalysisChunk>,
+    resume: AnalysisResume,
     source: &mut FileSource,
     db: &Db,
     job: &mut JobRecord,
@@ -382,55 +353,34 @@ pub async fn run(
         }
     }
 
-    let done: Vec<bool> = (0..a.layout.count()).map(|c| stored.contains_key(&c)).collect();
+    let runs = resume.runs(a.layout);
+    let mut stored = resume.chunks;
     job.analysis_chunks_done = stored.len() as u64;
-    let runs = runs_to_do(&done);
     let first_redone = runs.first().map(|r| a.layout.range(r.start).start);
 
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
         let detector = Rc::new(
-            detect::load(
-                a.settings.model,
-                a.settings.detector,
-                a.settings.preprocess,
-                a.settings.detect_workers,
-                a.settings.crash_detector_worker_at,
-                v.coded_size,
-                |done, total| {
-                    let mb = |b: u64| b as f64 / 1e6;
-                    let detail = match total {
-                        Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
-                        None => format!("{:.1} MB (first use only)", mb(done)),
-                    };
-                    messages::post(&FromWorker::Progress {
-                        progress: Progress {
-                            stage: Stage::LoadingModel,
-                            frames_done: 0,
-                            frames_total: 0,
-                            fps: 0.0,
-                            eta_s: None,
-                            detail: Some(detail),
-                        },
-                    });
-                },
-            )
+            detect::load(a.settings.model, a.aids, v.coded_size, |done, total| {
+                let mb = |b: u64| b as f64 / 1e6;
+                let detail = match total {
+                    Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
+                    None => format!("{:.1} MB (first use only)", mb(done)),
+                };
+                post_detail(Stage::LoadingModel, 0, 0, detail);
+            })
             .await?,
         );
         run_stats.backend = detector.backend.clone();
         run_stats.workers = detector.helper_workers();
         run_stats.preprocess = detector.preprocess.clone();
-        messages::post(&FromWorker::Progress {
-            progress: Progress {
-                stage: Stage::Analysing,
-                frames_done: first_redone.unwrap_or(0),
-                frames_total: a.layout.frames,
-                fps: 0.0,
-                eta_s: None,
-                detail: Some(format!("detector on {}", detector.backend)),
-            },
-        });
-        let mut tuner = match a.settings.detect_batch {
+        post_detail(
+            Stage::Analysing,
+            first_redone.unwrap_or(0),
+            a.layout.frames,
+            format!("detector on {}", detector.backend),
+        );
+        let mut tuner = match a.aids.detect_batch {
             Some(n) => BatchTuner::fixed(n),
             None if detector.preprocess_on_device => BatchTuner::new(
                 reframe_detect::planes::max_batch(v.coded_size.width, v.coded_size.height).min(MAX_BATCH),
@@ -480,7 +430,7 @@ pub async fn run(
                 t_start,
                 frames_before: first_redone.unwrap_or(0),
             };
-            decode::feed(&decoder, v, source, samples, &signal, a.cancel, &mut lp).await?;
+            feed::feed(&decoder, v, source, samples, &signal, a.cancel, &mut lp).await?;
             // Frames still waiting to be sampled or for the detector, then the last chunks.
             lp.sample_held().await?;
             lp.detect_all_pending(true).await?;
@@ -584,7 +534,7 @@ pub fn report(analysis: &Analysis, run: DetectorRun, settings: &JobSettings) -> 
         people: analysis.people(),
         subject_track: settings.subject_track,
         backend: run.backend,
-        model: detect::model(settings.model).name().to_string(),
+        model: reframe_detect::Model::from(settings.model).name().to_string(),
         detections: analysis.detections.clone(),
         cuts_us: analysis.cuts_us.clone(),
         analysed_frames: analysis.detections.len() as u64,

@@ -96,13 +96,12 @@ pub async fn assemble(
             }
             writer.push_video(&buf, TimestampUs(s.pts_us), s.duration_us, s.keyframe)?;
         }
-        input.close();
     }
     if let Some(a) = audio.as_mut() {
         a.write_until(&mut writer, None)?;
     }
     let (out, len) = writer.finish()?;
     out.flush()?;
-    out.close();
+    drop(out);
     Ok((len, audio.is_some()))
 }

@@ -1,14 +1,13 @@
-//! Video decoding with WebCodecs `VideoDecoder`: choosing a configuration the browser supports.
+//! Video decoding with WebCodecs `VideoDecoder`: choosing a configuration the browser supports,
+//! and a decoder that hands each decoded frame, as a self-closing [`Frame`], to a [`FrameSink`].
 
+use crate::frame::Frame;
 use crate::js;
-use crate::pipeline::Stop;
 use crate::signal::Signal;
-use crate::source::FileSource;
-use reframe_core::demux::ByteSource;
 use reframe_core::demux::{Sample, VideoTrack};
 use reframe_core::units::ticks_to_us;
 use reframe_core::ReframeError;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -76,11 +75,11 @@ pub struct Decoder {
 impl Decoder {
     pub fn new(
         config: &VideoDecoderConfig,
-        on_frame: impl FnMut(VideoFrame) + 'static,
+        mut on_frame: impl FnMut(Frame) + 'static,
         mut on_error: impl FnMut(ReframeError) + 'static,
         on_dequeue: impl FnMut() + 'static,
     ) -> Result<Decoder, ReframeError> {
-        let output = Closure::<dyn FnMut(VideoFrame)>::new(on_frame);
+        let output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame| on_frame(Frame::new(frame)));
         let error =
             Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| on_error(ReframeError::Decode(js::describe(&e).1)));
         let dequeue = Closure::<dyn FnMut()>::new(on_dequeue);
@@ -109,6 +108,11 @@ impl Decoder {
     pub fn queue_size(&self) -> u32 {
         self.decoder.decode_queue_size()
     }
+
+    /// Starts flushing: the promise settles once every queued sample came out.
+    pub fn flush(&self) -> js_sys::Promise<js_sys::Undefined> {
+        self.decoder.flush()
+    }
 }
 
 impl Drop for Decoder {
@@ -120,9 +124,10 @@ impl Drop for Decoder {
     }
 }
 
-/// Where a decoder's output goes: every decoded frame, and errors (the first one wins).
+/// Where a decoder's output goes: every decoded frame, and errors (the first one wins). A sink
+/// that keeps a frame keeps its [`Frame`]; dropping it closes the frame.
 pub trait FrameSink {
-    fn on_frame(&mut self, frame: VideoFrame);
+    fn on_frame(&mut self, frame: Frame);
     fn on_error(&mut self, error: ReframeError);
 }
 
@@ -148,76 +153,4 @@ impl Decoder {
             move || w3.wake(),
         )
     }
-}
-
-/// The loop around [`feed`]: work between samples, and progress.
-pub trait FeedLoop {
-    /// Called before each sample: does pending work (detections, segment commits), checks for
-    /// errors, and says whether the codec queues have room for another sample.
-    async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop>;
-    /// Called at most every [`PROGRESS_EVERY_MS`].
-    fn progress(&mut self, now_ms: f64);
-}
-
-/// Frames allowed in each codec queue before the reader waits.
-pub const MAX_QUEUE: u32 = 6;
-pub const PROGRESS_EVERY_MS: f64 = 100.0;
-
-/// Feeds `samples` (decode order) to the decoder with back-pressure, then flushes it.
-pub async fn feed(
-    decoder: &Decoder,
-    track: &VideoTrack,
-    source: &mut FileSource,
-    samples: std::ops::Range<usize>,
-    signal: &Signal,
-    cancel: &Cell<bool>,
-    lp: &mut impl FeedLoop,
-) -> Result<(), Stop> {
-    let mut last_progress = 0.0;
-    for sample in &track.samples[samples] {
-        loop {
-            if cancel.get() {
-                return Err(Stop::Cancelled);
-            }
-            if lp.ready(decoder).await? {
-                break;
-            }
-            signal.wait(50).await;
-        }
-        let mut data = vec![0u8; sample.size as usize];
-        source.read_at(sample.offset, &mut data)?;
-        decoder.decode(track, sample, &data)?;
-        let now = js::now_ms();
-        if now - last_progress >= PROGRESS_EVERY_MS {
-            last_progress = now;
-            lp.progress(now);
-            // Let the codec callbacks run even when the queues never fill.
-            js::sleep(0).await;
-        }
-    }
-    // Flush, still doing the loop's work meanwhile: its sink may hold decoded frames until
-    // `ready` runs, and a decoder whose frames are all held can stall.
-    let outcome: Rc<RefCell<Option<Result<(), ReframeError>>>> = Rc::default();
-    {
-        let (o, w) = (outcome.clone(), signal.clone());
-        let flushing = decoder.decoder.flush();
-        wasm_bindgen_futures::spawn_local(async move {
-            let r = js::wait(flushing, |e| ReframeError::Decode(js::describe(e).1)).await.map(|_| ());
-            *o.borrow_mut() = Some(r);
-            w.wake();
-        });
-    }
-    loop {
-        if let Some(r) = outcome.borrow_mut().take() {
-            r?;
-            break;
-        }
-        lp.ready(decoder).await?;
-        if outcome.borrow().is_none() {
-            signal.wait(50).await;
-        }
-    }
-    // Whatever the last frames left to do.
-    lp.ready(decoder).await?;
-    Ok(())
 }

@@ -4,7 +4,8 @@
 use crate::detect_pool::DetectorPool;
 use crate::frame_sample::{DetectorInput, FrameCopy};
 use crate::js;
-use reframe_core::protocol::{detector_workers, DetectorBackend, DetectorModel, Preprocess};
+use reframe_core::settings::DetectorModel;
+use reframe_core::test_aids::{DetectorBackend, Preprocess, TestAids};
 use reframe_core::track::PersonBox;
 use reframe_core::units::{PixelSize, Rotation};
 use reframe_core::ReframeError;
@@ -13,13 +14,6 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use wasm_bindgen::JsCast;
 
-/// The detector a setting asks for.
-pub fn model(choice: DetectorModel) -> Model {
-    match choice {
-        DetectorModel::Fast => Model::Ssdlite,
-        DetectorModel::Quality => Model::CenterNet,
-    }
-}
 pub const CACHE_NAME: &str = "reframe-models-v1";
 
 /// What runs the model.
@@ -81,7 +75,7 @@ impl PersonDetector {
         rotation: Rotation,
         display: PixelSize,
     ) -> Result<Vec<Vec<PersonBox>>, ReframeError> {
-        let fail = |e: reframe_detect::DetectError| ReframeError::Internal(format!("person detection: {e}"));
+        let fail = |e: reframe_detect::DetectError| ReframeError::Detection(e.to_string());
         let copies: Vec<&FrameCopy> = inputs
             .iter()
             .filter_map(|i| match i {
@@ -124,9 +118,7 @@ impl PersonDetector {
             }
             Engine::Helpers(pool) => {
                 let images: Vec<&[u8]> = images.iter().map(|rgba| rgba.as_ref()).collect();
-                pool.detect(&images, size.width, size.height)
-                    .await
-                    .map_err(|e| ReframeError::Internal(format!("person detection: {e}")))?
+                pool.detect(&images, size.width, size.height).await?
             }
         };
         Ok(to_display(found, size, display))
@@ -149,35 +141,31 @@ fn to_display(found: Vec<Vec<Detection>>, from: PixelSize, display: PixelSize) -
 /// and where sampled frames are scaled.
 pub async fn load(
     choice: DetectorModel,
-    wanted: DetectorBackend,
-    preprocess: Preprocess,
-    workers: Option<u32>,
-    crash_helper_at: Option<u32>,
+    aids: &TestAids,
     coded: PixelSize,
     on_progress: impl Fn(u64, Option<u64>),
 ) -> Result<PersonDetector, ReframeError> {
-    let model = model(choice);
+    let (wanted, preprocess) = (aids.detector, aids.preprocess);
+    let model = Model::from(choice);
     // Relative to the worker script, so the site works from any host and sub-path.
     let weights = fetch_cached(model.weights_path(), model.weights_sha256(), on_progress).await?;
     let (device, mut backend, runs) = choose_device(wanted).await;
     let on_gpu = runs == Runs::HardwareGpu;
     // On the CPU, helper workers run the model side by side (frames reach them as RGBA, so not
     // when the settings ask for scaling on the detector's device).
-    let helpers = match workers {
-        _ if runs != Runs::Cpu || preprocess == Preprocess::Gpu => 0,
-        Some(n) => n,
-        None => {
-            let navigator = js::worker_scope().navigator();
-            detector_workers(navigator.hardware_concurrency() as u32, js::get(&navigator, "deviceMemory").as_f64())
-        }
+    let helpers = if runs != Runs::Cpu || preprocess == Preprocess::Gpu {
+        0
+    } else {
+        let navigator = js::worker_scope().navigator();
+        aids.helper_workers(navigator.hardware_concurrency() as u32, js::get(&navigator, "deviceMemory").as_f64())
     };
     let here = |weights| -> Result<Engine, ReframeError> {
         let detector = AnyDetector::from_bytes(model, weights, &device)
-            .map_err(|e| ReframeError::Internal(format!("the person detector could not be loaded: {e}")))?;
+            .map_err(|e| ReframeError::Detection(format!("the person detector could not be loaded: {e}")))?;
         Ok(Engine::Here(Box::new(detector)))
     };
     let engine = if helpers > 0 {
-        match DetectorPool::start(helpers as usize, choice, weights, crash_helper_at).await {
+        match DetectorPool::start(helpers as usize, choice, weights, aids.crash_detector_worker_at).await {
             Ok(pool) => {
                 backend += &format!(", in {helpers} worker{}", if helpers == 1 { "" } else { "s" });
                 Engine::Helpers(pool)

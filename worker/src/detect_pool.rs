@@ -7,7 +7,9 @@ use crate::detect_helper;
 use crate::js;
 use crate::messages;
 use crate::signal::Signal;
-use reframe_core::protocol::{DetectorModel, FromDetectorHelper, ToDetectorHelper};
+use reframe_core::protocol::{FromDetectorHelper, ToDetectorHelper};
+use reframe_core::settings::DetectorModel;
+use reframe_core::ReframeError;
 use reframe_detect::Detection;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -25,21 +27,39 @@ const START_TIMEOUT_MS: f64 = 60_000.0;
 const DETECT_TIMEOUT_MS_PER_FRAME: f64 = 60_000.0;
 
 /// A message from a helper, or the error that ended it.
-type Received = Result<JsValue, String>;
+type Received = Result<JsValue, HelperError>;
 
-/// Why a helper gave no answer to a request.
-enum HelperError {
+/// Why a helper gave no answer (to a request, or when starting).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HelperError {
     /// It answered with an error: it is alive, and the same request would fail again.
     Failed(String),
     /// It crashed, or did not answer in time: a fresh helper may succeed.
     Stopped(String),
+    /// A request stopped one helper, and no replacement could start.
+    NoReplacement { stopped: Box<HelperError>, why: Box<HelperError> },
+    /// A request stopped one helper and failed in its replacement too.
+    ReplacementFailed { stopped: Box<HelperError>, why: Box<HelperError> },
+    /// Every helper had a request running (the caller keeps at most `size` in flight).
+    AllBusy,
 }
 
-impl HelperError {
-    fn message(self) -> String {
+impl std::fmt::Display for HelperError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            HelperError::Failed(m) | HelperError::Stopped(m) => m,
+            HelperError::Failed(m) | HelperError::Stopped(m) => f.write_str(m),
+            HelperError::NoReplacement { stopped, why } => write!(f, "{stopped}, and a new one could not start: {why}"),
+            HelperError::ReplacementFailed { stopped, why } => {
+                write!(f, "{stopped}; its replacement failed on the same frames: {why}")
+            }
+            HelperError::AllBusy => f.write_str("every detector worker is busy"),
         }
+    }
+}
+
+impl From<HelperError> for ReframeError {
+    fn from(e: HelperError) -> ReframeError {
+        ReframeError::Detection(e.to_string())
     }
 }
 
@@ -54,11 +74,12 @@ struct Helper {
 
 impl Helper {
     /// Starts a helper: this worker's own script under the helper name.
-    fn spawn(index: usize) -> Result<Helper, String> {
+    fn spawn(index: usize) -> Result<Helper, HelperError> {
         let url = js::worker_scope().location().href();
         let options = WorkerOptions::new();
         options.set_name(&format!("{}-{index}", detect_helper::NAME));
-        let worker = Worker::new_with_options(&url, &options).map_err(|e| js::describe(&e).1)?;
+        let worker = Worker::new_with_options(&url, &options)
+            .map_err(|e| HelperError::Stopped(format!("a detector worker could not start: {}", js::describe(&e).1)))?;
         let inbox: Rc<RefCell<VecDeque<Received>>> = Rc::default();
         let signal = Signal::default();
         let (i, s) = (inbox.clone(), signal.clone());
@@ -69,7 +90,8 @@ impl Helper {
         let (i, s) = (inbox.clone(), signal.clone());
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
             event.prevent_default();
-            i.borrow_mut().push_back(Err(format!("a detector worker stopped: {}", event.message())));
+            i.borrow_mut()
+                .push_back(Err(HelperError::Stopped(format!("a detector worker stopped: {}", event.message()))));
             s.wake();
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -78,27 +100,24 @@ impl Helper {
     }
 
     /// Starts helper `index` and builds the detector in it, within `timeout_ms`.
-    async fn start(index: usize, model: DetectorModel, weights: &[u8], timeout_ms: f64) -> Result<Helper, String> {
+    async fn start(index: usize, model: DetectorModel, weights: &[u8], timeout_ms: f64) -> Result<Helper, HelperError> {
         let helper = Helper::spawn(index)?;
         let t0 = js::now_ms();
-        helper.begin_load(model, weights, timeout_ms).await.map_err(HelperError::message)?;
-        helper
-            .expect(FromDetectorHelper::Loaded, (timeout_ms - (js::now_ms() - t0)).max(0.0))
-            .await
-            .map_err(HelperError::message)?;
+        helper.begin_load(model, weights, timeout_ms).await?;
+        helper.expect(FromDetectorHelper::Loaded, (timeout_ms - (js::now_ms() - t0)).max(0.0)).await?;
         Ok(helper)
     }
 
     /// Waits for the helper to be ready, then sends it the weights to build the detector from.
     async fn begin_load(&self, model: DetectorModel, weights: &[u8], timeout_ms: f64) -> Result<(), HelperError> {
         self.expect(FromDetectorHelper::Ready, timeout_ms).await?;
-        self.send(&ToDetectorHelper::Load { model }, &[weights]).map_err(HelperError::Stopped)
+        self.send(&ToDetectorHelper::Load { model }, &[weights])
     }
 
     /// Posts `message` with `parts`, copied once, one after the other, into a buffer that is
     /// then transferred.
-    fn send(&self, message: &ToDetectorHelper, parts: &[&[u8]]) -> Result<(), String> {
-        let value = messages::to_js(message).map_err(|e| e.to_string())?;
+    fn send(&self, message: &ToDetectorHelper, parts: &[&[u8]]) -> Result<(), HelperError> {
+        let value = messages::to_js(message).map_err(|e| HelperError::Failed(format!("unsendable request: {e}")))?;
         let data = js_sys::Uint8Array::new_with_length(parts.iter().map(|p| p.len() as u32).sum());
         let mut at = 0;
         for part in parts {
@@ -109,7 +128,7 @@ impl Helper {
         let transfer = js_sys::Array::of1(&buffer);
         self.worker
             .post_message_with_transfer(&js_sys::Array::of2(&value, &buffer), &transfer)
-            .map_err(|e| js::describe(&e).1)
+            .map_err(|e| HelperError::Stopped(format!("a detector worker took no request: {}", js::describe(&e).1)))
     }
 
     /// The helper's next message, waiting up to `timeout_ms`.
@@ -125,7 +144,7 @@ impl Helper {
                         Err(e) => Err(HelperError::Failed(format!("unreadable reply from a detector worker: {e}"))),
                     }
                 }
-                Some(Err(e)) => return Err(HelperError::Stopped(e)),
+                Some(Err(e)) => return Err(e),
                 None if js::now_ms() - t0 > timeout_ms => {
                     return Err(HelperError::Stopped(format!(
                         "a detector worker did not answer within {:.0} s",
@@ -155,7 +174,7 @@ impl Helper {
         crash: bool,
     ) -> Result<Vec<Vec<[f32; 5]>>, HelperError> {
         let frames = images.len() as u32;
-        self.send(&ToDetectorHelper::Detect { width, height, frames, crash }, images).map_err(HelperError::Stopped)?;
+        self.send(&ToDetectorHelper::Detect { width, height, frames, crash }, images)?;
         match self.receive(DETECT_TIMEOUT_MS_PER_FRAME * frames.max(1) as f64).await? {
             FromDetectorHelper::Boxes { boxes } if boxes.len() == frames as usize => Ok(boxes),
             other => Err(HelperError::Failed(format!(
@@ -198,19 +217,19 @@ impl DetectorPool {
         model: DetectorModel,
         weights: Vec<u8>,
         crash_at: Option<u32>,
-    ) -> Result<DetectorPool, (String, Vec<u8>)> {
+    ) -> Result<DetectorPool, (HelperError, Vec<u8>)> {
         let t0 = js::now_ms();
         let left = || (START_TIMEOUT_MS - (js::now_ms() - t0)).max(0.0);
         let started = async {
-            let helpers = (0..count).map(Helper::spawn).collect::<Result<Vec<Helper>, String>>()?;
+            let helpers = (0..count).map(Helper::spawn).collect::<Result<Vec<Helper>, HelperError>>()?;
             // All load at once: each gets the weights as soon as it is ready.
             for h in &helpers {
-                h.begin_load(model, &weights, left()).await.map_err(HelperError::message)?;
+                h.begin_load(model, &weights, left()).await?;
             }
             for h in &helpers {
-                h.expect(FromDetectorHelper::Loaded, left()).await.map_err(HelperError::message)?;
+                h.expect(FromDetectorHelper::Loaded, left()).await?;
             }
-            Ok(helpers)
+            Ok::<_, HelperError>(helpers)
         };
         match started.await {
             Ok(helpers) => {
@@ -236,9 +255,8 @@ impl DetectorPool {
 
     /// People in `images`, RGBA of `width` x `height` each, in pixels of those images, detected
     /// by an idle helper. The caller keeps at most [`size`](Self::size) requests running.
-    pub async fn detect(&self, images: &[&[u8]], width: u32, height: u32) -> Result<Vec<Vec<Detection>>, String> {
-        let (index, slot) =
-            self.slots.iter().enumerate().find(|(_, s)| !s.busy.get()).ok_or("every detector worker is busy")?;
+    pub async fn detect(&self, images: &[&[u8]], width: u32, height: u32) -> Result<Vec<Vec<Detection>>, HelperError> {
+        let (index, slot) = self.slots.iter().enumerate().find(|(_, s)| !s.busy.get()).ok_or(HelperError::AllBusy)?;
         let number = self.requests.replace(self.requests.get() + 1);
         slot.busy.set(true);
         let boxes = self.detect_in(index, slot, images, width, height, self.crash_at == Some(number)).await;
@@ -261,25 +279,23 @@ impl DetectorPool {
         width: u32,
         height: u32,
         crash: bool,
-    ) -> Result<Vec<Vec<[f32; 5]>>, String> {
+    ) -> Result<Vec<Vec<[f32; 5]>>, HelperError> {
         let helper = slot.helper.borrow().clone();
         let stopped = match helper.detect(images, width, height, crash).await {
-            Ok(boxes) => return Ok(boxes),
-            Err(HelperError::Failed(e)) => return Err(e),
-            Err(HelperError::Stopped(e)) => e,
+            Err(e @ HelperError::Stopped(_)) => e,
+            answered => return answered,
         };
         // Frees its memory now, before the replacement loads (the slot still holds it).
         helper.worker.terminate();
-        let fresh = Rc::new(
-            Helper::start(index, self.model, &self.weights, START_TIMEOUT_MS)
-                .await
-                .map_err(|e| format!("{stopped}, and a new one could not start: {e}"))?,
-        );
+        let fresh =
+            Rc::new(Helper::start(index, self.model, &self.weights, START_TIMEOUT_MS).await.map_err(|why| {
+                HelperError::NoReplacement { stopped: Box::new(stopped.clone()), why: Box::new(why) }
+            })?);
         *slot.helper.borrow_mut() = fresh.clone();
         self.restarts.set(self.restarts.get() + 1);
         fresh
             .detect(images, width, height, false)
             .await
-            .map_err(|e| format!("{stopped}; its replacement failed on the same frames: {}", e.message()))
+            .map_err(|why| HelperError::ReplacementFailed { stopped: Box::new(stopped), why: Box::new(why) })
     }
 }

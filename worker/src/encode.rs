@@ -1,6 +1,7 @@
 //! Video encoding with WebCodecs `VideoEncoder`: picking the best codec the browser can encode
 //! at the output size, and reading the codec configuration the encoder reports.
 
+use crate::frame::Frame;
 use crate::js;
 use reframe_core::encode_settings::codec_candidates;
 use reframe_core::mux::VideoEncoding;
@@ -9,7 +10,7 @@ use reframe_core::ReframeError;
 use wasm_bindgen::prelude::*;
 use web_sys::{
     CodecState, EncodedVideoChunk, HardwareAcceleration, LatencyMode, VideoEncoder, VideoEncoderConfig,
-    VideoEncoderEncodeOptions, VideoEncoderInit, VideoFrame,
+    VideoEncoderEncodeOptions, VideoEncoderInit,
 };
 
 pub struct EncoderChoice {
@@ -103,8 +104,9 @@ impl Encoder {
         Ok(Encoder { encoder, _output: output, _error: error, _dequeue: dequeue })
     }
 
-    /// Queues a frame; the caller may close its `frame` right after.
-    pub fn encode(&self, frame: &VideoFrame, keyframe: bool) -> Result<(), ReframeError> {
+    /// Queues a frame; the encoder keeps its own reference, so the caller's `frame` may be
+    /// dropped (closed) right after.
+    pub fn encode(&self, frame: &Frame, keyframe: bool) -> Result<(), ReframeError> {
         let options = VideoEncoderEncodeOptions::new();
         options.set_key_frame(keyframe);
         self.encoder.encode_with_options(frame, &options).map_err(|e| ReframeError::Encode(js::describe(&e).1))

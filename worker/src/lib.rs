@@ -12,16 +12,20 @@ mod analyze;
 mod assemble;
 mod db;
 mod decode;
+mod decode_only;
 mod detect;
 mod detect_helper;
 mod detect_pool;
 mod encode;
+mod feed;
+mod frame;
 mod frame_sample;
 mod jobs;
 mod js;
 mod lock;
 mod messages;
 mod pipeline;
+mod progress;
 mod signal;
 mod source;
 mod store;
@@ -89,7 +93,7 @@ pub fn start() {
                     jobs::post_list().await;
                 });
             }
-            ToWorker::Start { settings, file_name, resume, keep_finished_bytes, import_analysis } => {
+            ToWorker::Start { settings, file_name, resume, keep_finished_bytes, import_analysis, test_aids } => {
                 if busy.get() {
                     return;
                 }
@@ -110,13 +114,14 @@ pub fn start() {
                             });
                         }
                     }
-                    let result =
-                        pipeline::run(file, handle, import_analysis, file_name, settings, resume, cancel.clone()).await;
+                    let request =
+                        pipeline::JobRequest { file, handle, import_analysis, file_name, settings, test_aids, resume };
+                    let result = pipeline::run(request, cancel.clone()).await;
                     busy.set(false);
                     match result {
                         Ok(summary) => messages::post(&FromWorker::Done { summary }),
-                        Err(pipeline::Stop::Cancelled) => messages::post(&FromWorker::Cancelled),
-                        Err(pipeline::Stop::Failed(e)) => messages::post(&FromWorker::Failed { error: e.to_user() }),
+                        Err(feed::Stop::Cancelled) => messages::post(&FromWorker::Cancelled),
+                        Err(feed::Stop::Failed(e)) => messages::post(&FromWorker::Failed { error: e.to_user() }),
                     }
                     jobs::post_list().await;
                 });

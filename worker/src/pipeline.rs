@@ -1,10 +1,16 @@
-//! One job, from a `File` to a finished MP4 in OPFS, resumable at every step:
+//! One job, from a `File` to a finished MP4 in OPFS, resumable at every step. [`run`] reads as
+//! the job's steps, each a function below:
 //!
-//! 1. read the file's index (`demux`) and fingerprint the file (`fingerprint`): the job's key;
-//! 2. take the job's Web Lock (one tab per job) and load what is stored of it (IndexedDB);
-//! 3. plan the crop: fixed, or (auto mode) from the analysis pass (`analyze`), resumed or reused;
-//! 4. encode the segments not stored yet (`transcode`);
-//! 5. assemble the MP4 from the segments and the source's audio (`assemble`).
+//! 1. [`open`]: read the file's index (`demux`), pick a decoder, fingerprint the file (the job's
+//!    key);
+//! 2. [`claim`]: check a resume is of this file, take the job's Web Lock (one tab per job);
+//! 3. [`load_record`] and [`load_stored`]: what is stored of the job (IndexedDB, OPFS), checked
+//!    by `reframe_core::resume`;
+//! 4. [`plan`]: the crop of every frame: fixed, or (auto mode) from the analysis pass
+//!    (`analyze`), resumed or reused;
+//! 5. [`encode`]: encode the segments not stored yet (`transcode`);
+//! 6. [`finish`]: assemble the MP4 from the segments and the source's audio (`assemble`), and
+//!    record the job as done.
 //!
 //! Memory stays flat: at most a few frames are in flight (back-pressure on the decoder's and
 //! encoder's queues), and samples are read and written one at a time.
@@ -12,66 +18,479 @@
 use crate::analyze::{self, AnalysisJob};
 use crate::assemble::assemble;
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
-use crate::encode::{self};
-use crate::signal::Signal;
+use crate::decode::{self, DecoderChoice};
+use crate::feed::Stop;
+use crate::lock::{self, JobLock};
+use crate::progress::post_stage;
 use crate::source::FileSource;
-use crate::transcode::{self, EncodeJob};
-use crate::{js, lock, messages, store};
+use crate::transcode::{self, EncodeJob, EncodeStats};
+use crate::{decode_only, encode, js, messages, store};
 use reframe_core::analysis::Analysis;
-use reframe_core::crop::{self, CropWindow};
+use reframe_core::crop::{self, CropPathEntry, CropPlan};
 use reframe_core::demux::{read_movie, ByteSource, Movie};
 use reframe_core::encode_settings::output_bitrate;
-use reframe_core::fingerprint::{self, analysis_id, job_id};
+use reframe_core::fingerprint::{self, analysis_id, job_id, FileFingerprint};
 use reframe_core::job::{JobRecord, JobStage, JOB_SCHEMA};
-use reframe_core::protocol::{
-    CropMode, CropPathEntry, FromWorker, JobSettings, JobSummary, Progress, ResumeInfo, SourceInfo, Stage, StageTime,
-};
-use reframe_core::records::AnalysisChunk;
+use reframe_core::protocol::{FromWorker, ResumeInfo, SourceInfo};
 use reframe_core::records::{CropPathRecord, SegmentIndex};
-use reframe_core::resume::{presentation_indices, runs_to_do, ChunkLayout, CHUNK_DURATION};
-use reframe_core::units::{DurationUs, TimestampUs};
+use reframe_core::resume::{self, presentation_indices, AnalysisResume, ChunkLayout, EncodeResume, CHUNK_DURATION};
+use reframe_core::settings::{CropMode, JobSettings};
+use reframe_core::summary::{AnalysisReport, JobSummary, Stage, StageTime};
+use reframe_core::test_aids::TestAids;
+use reframe_core::units::{PixelSize, TimestampUs};
 use reframe_core::ReframeError;
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::cell::Cell;
 use std::rc::Rc;
-use web_sys::{File, VideoFrame};
+use wasm_bindgen::JsValue;
+use web_sys::File;
 
-/// Why a job stopped early.
-pub enum Stop {
-    Cancelled,
-    Failed(ReframeError),
+/// What the page asked for.
+pub struct JobRequest {
+    pub file: File,
+    /// The file's `FileSystemFileHandle`, when the browser gave one (kept for a resume).
+    pub handle: Option<JsValue>,
+    /// An analysis file to use instead of analysing (auto mode).
+    pub import_analysis: Option<String>,
+    pub file_name: String,
+    pub settings: JobSettings,
+    pub test_aids: TestAids,
+    /// The stored job the user resumes: the file must be that job's.
+    pub resume: Option<String>,
 }
 
-impl From<ReframeError> for Stop {
-    fn from(e: ReframeError) -> Self {
-        Stop::Failed(e)
+/// The opened input.
+struct Input {
+    source: FileSource,
+    movie: Movie,
+    decoder: DecoderChoice,
+}
+
+/// The job's key and the frames it covers.
+struct Keys {
+    fingerprint: FileFingerprint,
+    id: String,
+    /// Auto mode: the analysis this job uses (shared with other jobs on the same file).
+    analysis_id: Option<String>,
+    /// Shown frames' timestamps, in presentation order.
+    shown: Rc<Vec<TimestampUs>>,
+    /// Each sample's presentation index (decode order).
+    pres: Vec<Option<u64>>,
+    layout: ChunkLayout,
+}
+
+/// What is stored of an unfinished job, checked.
+struct Stored {
+    encode: EncodeResume,
+    /// Auto mode, analysis finished: the planned crop path.
+    crop_path: Option<CropPathRecord>,
+    /// Auto mode, analysis not finished: its sound chunks.
+    analysis: AnalysisResume,
+}
+
+/// The crop of every frame, and what the analysis reported (auto mode).
+struct Planned {
+    plan: Rc<CropPlan>,
+    crop_path: Vec<CropPathEntry>,
+    report: Option<AnalysisReport>,
+}
+
+/// The encoding pass's outcome: every segment (stored before and now), its timing, the codec and
+/// the size of the encoded frames.
+struct Encoded {
+    segments: Vec<SegmentIndex>,
+    stats: EncodeStats,
+    codec: String,
+    size: PixelSize,
+}
+
+/// The time each step ended (`js::now_ms`), for the summary.
+struct Times {
+    start: f64,
+    read: f64,
+    analysed: f64,
+    processed: f64,
+}
+
+pub async fn run(req: JobRequest, cancel: Rc<Cell<bool>>) -> Result<JobSummary, Stop> {
+    let t_start = js::now_ms();
+    let mut input = open(&req).await?;
+    if req.test_aids.decode_only {
+        return decode_only::run(&input.movie, &mut input.source, &input.decoder.config, &cancel, t_start).await;
     }
+    let keys = job_keys(&req, &mut input)?;
+    let db = Db::open().await?;
+    let _lock = claim(&db, &req, &keys).await?;
+    if let (Some(aid), Some(json)) = (&keys.analysis_id, &req.import_analysis) {
+        import_analysis(&db, aid, json, &keys.fingerprint, input.movie.video.display_size()).await?;
+    }
+    if let Some(done) = finished(&db, &keys).await? {
+        messages::post(&FromWorker::Started {
+            job_id: keys.id.clone(),
+            resumed: Some(ResumeInfo {
+                analysis_from_frame: None,
+                encode_from_frame: keys.layout.frames,
+                damaged_chunks: 0,
+            }),
+        });
+        return Ok(done);
+    }
+    let (mut job, resuming) = load_record(&db, &req, &keys).await?;
+    let stored = load_stored(&db, &mut job, keys.layout).await?;
+    let analysis_from = stored.crop_path.is_none().then(|| stored.analysis.first_missing(keys.layout)).flatten();
+    messages::post(&FromWorker::Started {
+        job_id: keys.id.clone(),
+        resumed: resuming.then_some(ResumeInfo {
+            analysis_from_frame: analysis_from.filter(|_| keys.analysis_id.is_some()),
+            encode_from_frame: stored.encode.first_frame(keys.layout),
+            damaged_chunks: stored.encode.damaged + stored.analysis.damaged,
+        }),
+    });
+
+    let t_read = js::now_ms();
+    let Stored { encode: to_encode, crop_path, analysis } = stored;
+    let planned = plan(&req, &mut input, &keys, &db, &mut job, crop_path, analysis, &cancel).await?;
+    let t_analysed = js::now_ms();
+    let encoded = encode(&mut input, &keys, &db, &mut job, &planned.plan, to_encode, &cancel).await?;
+    let times = Times { start: t_start, read: t_read, analysed: t_analysed, processed: js::now_ms() };
+    finish(&req, &input, &keys, &db, job, encoded, planned, times).await
 }
 
-/// The crop window of every shown frame.
-pub enum CropPlan {
-    Fixed(CropWindow),
-    /// One window per shown frame, in presentation order.
-    PerFrame(Vec<CropWindow>),
+/// Step 1: the file's index and a decoder the browser has for its video.
+async fn open(req: &JobRequest) -> Result<Input, ReframeError> {
+    if !decode::has_webcodecs() {
+        return Err(ReframeError::NoWebCodecs);
+    }
+    post_stage(Stage::Reading, 0, 0);
+    let mut source = FileSource::new(req.file.clone())?;
+    let movie = read_movie(&mut source)?;
+    messages::post(&FromWorker::Probed { source: source_info(&movie, &req.file_name) });
+    let decoder = decode::choose(&movie.video).await?;
+    Ok(Input { source, movie, decoder })
 }
 
-impl CropPlan {
-    pub fn window(&self, frame: usize) -> Option<CropWindow> {
-        match self {
-            CropPlan::Fixed(w) => Some(*w),
-            CropPlan::PerFrame(v) => v.get(frame).copied(),
+/// The file's fingerprint, the job's keys and how its frames are cut into chunks.
+fn job_keys(req: &JobRequest, input: &mut Input) -> Result<Keys, ReframeError> {
+    let (movie, source) = (&input.movie, &mut input.source);
+    let fp = fingerprint::fingerprint(&req.file_name, movie.file_bytes, req.file.last_modified(), |off, buf| {
+        source.read_at(off, buf)
+    })?;
+    let v = &movie.video;
+    let shown = Rc::new(v.shown_timestamps());
+    let pres = presentation_indices(v, &shown);
+    let chunk = req.test_aids.chunk_duration().unwrap_or(CHUNK_DURATION);
+    let layout = ChunkLayout::new(shown.len() as u64, movie.video_duration(), chunk);
+    Ok(Keys {
+        id: job_id(&fp, &req.settings),
+        analysis_id: (req.settings.mode == CropMode::Auto).then(|| analysis_id(&fp, &req.settings)),
+        fingerprint: fp,
+        shown,
+        pres,
+        layout,
+    })
+}
+
+/// Step 2: a resume must be of this file and these settings; then the job's lock (one tab per
+/// job), and the browser asked not to evict the stored work under storage pressure.
+async fn claim(db: &Db, req: &JobRequest, keys: &Keys) -> Result<Option<JobLock>, ReframeError> {
+    if let Some(expected) = &req.resume {
+        let Some(record) = db.job(expected).await? else {
+            return Err(ReframeError::Storage("the job to resume is no longer stored; start it again".into()));
+        };
+        if let Some(why) = record.file.mismatch(&keys.fingerprint) {
+            return Err(ReframeError::WrongFile(why));
+        }
+        if &keys.id != expected {
+            return Err(ReframeError::WrongFile("the settings differ from the job's".into()));
         }
     }
-
-    fn encoded_size(&self) -> reframe_core::units::PixelSize {
-        match self {
-            CropPlan::Fixed(w) => w.coded.size(),
-            CropPlan::PerFrame(v) => v.first().map(|w| w.coded.size()).unwrap_or_default(),
-        }
+    let lock = lock::lock_job(&keys.id).await?;
+    if let Ok(p) = js::worker_scope().navigator().storage().persist() {
+        // Not fatal: without it the browser may evict the work under storage pressure.
+        let _ = js::wait(p, js::storage_error).await;
     }
+    Ok(lock)
 }
 
+/// A finished job's summary, when its output and crop path are still stored.
+async fn finished(db: &Db, keys: &Keys) -> Result<Option<JobSummary>, ReframeError> {
+    let Some(job) = db.job(&keys.id).await?.filter(|r| r.stage == JobStage::Done) else { return Ok(None) };
+    let (Some(path), Some(summary)) = (&job.output_path, &job.summary) else { return Ok(None) };
+    if store::file_size(path).await.is_none() {
+        return Ok(None);
+    }
+    let crop_path = db.crop_path(&job.id).await?.map(|p| p.entries).unwrap_or_default();
+    if crop_path.len() != keys.shown.len() {
+        return Ok(None);
+    }
+    let analysis = match &job.analysis_id {
+        Some(a) => db
+            .analysis(a)
+            .await?
+            .and_then(|j| Analysis::from_json(&j).ok())
+            .map(|a| analyze::report(&a, analyze::DetectorRun::reused(), &job.settings)),
+        None => None,
+    };
+    Ok(Some(JobSummary { crop_path, analysis, ..summary.clone() }))
+}
+
+/// Stores an analysis file the user gave, as this video's analysis for this profile (unless one
+/// is stored already).
+async fn import_analysis(
+    db: &Db,
+    aid: &str,
+    json: &str,
+    fp: &FileFingerprint,
+    display: PixelSize,
+) -> Result<(), ReframeError> {
+    let analysis = Analysis::from_json(json).map_err(|e| ReframeError::BadAnalysis(e.to_string()))?;
+    if let Some(why) = analysis.mismatch(fp, display) {
+        return Err(ReframeError::BadAnalysis(format!("it is not of this video ({why})")));
+    }
+    if db.analysis(aid).await?.is_some() {
+        messages::post(&FromWorker::Notice {
+            message: "This video's analysis was already stored; the imported file was not needed.".into(),
+        });
+        return Ok(());
+    }
+    db.put_analysis(aid, json).await
+}
+
+/// Step 3: the job's record, resumed when the stored one fits (`resume::resumable`), else new;
+/// and whether it was resumed.
+async fn load_record(db: &Db, req: &JobRequest, keys: &Keys) -> Result<(JobRecord, bool), ReframeError> {
+    let usable = db.job(&keys.id).await?.filter(|r| resume::resumable(r, keys.layout));
+    let resuming = usable.is_some();
+    let now = now_epoch_ms();
+    let mut job = usable.unwrap_or_else(|| JobRecord {
+        schema: JOB_SCHEMA,
+        id: keys.id.clone(),
+        analysis_id: keys.analysis_id.clone(),
+        file: keys.fingerprint.clone(),
+        settings: req.settings.clone(),
+        stage: if keys.analysis_id.is_some() { JobStage::Analysing } else { JobStage::Encoding },
+        frames_total: keys.layout.frames,
+        chunk_frames: keys.layout.chunk_frames,
+        chunks: keys.layout.count(),
+        analysis_chunks_done: 0,
+        segments_done: 0,
+        stored_bytes: 0,
+        output_path: None,
+        download_name: format!("{}-{}.mp4", stem(&req.file_name), req.settings.ratio.file_tag()),
+        created_ms: now,
+        updated_ms: now,
+        summary: None,
+    });
+    if !resuming {
+        // A stale job under this key (another chunk size, or a lost output): start it afresh.
+        store::remove(&store::job_dir(&keys.id)).await;
+    }
+    job.updated_ms = now;
+    db.put_job(&job).await?;
+    if let Some(h) = &req.handle {
+        // Not fatal: without it the user picks the file again on resume.
+        let _ = db.put_handle(&keys.id, h).await;
+    }
+    Ok((job, resuming))
+}
+
+/// Step 3: what is stored of the job, sound (the decisions are `reframe_core::resume`'s): output
+/// segments with their files, and in auto mode the finished crop path or else the analysis
+/// chunks. The record's counts are set from what was found.
+async fn load_stored(db: &Db, job: &mut JobRecord, layout: ChunkLayout) -> Result<Stored, ReframeError> {
+    let (segments, unreadable_segments) = db.segments(&job.id).await?;
+    let mut with_files = Vec::with_capacity(segments.len());
+    for s in segments {
+        let bytes = store::file_size(&store::segment_path(&job.id, s.index)).await;
+        with_files.push((s, bytes));
+    }
+    let mut encode = EncodeResume::new(layout, with_files);
+    encode.damaged += unreadable_segments;
+    job.segments_done = encode.segments.len() as u64;
+    job.stored_bytes = encode.stored_bytes();
+    let crop_path = match resume::crop_path_stored(job) {
+        true => db.crop_path(&job.id).await?.filter(|p| p.entries.len() as u64 == job.frames_total),
+        false => None,
+    };
+    let analysis = match (&job.analysis_id, &crop_path) {
+        (Some(aid), None) => {
+            let (chunks, unreadable) = db.analysis_chunks(aid).await?;
+            let mut analysis = AnalysisResume::new(layout, chunks);
+            analysis.damaged += unreadable;
+            analysis
+        }
+        _ => AnalysisResume::default(),
+    };
+    Ok(Stored { encode, crop_path, analysis })
+}
+
+/// Step 4: the crop window of every frame. Fixed: one window. Auto: the stored crop path, or
+/// the analysis pass (resumed from its stored chunks, or reusing a finished analysis) and the
+/// camera path planned from it, committed with the job's next stage.
+#[allow(clippy::too_many_arguments)]
+async fn plan(
+    req: &JobRequest,
+    input: &mut Input,
+    keys: &Keys,
+    db: &Db,
+    job: &mut JobRecord,
+    crop_path: Option<CropPathRecord>,
+    analysis: AnalysisResume,
+    cancel: &Cell<bool>,
+) -> Result<Planned, Stop> {
+    let v = &input.movie.video;
+    let display = v.display_size();
+    let Some(aid) = &keys.analysis_id else {
+        let placed = crop::place(display, crop::output_size(display, req.settings.ratio), req.settings.position);
+        let window = crop::resolve(placed, v.coded_size, v.rotation);
+        let path = keys.shown.iter().map(|&t| CropPathEntry::new(t, window.display)).collect();
+        return Ok(Planned { plan: Rc::new(CropPlan::Fixed(window)), crop_path: path, report: None });
+    };
+    let (path, report) = match crop_path {
+        Some(stored) => {
+            let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
+            let Some(analysis) = analysis else {
+                return Err(ReframeError::Internal("the stored analysis is missing".into()).into());
+            };
+            (stored.entries, analyze::report(&analysis, analyze::DetectorRun::reused(), &req.settings))
+        }
+        None => {
+            let a = AnalysisJob {
+                movie: &input.movie,
+                decoder_config: &input.decoder.config,
+                settings: &req.settings,
+                aids: &req.test_aids,
+                shown: &keys.shown,
+                pres: &keys.pres,
+                layout: keys.layout,
+                analysis_id: aid,
+                file: &keys.fingerprint,
+                cancel,
+            };
+            let result = analyze::run(a, analysis, &mut input.source, db, job).await?;
+            job.stage = JobStage::Encoding;
+            job.updated_ms = now_epoch_ms();
+            let record = CropPathRecord { entries: result.crop_path };
+            db.commit_analysis(aid, &result.json, &record, job).await?;
+            (record.entries, result.report)
+        }
+    };
+    let v = &input.movie.video;
+    let plan = Rc::new(CropPlan::from_path(&path, v.coded_size, v.rotation));
+    Ok(Planned { plan, crop_path: path, report: Some(report) })
+}
+
+/// Step 5: encodes the segments not stored yet (after checking the disk can hold them), and
+/// returns every segment, the pass's timing, the codec and the encoded size.
+async fn encode(
+    input: &mut Input,
+    keys: &Keys,
+    db: &Db,
+    job: &mut JobRecord,
+    plan: &Rc<CropPlan>,
+    to_encode: EncodeResume,
+    cancel: &Cell<bool>,
+) -> Result<Encoded, Stop> {
+    let (movie, v) = (&input.movie, &input.movie.video);
+    let frames_total = keys.layout.frames;
+    let encoded_size = plan.encoded_size();
+    let duration_s = (movie.video_duration().0 as f64 / 1e6).max(1e-3);
+    let fps = frames_total as f64 / duration_s;
+    let video_bytes: u64 = v.samples.iter().map(|s| s.size as u64).sum();
+    let bitrate = output_bitrate(video_bytes as f64 * 8.0 / duration_s, v.coded_size, encoded_size, fps);
+    let encoder_choice = Rc::new(encode::choose(encoded_size, bitrate, fps).await?);
+    let encode_from = to_encode.first_frame(keys.layout);
+    let left = frames_total.saturating_sub(encode_from) as f64 / frames_total.max(1) as f64;
+    let expected =
+        movie.file_bytes as f64 * (encoded_size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5 * left;
+    if let Some(free) = store::free_bytes().await {
+        if free < expected {
+            return Err(ReframeError::StorageFull.into());
+        }
+    }
+    post_stage(Stage::Processing, encode_from, frames_total);
+    let e = EncodeJob {
+        movie,
+        decoder_config: &input.decoder.config,
+        choice: encoder_choice.clone(),
+        plan: plan.clone(),
+        shown: keys.shown.clone(),
+        pres: &keys.pres,
+        layout: keys.layout,
+        cancel,
+    };
+    let EncodeResume { mut segments, runs, .. } = to_encode;
+    let stats = transcode::run(e, &runs, &mut input.source, db, job, &mut segments).await?;
+    Ok(Encoded { segments, stats, codec: encoder_choice.codec.clone(), size: encoded_size })
+}
+
+/// Step 6: one MP4 from the segments (every frame counted), the job recorded as done, its
+/// temporary segments deleted.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    req: &JobRequest,
+    input: &Input,
+    keys: &Keys,
+    db: &Db,
+    mut job: JobRecord,
+    encoded: Encoded,
+    planned: Planned,
+    times: Times,
+) -> Result<JobSummary, Stop> {
+    let (frames_total, v) = (keys.layout.frames, &input.movie.video);
+    let Encoded { mut segments, stats, codec, size: encoded_size } = encoded;
+    segments.sort_by_key(|s| s.index);
+    let frames_out: u64 = segments.iter().map(|s| s.samples.len() as u64).sum();
+    if frames_out != frames_total || segments.len() as u64 != keys.layout.count() {
+        return Err(ReframeError::Internal(format!("{frames_out} of {frames_total} frames came out")).into());
+    }
+    job.stage = JobStage::Finishing;
+    job.updated_ms = now_epoch_ms();
+    db.put_job(&job).await?;
+    post_stage(Stage::Finishing, frames_out, frames_total);
+    let out_path = format!("{}/{}-{}.mp4", store::OUTPUT_DIR, stem(&req.file_name), &keys.id[4..12]);
+    let (output_bytes, audio_copied) =
+        assemble(&input.movie, &req.file, &keys.id, &segments, encoded_size, &out_path).await?;
+    let t_end = js::now_ms();
+
+    let mut stages = vec![StageTime { stage: Stage::Reading, seconds: (times.read - times.start) / 1000.0 }];
+    if keys.analysis_id.is_some() {
+        stages.push(StageTime { stage: Stage::Analysing, seconds: (times.analysed - times.read) / 1000.0 });
+    }
+    stages.push(StageTime { stage: Stage::Processing, seconds: (times.processed - times.analysed) / 1000.0 });
+    stages.push(StageTime { stage: Stage::Finishing, seconds: (t_end - times.processed) / 1000.0 });
+    let rate = |n: u64| if stats.seconds > 0.0 { n as f64 / stats.seconds } else { 0.0 };
+    let summary = JobSummary {
+        output_path: out_path.clone(),
+        download_name: job.download_name.clone(),
+        output_bytes,
+        output_size: encoded_size.rotated(v.rotation),
+        video_codec: codec,
+        audio_copied,
+        frames_in: frames_total,
+        frames_out,
+        elapsed_s: (t_end - times.start) / 1000.0,
+        stages,
+        decode_fps: rate(stats.frames_decoded),
+        encode_fps: rate(stats.frames_encoded),
+        hardware_decode: input.decoder.hardware,
+        crop_path: Vec::new(),
+        analysis: None,
+    };
+    job.stage = JobStage::Done;
+    job.output_path = Some(out_path);
+    job.stored_bytes = output_bytes;
+    job.summary = Some(summary.clone());
+    job.updated_ms = now_epoch_ms();
+    if keys.analysis_id.is_none() {
+        // The fixed crop's path is kept like auto mode's, for a later look at the finished job.
+        db.put_crop_path(&job.id, &CropPathRecord { entries: planned.crop_path.clone() }).await?;
+    }
+    db.commit_done(&job).await?;
+    store::remove(&store::job_dir(&keys.id)).await;
+    Ok(JobSummary { crop_path: planned.crop_path, analysis: planned.report, ..summary })
+}
+
+/// The input's name without its extension, safe for a file name.
 fn stem(name: &str) -> String {
     let base = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name);
     let clean: String = base.chars().map(|c| if c.is_alphanumeric() || "-_ ".contains(c) { c } else { '_' }).collect();
@@ -96,463 +515,4 @@ fn source_info(movie: &Movie, file_name: &str) -> SourceInfo {
         duration_us: movie.video_duration().0,
         audio_codec: movie.audio.as_ref().map(|a| a.codec_name.clone()),
     }
-}
-
-/// Posts progress of a stage: frames done of total, speed over the frames done in this session.
-pub fn post_progress(stage: Stage, done: u64, frames_total: u64, t_start: f64, now: f64, done_now: u64) {
-    let secs = ((now - t_start) / 1000.0).max(1e-3);
-    let fps = done_now as f64 / secs;
-    let eta_s = (fps > 0.0).then(|| (frames_total.saturating_sub(done)) as f64 / fps);
-    messages::post(&FromWorker::Progress {
-        progress: Progress { stage, frames_done: done, frames_total, fps, eta_s, detail: None },
-    });
-}
-
-fn post_stage(stage: Stage, done: u64, total: u64) {
-    messages::post(&FromWorker::Progress {
-        progress: Progress { stage, frames_done: done, frames_total: total, fps: 0.0, eta_s: None, detail: None },
-    });
-}
-
-pub async fn run(
-    file: File,
-    handle: Option<wasm_bindgen::JsValue>,
-    import: Option<String>,
-    file_name: String,
-    settings: JobSettings,
-    resume: Option<String>,
-    cancel: Rc<Cell<bool>>,
-) -> Result<JobSummary, Stop> {
-    let t_start = js::now_ms();
-    if !decode::has_webcodecs() {
-        return Err(ReframeError::NoWebCodecs.into());
-    }
-
-    // 1. The index, and the file's fingerprint.
-    post_stage(Stage::Reading, 0, 0);
-    let mut source = FileSource::new(file.clone())?;
-    let movie = read_movie(&mut source)?;
-    messages::post(&FromWorker::Probed { source: source_info(&movie, &file_name) });
-    let v = &movie.video;
-    let decoder_choice = decode::choose(v).await?;
-    if settings.decode_only {
-        return decode_only(&movie, &mut source, &decoder_choice.config, &cancel, t_start).await;
-    }
-    let fp = fingerprint::fingerprint(&file_name, movie.file_bytes, file.last_modified(), |off, buf| {
-        source.read_at(off, buf)
-    })?;
-    let id = job_id(&fp, &settings);
-
-    // 2. One tab per job, and what is stored of it.
-    let db = Db::open().await?;
-    if let Some(expected) = &resume {
-        let Some(record) = db.job(expected).await? else {
-            return Err(ReframeError::Storage("the job to resume is no longer stored; start it again".into()).into());
-        };
-        if let Some(why) = record.file.mismatch(&fp) {
-            return Err(ReframeError::WrongFile(why).into());
-        }
-        if &id != expected {
-            return Err(ReframeError::WrongFile("the settings differ from the job's".into()).into());
-        }
-    }
-    let _lock = lock::lock_job(&id).await?;
-    // Ask the browser not to evict our stored work under storage pressure.
-    if let Ok(p) = js::worker_scope().navigator().storage().persist() {
-        let _ = js::wait(p, js::storage_error).await;
-    }
-
-    let display = v.display_size();
-    let out_display = crop::output_size(display, settings.ratio);
-    let shown = Rc::new(v.shown_timestamps());
-    let pres = presentation_indices(v, &shown);
-    let frames_total = shown.len() as u64;
-    let chunk = settings.chunk_seconds.map(DurationUs::from_seconds).unwrap_or(CHUNK_DURATION);
-    let layout = ChunkLayout::new(frames_total, movie.video_duration(), chunk);
-    let aid = (settings.mode == CropMode::Auto)
-        .then(|| analysis_id(&fp, &settings, crate::detect::model(settings.model).name()));
-
-    if let (Some(aid), Some(json)) = (&aid, &import) {
-        import_analysis(&db, aid, json, &fp, display).await?;
-    }
-    let stored = db.job(&id).await?;
-    if let Some(done) = stored.as_ref().filter(|r| r.stage == JobStage::Done) {
-        if let Some(summary) = finished(&db, done, &shown).await? {
-            messages::post(&FromWorker::Started {
-                job_id: id.clone(),
-                resumed: Some(ResumeInfo {
-                    analysis_from_frame: None,
-                    encode_from_frame: frames_total,
-                    damaged_chunks: 0,
-                }),
-            });
-            return Ok(summary);
-        }
-    }
-    let usable = stored.filter(|r| {
-        r.schema <= JOB_SCHEMA
-            && r.frames_total == frames_total
-            && r.chunk_frames == layout.chunk_frames
-            && r.stage != JobStage::Done
-    });
-    let resuming = usable.is_some();
-    let now = now_epoch_ms();
-    let mut job = usable.unwrap_or_else(|| JobRecord {
-        schema: JOB_SCHEMA,
-        id: id.clone(),
-        analysis_id: aid.clone(),
-        file: fp.clone(),
-        settings: settings.clone(),
-        stage: if aid.is_some() { JobStage::Analysing } else { JobStage::Encoding },
-        frames_total,
-        chunk_frames: layout.chunk_frames,
-        chunks: layout.count(),
-        analysis_chunks_done: 0,
-        segments_done: 0,
-        stored_bytes: 0,
-        output_path: None,
-        download_name: format!("{}-{}.mp4", stem(&file_name), settings.ratio.file_tag()),
-        created_ms: now,
-        updated_ms: now,
-        summary: None,
-    });
-    if !resuming {
-        // A stale job under this key (another chunk size, or a lost output): start it afresh.
-        store::remove(&store::job_dir(&id)).await;
-    }
-    job.updated_ms = now;
-    db.put_job(&job).await?;
-    if let Some(h) = &handle {
-        // Not fatal: without it the user picks the file again on resume.
-        let _ = db.put_handle(&id, h).await;
-    }
-
-    // What is stored: analysis chunks (auto mode) and output segments (files checked too).
-    let Stored { mut segments, runs, crop_path: crop_path_stored, analysis_chunks, analysis_from, damaged } =
-        stored_state(&db, &mut job, aid.as_deref(), layout).await?;
-    let encode_from = runs.first().map(|r| layout.range(r.start).start).unwrap_or(frames_total);
-    messages::post(&FromWorker::Started {
-        job_id: id.clone(),
-        resumed: resuming.then_some(ResumeInfo {
-            analysis_from_frame: analysis_from,
-            encode_from_frame: encode_from,
-            damaged_chunks: damaged,
-        }),
-    });
-
-    // 3. The crop of every frame.
-    let t_read = js::now_ms();
-    let (plan, crop_path, analysis_report) = match &aid {
-        None => {
-            let placed = crop::place(display, out_display, settings.position);
-            let window = crop::resolve(placed, v.coded_size, v.rotation);
-            let path = shown.iter().map(|&t| CropPathEntry::new(t, window.display)).collect();
-            (CropPlan::Fixed(window), path, None)
-        }
-        Some(aid) => {
-            let (path, report) = match crop_path_stored {
-                Some(p) => {
-                    let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
-                    let report = match analysis {
-                        Some(a) => analyze::report(&a, analyze::DetectorRun::reused(), &settings),
-                        None => return Err(ReframeError::Internal("the stored analysis is missing".into()).into()),
-                    };
-                    (p.entries, report)
-                }
-                None => {
-                    let a = AnalysisJob {
-                        movie: &movie,
-                        decoder_config: &decoder_choice.config,
-                        settings: &settings,
-                        shown: &shown,
-                        pres: &pres,
-                        layout,
-                        analysis_id: aid,
-                        file: &fp,
-                        cancel: &cancel,
-                    };
-                    let result = analyze::run(a, analysis_chunks, &mut source, &db, &mut job).await?;
-                    job.stage = JobStage::Encoding;
-                    job.updated_ms = now_epoch_ms();
-                    let record = CropPathRecord { entries: result.crop_path };
-                    db.commit_analysis(aid, &result.json, &record, &job).await?;
-                    (record.entries, result.report)
-                }
-            };
-            let windows = path
-                .iter()
-                .map(|e| {
-                    crop::resolve(
-                        reframe_core::units::PixelRect::new(e.x, e.y, e.width, e.height),
-                        v.coded_size,
-                        v.rotation,
-                    )
-                })
-                .collect();
-            (CropPlan::PerFrame(windows), path, Some(report))
-        }
-    };
-    let t_analysed = js::now_ms();
-
-    // 4. Encode the segments not stored yet.
-    let encoded_size = plan.encoded_size();
-    let duration_s = (movie.video_duration().0 as f64 / 1e6).max(1e-3);
-    let fps = frames_total as f64 / duration_s;
-    let video_bytes: u64 = v.samples.iter().map(|s| s.size as u64).sum();
-    let bitrate = output_bitrate(video_bytes as f64 * 8.0 / duration_s, v.coded_size, encoded_size, fps);
-    let encoder_choice = Rc::new(encode::choose(encoded_size, bitrate, fps).await?);
-    let left = frames_total.saturating_sub(encode_from) as f64 / frames_total.max(1) as f64;
-    let expected =
-        movie.file_bytes as f64 * (encoded_size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5 * left;
-    if let Some(free) = store::free_bytes().await {
-        if free < expected {
-            return Err(ReframeError::StorageFull.into());
-        }
-    }
-    post_stage(Stage::Processing, encode_from, frames_total);
-    let plan = Rc::new(plan);
-    let e = EncodeJob {
-        movie: &movie,
-        decoder_config: &decoder_choice.config,
-        choice: encoder_choice.clone(),
-        plan,
-        shown: shown.clone(),
-        pres: &pres,
-        layout,
-        cancel: &cancel,
-    };
-    let stats = transcode::run(e, &runs, &mut source, &db, &mut job, &mut segments).await?;
-    let t_process = js::now_ms();
-
-    // 5. One MP4 from the segments.
-    segments.sort_by_key(|s| s.index);
-    let frames_out: u64 = segments.iter().map(|s| s.samples.len() as u64).sum();
-    if frames_out != frames_total || segments.len() as u64 != layout.count() {
-        return Err(ReframeError::Internal(format!("{frames_out} of {frames_total} frames came out")).into());
-    }
-    job.stage = JobStage::Finishing;
-    job.updated_ms = now_epoch_ms();
-    db.put_job(&job).await?;
-    post_stage(Stage::Finishing, frames_out, frames_total);
-    let out_path = format!("{}/{}-{}.mp4", store::OUTPUT_DIR, stem(&file_name), &id[4..12]);
-    let (output_bytes, audio_copied) = assemble(&movie, &file, &id, &segments, encoded_size, &out_path).await?;
-    let t_end = js::now_ms();
-
-    let mut stages = vec![StageTime { stage: Stage::Reading, seconds: (t_read - t_start) / 1000.0 }];
-    if aid.is_some() {
-        stages.push(StageTime { stage: Stage::Analysing, seconds: (t_analysed - t_read) / 1000.0 });
-    }
-    stages.push(StageTime { stage: Stage::Processing, seconds: (t_process - t_analysed) / 1000.0 });
-    stages.push(StageTime { stage: Stage::Finishing, seconds: (t_end - t_process) / 1000.0 });
-    let rate = |n: u64| if stats.seconds > 0.0 { n as f64 / stats.seconds } else { 0.0 };
-    let summary = JobSummary {
-        output_path: out_path.clone(),
-        download_name: job.download_name.clone(),
-        output_bytes,
-        output_size: encoded_size.rotated(v.rotation),
-        video_codec: encoder_choice.codec.clone(),
-        audio_copied,
-        frames_in: frames_total,
-        frames_out,
-        elapsed_s: (t_end - t_start) / 1000.0,
-        stages,
-        decode_fps: rate(stats.frames_decoded),
-        encode_fps: rate(stats.frames_encoded),
-        hardware_decode: decoder_choice.hardware,
-        crop_path: Vec::new(),
-        analysis: None,
-    };
-    job.stage = JobStage::Done;
-    job.output_path = Some(out_path);
-    job.stored_bytes = output_bytes;
-    job.summary = Some(summary.clone());
-    job.updated_ms = now_epoch_ms();
-    if aid.is_none() {
-        // The fixed crop's path is kept like auto mode's, for a later look at the finished job.
-        db.put_crop_path(&job.id, &CropPathRecord { entries: crop_path.clone() }).await?;
-    }
-    db.commit_done(&job).await?;
-    store::remove(&store::job_dir(&id)).await;
-    Ok(JobSummary { crop_path, analysis: analysis_report, ..summary })
-}
-
-/// Stores an analysis file the user gave, as this video's analysis for this profile (unless one
-/// is stored already).
-async fn import_analysis(
-    db: &Db,
-    aid: &str,
-    json: &str,
-    fp: &fingerprint::FileFingerprint,
-    display: reframe_core::units::PixelSize,
-) -> Result<(), ReframeError> {
-    let analysis = Analysis::from_json(json).map_err(|e| ReframeError::BadAnalysis(e.to_string()))?;
-    if let Some(why) = analysis.mismatch(fp, display) {
-        return Err(ReframeError::BadAnalysis(format!("it is not of this video ({why})")));
-    }
-    if db.analysis(aid).await?.is_some() {
-        messages::post(&FromWorker::Notice {
-            message: "This video's analysis was already stored; the imported file was not needed.".into(),
-        });
-        return Ok(());
-    }
-    db.put_analysis(aid, json).await
-}
-
-/// A finished job's summary, when its output is still stored.
-async fn finished(db: &Db, job: &JobRecord, shown: &[TimestampUs]) -> Result<Option<JobSummary>, ReframeError> {
-    let (Some(path), Some(summary)) = (&job.output_path, &job.summary) else { return Ok(None) };
-    if store::file_size(path).await.is_none() {
-        return Ok(None);
-    }
-    let crop_path = db.crop_path(&job.id).await?.map(|p| p.entries).unwrap_or_default();
-    if crop_path.len() != shown.len() {
-        return Ok(None);
-    }
-    let analysis = match &job.analysis_id {
-        Some(a) => db
-            .analysis(a)
-            .await?
-            .and_then(|j| Analysis::from_json(&j).ok())
-            .map(|a| analyze::report(&a, analyze::DetectorRun::reused(), &job.settings)),
-        None => None,
-    };
-    Ok(Some(JobSummary { crop_path, analysis, ..summary.clone() }))
-}
-
-/// Benchmark aid: decode every frame, count them, store nothing.
-/// What a job has stored that is sound: output segments (with their files), and in auto mode the
-/// finished crop path or else the analysis chunks. Damaged pieces are counted and redone.
-struct Stored {
-    segments: Vec<SegmentIndex>,
-    /// Runs of chunks whose segments are still to encode.
-    runs: Vec<std::ops::Range<u64>>,
-    crop_path: Option<CropPathRecord>,
-    analysis_chunks: BTreeMap<u64, AnalysisChunk>,
-    /// The first frame the analysis still has to look at (auto mode, analysis not finished).
-    analysis_from: Option<u64>,
-    damaged: u64,
-}
-
-async fn stored_state(
-    db: &Db,
-    job: &mut JobRecord,
-    aid: Option<&str>,
-    layout: ChunkLayout,
-) -> Result<Stored, ReframeError> {
-    let (stored_segments, mut damaged) = db.segments(&job.id).await?;
-    let mut segments: Vec<SegmentIndex> = Vec::new();
-    for s in stored_segments {
-        let sound = layout.range(s.index) == (s.first_frame..s.end_frame)
-            && s.samples.len() as u64 == s.end_frame - s.first_frame
-            && store::file_size(&store::segment_path(&job.id, s.index)).await == Some(s.file_bytes());
-        if sound {
-            segments.push(s);
-        } else {
-            damaged += 1;
-        }
-    }
-    let done: Vec<bool> = (0..layout.count()).map(|c| segments.iter().any(|s| s.index == c)).collect();
-    let runs = runs_to_do(&done);
-    job.segments_done = segments.len() as u64;
-    job.stored_bytes = segments.iter().map(|s| s.file_bytes()).sum();
-    let crop_path = match (aid, job.stage) {
-        (Some(_), JobStage::Analysing) | (None, _) => None,
-        (Some(_), _) => db.crop_path(&job.id).await?.filter(|p| p.entries.len() as u64 == job.frames_total),
-    };
-    let (analysis_chunks, analysis_damaged, analysis_from) = match (aid, &crop_path) {
-        (Some(a), None) => {
-            let (chunks, bad) = analyze::stored_chunks(db, a, layout).await?;
-            let from = analyze::first_missing(&chunks, layout);
-            (chunks, bad, from)
-        }
-        _ => Default::default(),
-    };
-    damaged += analysis_damaged;
-    Ok(Stored { segments, runs, crop_path, analysis_chunks, analysis_from, damaged })
-}
-
-async fn decode_only(
-    movie: &Movie,
-    source: &mut FileSource,
-    config: &web_sys::VideoDecoderConfig,
-    cancel: &Cell<bool>,
-    t_start: f64,
-) -> Result<JobSummary, Stop> {
-    struct Count {
-        shown: Vec<TimestampUs>,
-        frames: u64,
-        first_ms: Option<f64>,
-        last_ms: f64,
-        error: Option<ReframeError>,
-    }
-    impl FrameSink for Count {
-        fn on_frame(&mut self, frame: VideoFrame) {
-            let t = TimestampUs(frame.timestamp().round() as i64);
-            frame.close();
-            if self.shown.binary_search(&t).is_ok() {
-                let now = js::now_ms();
-                self.first_ms.get_or_insert(now);
-                self.last_ms = now;
-                self.frames += 1;
-            }
-        }
-        fn on_error(&mut self, error: ReframeError) {
-            self.error.get_or_insert(error);
-        }
-    }
-    struct Loop {
-        count: Rc<RefCell<Count>>,
-        total: u64,
-        t_start: f64,
-    }
-    impl FeedLoop for Loop {
-        async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
-            if let Some(e) = self.count.borrow_mut().error.take() {
-                return Err(e.into());
-            }
-            Ok(decoder.queue_size() < MAX_QUEUE)
-        }
-        fn progress(&mut self, now: f64) {
-            let n = self.count.borrow().frames;
-            post_progress(Stage::Processing, n, self.total, self.t_start, now, n);
-        }
-    }
-    let v = &movie.video;
-    let shown = v.shown_timestamps();
-    let total = shown.len() as u64;
-    let count = Rc::new(RefCell::new(Count { shown, frames: 0, first_ms: None, last_ms: 0.0, error: None }));
-    let signal = Signal::default();
-    let decoder = Decoder::feeding(config, &count, &signal)?;
-    let t0 = js::now_ms();
-    let mut lp = Loop { count: count.clone(), total, t_start: t0 };
-    decode::feed(&decoder, v, source, 0..v.samples.len(), &signal, cancel, &mut lp).await?;
-    if let Some(e) = count.borrow_mut().error.take() {
-        return Err(e.into());
-    }
-    let c = count.borrow();
-    if c.frames != total {
-        return Err(ReframeError::Internal(format!("{} of {total} frames came out", c.frames)).into());
-    }
-    let t_end = js::now_ms();
-    let fps = match c.first_ms {
-        Some(a) if c.last_ms > a => c.frames as f64 / ((c.last_ms - a) / 1000.0),
-        _ => 0.0,
-    };
-    Ok(JobSummary {
-        output_path: String::new(),
-        download_name: String::new(),
-        output_bytes: 0,
-        output_size: Default::default(),
-        video_codec: String::new(),
-        audio_copied: false,
-        frames_in: total,
-        frames_out: c.frames,
-        elapsed_s: (t_end - t_start) / 1000.0,
-        stages: vec![StageTime { stage: Stage::Processing, seconds: (t_end - t0) / 1000.0 }],
-        decode_fps: fps,
-        encode_fps: 0.0,
-        hardware_decode: false,
-        crop_path: Vec::new(),
-        analysis: None,
-    })
 }

