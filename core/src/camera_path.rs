@@ -793,7 +793,7 @@ mod tests {
         assert_eq!(s2.len(), 4);
         // A track seen only in shot 0 is dropped from the others.
         let early = Track { id: 2, samples: tr.samples[..2].to_vec() };
-        assert!(shot_part(&cuts, 1, &times, &[early.clone()]).1.is_empty());
+        assert!(shot_part(&cuts, 1, &times, std::slice::from_ref(&early)).1.is_empty());
         assert_eq!(shot_part(&cuts, 0, &times, &[early]).1.len(), 1);
     }
 

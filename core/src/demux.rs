@@ -14,6 +14,9 @@ use mp4_atom::{Codec, Decode, Moov, StszSamples, Trak};
 pub trait ByteSource {
     /// Total length in bytes.
     fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Reads `buf.len()` bytes at `offset`; fails if the source is shorter.
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<()>;
 }

@@ -262,7 +262,7 @@ impl<S: ByteSink> Mp4Writer<S> {
                 media_rate: 1i16.into(),
             });
         }
-        let edts = (!entries.is_empty()).then(|| Edts { elst: Some(Elst { entries }) });
+        let edts = (!entries.is_empty()).then_some(Edts { elst: Some(Elst { entries }) });
 
         let keyframes: Vec<u32> =
             samples.iter().enumerate().filter(|(_, s)| s.keyframe).map(|(i, _)| i as u32 + 1).collect();
