@@ -236,6 +236,8 @@ for (const name of media.clipsOfKind('bad')) {
     assert.ok(!fs.existsSync(out), 'no output file');
     const allowed = media.CLIPS[name].errorCodes;
     if (allowed) assert.ok(allowed.includes(e.code), `error code "${e.code}" (${e.message}); expected one of ${allowed.join(', ')}`);
+    const named = media.CLIPS[name].messageIncludes;
+    if (named) assert.ok(e.message.includes(named) && e.shown.includes(named), `the message names ${named}: ${e.message}`);
     t.diagnostic(`${name}: [${e.code}] ${e.message}`);
   });
 }

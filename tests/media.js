@@ -231,6 +231,16 @@ const CLIPS = {
       '-c:v', 'mpeg4', '-q:v', '5', ...AAC, out,
     ]]],
   },
+  'unsupported-hevc': {
+    kind: 'bad',
+    description: 'HEVC (hvc1, as phones write it) in MP4: this Chromium cannot decode HEVC, the page must say so',
+    errorCodes: ['unsupported_codec'],
+    messageIncludes: 'HEVC',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2),
+      '-c:v', 'libx265', '-x265-params', 'log-level=error', '-tag:v', 'hvc1', '-pix_fmt', 'yuv420p', ...AAC, out,
+    ]]],
+  },
 };
 
 // ---- generation ----

@@ -14,7 +14,9 @@ pub enum ReframeError {
     Corrupt(String),
     #[error("The file has no video track.")]
     NoVideoTrack,
-    #[error("The video codec {0} is not supported by this browser.")]
+    /// The browser cannot decode the video's codec (a WebCodecs codec string, or the sample
+    /// entry's four letters when Reframe does not read the codec at all).
+    #[error("{}", unsupported_codec_message(.0))]
     UnsupportedCodec(String),
     #[error("This browser cannot encode video here (no H.264, VP9 or AV1 encoder is available).")]
     NoEncoder,
@@ -51,6 +53,28 @@ pub enum ReframeError {
     BadAnalysis(String),
     #[error("Internal error: {0}.")]
     Internal(String),
+}
+
+/// What to convert a video to when its codec cannot be decoded here, with the command.
+const CONVERT_ADVICE: &str = "or convert the video to H.264 first, for example with ffmpeg: \
+     ffmpeg -i input.mov -c:v libx264 -crf 18 -c:a copy output.mp4";
+
+/// The sentence for a codec the browser cannot decode: its common name, and what to do.
+fn unsupported_codec_message(codec: &str) -> String {
+    match codec.split('.').next().unwrap_or(codec) {
+        "hvc1" | "hev1" => format!(
+            "This video is HEVC (H.265, codec {codec}), which this browser cannot decode. Open it in a browser \
+             that decodes HEVC (Safari, or Chrome or Edge on a Mac or on a Windows PC with hardware HEVC \
+             decoding), {CONVERT_ADVICE}."
+        ),
+        "mp4v" => format!(
+            "This video is MPEG-4 Part 2 (codec {codec}), which browsers do not decode. Export it again as \
+             H.264 from the program that made it, {CONVERT_ADVICE}."
+        ),
+        _ => {
+            format!("The video codec {codec} is not supported by this browser. Use another browser, {CONVERT_ADVICE}.")
+        }
+    }
 }
 
 /// The stable code of an error kind, for tests and logs.
@@ -96,3 +120,21 @@ pub struct UserError {
 }
 
 pub type Result<T, E = ReframeError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsupported_codec_is_named_with_what_to_do() {
+        let hevc = ReframeError::UnsupportedCodec("hvc1.1.6.L60.90".into()).to_string();
+        assert!(hevc.contains("HEVC (H.265, codec hvc1.1.6.L60.90)"), "{hevc}");
+        assert!(hevc.contains("ffmpeg -i input.mov -c:v libx264"), "{hevc}");
+        assert!(ReframeError::UnsupportedCodec("hev1.2.4.L120.B0".into()).to_string().contains("HEVC"));
+        let mp4v = ReframeError::UnsupportedCodec("mp4v".into()).to_string();
+        assert!(mp4v.contains("MPEG-4 Part 2"), "{mp4v}");
+        let other = ReframeError::UnsupportedCodec("apcn".into()).to_string();
+        assert!(other.starts_with("The video codec apcn is not supported"), "{other}");
+        assert_eq!(ReframeError::UnsupportedCodec("hvc1".into()).code(), "unsupported_codec");
+    }
+}

@@ -45,6 +45,24 @@ fn bframes_file_has_all_frames_in_presentation_order() {
 }
 
 #[test]
+fn hevc_is_read_with_its_codec_string_and_hvcc() {
+    // Made by libx265 (Main profile) with the `hvc1` tag, as phones write HEVC in MOV/MP4.
+    let (m, _) = movie("hevc.mp4");
+    let v = &m.video;
+    // RFC 6381 / ISO 14496-15 E.3: hvc1.<profile>.<compatibility>.<tier><level>[.<constraints>].
+    assert!(v.config.codec.starts_with("hvc1.1.6.L"), "{}", v.config.codec);
+    // The hvcC body, which VideoDecoder takes as its description: configurationVersion 1,
+    // then profile space/tier/profile (Main = 1).
+    let hvcc = v.config.description.as_ref().expect("hvcC record");
+    assert_eq!(hvcc[0], 1);
+    assert_eq!(hvcc[1] & 0x1f, 1);
+    assert_eq!(v.coded_size, PixelSize::new(160, 90));
+    // ffprobe -count_frames says 6.
+    assert_eq!(v.shown_frames(), 6);
+    assert!(m.audio.is_none());
+}
+
+#[test]
 fn rotation_metadata_is_read() {
     let (m, _) = movie("rotated.mp4");
     // Made with ffmpeg 5.1 `-metadata:s:v rotate=270`, which writes the matrix (0,1,-1,0) phones
