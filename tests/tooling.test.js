@@ -53,7 +53,8 @@ test('process-headless arguments: defaults, values and mistakes', () => {
   const o = parseArgs(['--input', 'a.mp4', '--out', 'b.mp4', '--report', 'r.json']);
   assert.equal(o.ratio, '9:16');
   assert.equal(o.mode, 'fixed');
-  assert.equal(o.profile, 'balanced');
+  assert.equal(o.profile, 'fast');
+  assert.equal(o.model, 'quality');
   assert.equal(o.posX, 50);
   assert.equal(o.decodeOnly, false);
   const p = parseArgs(['--input=a.mp4', '--decode-only', '--ratio', '2:3', '--pos-x', '0', '--pos-y=100', '--timeout-s', '30']);

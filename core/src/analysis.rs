@@ -73,11 +73,21 @@ pub struct Analysis {
 
 impl Analysis {
     /// Tracks people through `detections` (ending tracks at `cuts`) and keeps everything.
-    pub fn new(source_size: PixelSize, mut detections: Vec<Detection>, mut cuts_us: Vec<TimestampUs>) -> Analysis {
+    pub fn new(source_size: PixelSize, detections: Vec<Detection>, cuts_us: Vec<TimestampUs>) -> Analysis {
+        Analysis::with_tracker(source_size, detections, cuts_us, TrackerConfig::default())
+    }
+
+    /// [`Analysis::new`] with a given tracker tuning.
+    pub fn with_tracker(
+        source_size: PixelSize,
+        mut detections: Vec<Detection>,
+        mut cuts_us: Vec<TimestampUs>,
+        tracker: TrackerConfig,
+    ) -> Analysis {
         detections.sort_by_key(|d| d.timestamp_us);
         cuts_us.sort();
         cuts_us.dedup();
-        let tracks = track_people(&detections, &cuts_us, TrackerConfig::default());
+        let tracks = track_people(&detections, &cuts_us, tracker);
         Analysis { version: ANALYSIS_VERSION, source_size, detections, tracks, cuts_us, path: None, source_file: None }
     }
 
@@ -189,6 +199,7 @@ mod tests {
                 timestamp_us: TimestampUs(i * 200_000),
                 frame: FrameIndex(i as u64 * 6),
                 boxes: vec![PersonBox::new(300.0 + 20.0 * i as f32, 400.0, 140.0, 420.0, 0.9)],
+                faces: vec![],
             })
             .collect();
         Analysis::new(PixelSize::new(1920, 1080), dets, vec![TimestampUs(2_000_000)])
@@ -201,6 +212,7 @@ mod tests {
                 timestamp_us: TimestampUs(i * 200_000),
                 frame: FrameIndex(i as u64 * 6),
                 boxes: vec![PersonBox::new(300.0 + 5.0 * i as f32, 400.0, 140.0 + i as f32, 420.0, 0.9)],
+                faces: vec![],
             })
             .collect();
         // A second person on 5 frames, a passer-by on 1.

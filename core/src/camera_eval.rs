@@ -165,6 +165,126 @@ pub fn evaluate(path: &[CropPathEntry], truth: &GroundTruth) -> Metrics {
     }
 }
 
+/// Hand-made truth of one clip: per shot, the subject's box and face at keyframes (the format of
+/// `detect/examples/eval_clips/*.truth.json`). Between keyframes the truth is linear; before the
+/// first and after the last keyframe of a shot it is that keyframe's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipTruth {
+    pub clip: String,
+    /// The video file the truth is about.
+    pub input: String,
+    pub shots: Vec<ShotTruth>,
+}
+
+/// The truth of one shot: frames `first..=last` (counted from 0 in presentation order).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShotTruth {
+    pub first: u64,
+    pub last: u64,
+    pub keys: Vec<TruthKey>,
+    /// Stretches `[first, last]` where a good camera is exactly still (the subject stands still).
+    #[serde(default)]
+    pub still: Vec<[u64; 2]>,
+}
+
+/// One keyframe: frame index, subject box and face box, each `[x0, y0, x1, y1]` in display pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TruthKey(pub u64, pub [f32; 4], pub [f32; 4]);
+
+/// Subject and face at one frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TruthAt {
+    pub subject: PersonBox,
+    pub face: PersonBox,
+}
+
+fn corners_box(c: [f32; 4]) -> PersonBox {
+    PersonBox::new(c[0], c[1], c[2] - c[0], c[3] - c[1], 1.0)
+}
+
+impl ClipTruth {
+    /// The truth at frame `index`, `None` outside every shot with truth.
+    pub fn at(&self, index: u64) -> Option<TruthAt> {
+        let shot = self.shots.iter().find(|s| s.first <= index && index <= s.last)?;
+        let keys = &shot.keys;
+        let i = keys.partition_point(|k| k.0 < index);
+        let (a, b) = match (i.checked_sub(1).map(|j| keys[j]), keys.get(i).copied()) {
+            (_, Some(k)) if k.0 == index => (k, k),
+            (Some(a), Some(b)) => (a, b),
+            (Some(k), None) | (None, Some(k)) => (k, k),
+            (None, None) => return None,
+        };
+        let u = if b.0 == a.0 { 0.0 } else { (index - a.0) as f32 / (b.0 - a.0) as f32 };
+        let mix = |p: [f32; 4], q: [f32; 4]| std::array::from_fn(|k| p[k] + (q[k] - p[k]) * u);
+        Some(TruthAt { subject: corners_box(mix(a.1, b.1)), face: corners_box(mix(a.2, b.2)) })
+    }
+}
+
+/// Figures of a crop path against a [`ClipTruth`] (frames of the path are its frame indices).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TruthMetrics {
+    /// Frames with truth.
+    pub frames: usize,
+    /// Share of those where the face lies fully inside the crop.
+    pub face_inside: f64,
+    /// Share where the crop's edge cuts through the face (part inside, part outside).
+    pub face_cut: f64,
+    /// Largest movement of the crop (px, x and y range) inside a still stretch, after the first
+    /// `settle_frames` of a stretch that does not start its shot (the camera arrives there).
+    pub still_max_px: u32,
+}
+
+/// Evaluates `path` (one entry per frame, in presentation order) against `truth`.
+pub fn evaluate_truth(path: &[CropPathEntry], truth: &ClipTruth, settle_frames: u64) -> TruthMetrics {
+    let (mut frames, mut inside, mut cut) = (0usize, 0usize, 0usize);
+    for (i, e) in path.iter().enumerate() {
+        let Some(t) = truth.at(i as u64) else { continue };
+        frames += 1;
+        let f = &t.face;
+        let (fx1, fy1) = (f.right(), f.bottom());
+        let (cx0, cy0, cx1, cy1) = (e.x as f32, e.y as f32, (e.x + e.width) as f32, (e.y + e.height) as f32);
+        let overlaps = f.x < cx1 && fx1 > cx0 && f.y < cy1 && fy1 > cy0;
+        if box_inside(f, e) {
+            inside += 1;
+        } else if overlaps {
+            cut += 1;
+        }
+    }
+    let mut still_max_px = 0;
+    for shot in &truth.shots {
+        for &[a, b] in &shot.still {
+            let from = if a == shot.first { a } else { a + settle_frames };
+            let part = path.get(from as usize..=(b as usize).min(path.len().saturating_sub(1)));
+            let Some(part) = part.filter(|p| !p.is_empty()) else { continue };
+            let range = |v: &dyn Fn(&CropPathEntry) -> u32| {
+                part.iter().map(v).max().unwrap_or(0) - part.iter().map(v).min().unwrap_or(0)
+            };
+            still_max_px = still_max_px.max(range(&|e| e.x)).max(range(&|e| e.y));
+        }
+    }
+    let share = |k: usize| if frames == 0 { 0.0 } else { k as f64 / frames as f64 };
+    TruthMetrics { frames, face_inside: share(inside), face_cut: share(cut), still_max_px }
+}
+
+/// Share of the analysed frames with truth where some box matches the truth subject (IoU >= 0.5):
+/// the detector's recall of the person who should be framed. `boxes_at(frame index)` gives the
+/// boxes found at an analysed frame (`None` for frames not analysed).
+pub fn subject_recall(
+    truth: &ClipTruth,
+    frames: u64,
+    boxes_at: impl Fn(u64) -> Option<Vec<PersonBox>>,
+) -> (f64, usize) {
+    let (mut n, mut found) = (0usize, 0usize);
+    for i in 0..frames {
+        let (Some(t), Some(boxes)) = (truth.at(i), boxes_at(i)) else { continue };
+        n += 1;
+        if boxes.iter().any(|b| b.iou(&t.subject) >= 0.5) {
+            found += 1;
+        }
+    }
+    (if n == 0 { 0.0 } else { found as f64 / n as f64 }, n)
+}
+
 /// Per-frame weight of the newest target in the baseline's exponential moving average
 /// (time constant ~10 frames, a third of a second at 30 fps).
 pub const BASELINE_ALPHA: f64 = 0.1;
@@ -258,6 +378,40 @@ mod tests {
         assert!((m.mean_abs_accel - 6.0 / 28.0).abs() < 1e-9, "{m:?}");
     }
 
+    fn clip(keys: Vec<TruthKey>, still: Vec<[u64; 2]>) -> ClipTruth {
+        ClipTruth { clip: "t".into(), input: "t.mp4".into(), shots: vec![ShotTruth { first: 0, last: 9, keys, still }] }
+    }
+
+    #[test]
+    fn truth_is_linear_between_keys_and_held_at_the_ends() {
+        let t = clip(
+            vec![TruthKey(2, [0.0, 0.0, 10.0, 10.0], [0.0; 4]), TruthKey(6, [40.0, 0.0, 50.0, 10.0], [0.0; 4])],
+            vec![],
+        );
+        assert_eq!(t.at(0).unwrap().subject.x, 0.0);
+        assert_eq!(t.at(4).unwrap().subject.x, 20.0);
+        assert_eq!(t.at(9).unwrap().subject.x, 40.0);
+        assert!(t.at(10).is_none());
+    }
+
+    #[test]
+    fn faces_inside_cut_and_stillness() {
+        // Face at x 100..140; the crop (100 wide) starts at 60 (face inside), then 110 (cut), then 200
+        // (face outside: neither inside nor cut).
+        let t = clip(vec![TruthKey(0, [90.0, 0.0, 150.0, 100.0], [100.0, 10.0, 140.0, 50.0])], vec![[0, 4], [5, 9]]);
+        let xs = [60, 60, 60, 60, 60, 110, 200, 200, 200, 200];
+        let path: Vec<CropPathEntry> = xs.iter().enumerate().map(|(i, &x)| entry(i as i64, x)).collect();
+        let m = evaluate_truth(&path, &t, 2);
+        assert_eq!(m.frames, 10);
+        assert!((m.face_inside - 0.5).abs() < 1e-9 && (m.face_cut - 0.1).abs() < 1e-9, "{m:?}");
+        // The second stretch is still after its 2 settling frames; the first all along.
+        assert_eq!(m.still_max_px, 0);
+        assert_eq!(evaluate_truth(&path, &t, 0).still_max_px, 90);
+        let recall =
+            subject_recall(&t, 10, |i| (i % 2 == 0).then(|| vec![PersonBox::new(90.0, 0.0, 60.0, 100.0, 0.9)]));
+        assert_eq!(recall, (1.0, 5));
+    }
+
     #[test]
     fn cuts_do_not_count_as_motion() {
         let path: Vec<CropPathEntry> = (0..20).map(|i| entry(i, if i < 10 { 0 } else { 800 })).collect();
@@ -278,11 +432,13 @@ mod tests {
                 timestamp_us: TimestampUs(0),
                 frame: Default::default(),
                 boxes: vec![PersonBox::new(200.0, 300.0, 100.0, 300.0, 0.9)],
+                faces: vec![],
             },
             Detection {
                 timestamp_us: TimestampUs(500),
                 frame: Default::default(),
                 boxes: vec![PersonBox::new(1500.0, 300.0, 100.0, 300.0, 0.9)],
+                faces: vec![],
             },
         ];
         let frames: Vec<TimestampUs> = (0..10).map(|i| TimestampUs(i * 100)).collect();

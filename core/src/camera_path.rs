@@ -55,7 +55,7 @@
 
 use crate::crop::output_size;
 use crate::shots::shot_index;
-use crate::subject::{choose_subjects, Framing, Region, SubjectConfig};
+use crate::subject::{choose_subjects, FaceRegion, Framing, ProminenceWeights, Region, SubjectConfig};
 use crate::taut_string::{eased_at, polyline_at, taut_string};
 use crate::track::Track;
 use crate::units::{AspectRatio, PixelSize, TimestampUs};
@@ -64,6 +64,9 @@ use serde::{Deserialize, Serialize};
 /// Safe margin kept between the framed people and the crop's edges, as a fraction of the crop's
 /// width (horizontally) or height (vertically).
 pub const MARGIN: f64 = 0.05;
+/// Room kept around the framed person's face, as a fraction of the face's size: the crop never
+/// cuts a face (when the face fits in the crop at all).
+pub const FACE_MARGIN: f64 = 0.1;
 /// Room kept above the subject's head, as a fraction of the crop height.
 pub const HEADROOM: f64 = 0.08;
 /// A subject counts as standing still while its target position stays within +- this fraction of
@@ -133,18 +136,21 @@ impl Smoothness {
 }
 
 /// Everything the user chose that shapes the camera path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CameraSettings {
     pub ratio: AspectRatio,
     pub smoothness: Smoothness,
     /// Follow this track (from the analysis) in the shots where it appears.
     #[serde(default)]
     pub subject_track: Option<u32>,
+    /// How the most prominent person is chosen (tuning, not a user setting: not stored).
+    #[serde(skip)]
+    pub prominence: ProminenceWeights,
 }
 
 impl CameraSettings {
     pub fn new(ratio: AspectRatio, smoothness: Smoothness) -> Self {
-        CameraSettings { ratio, smoothness, subject_track: None }
+        CameraSettings { ratio, smoothness, subject_track: None, prominence: ProminenceWeights::default() }
     }
 }
 
@@ -157,6 +163,7 @@ pub fn subject_config(crop: PixelSize, settings: &CameraSettings) -> SubjectConf
         bridge_us: (BRIDGE_S * 1e6) as i64,
         group_gap_us: (settings.smoothness.params().hold_s * 1e6) as i64,
         user_track: settings.subject_track,
+        weights: settings.prominence,
     }
 }
 
@@ -372,16 +379,57 @@ impl Axis {
         t.clamp(band.0, band.1)
     }
 
-    /// The bands of a framed region.
-    fn bands(&self, r: &Region) -> Bands {
+    /// Crop positions that keep `[f0, f1]` inside; the centred position when it is longer than the crop.
+    fn containing(&self, f0: f64, f1: f64) -> (f64, f64) {
+        if f1 - f0 <= self.len {
+            clamp_band(f1 - self.len, f0, self.max)
+        } else {
+            let c = (f0 + f1) / 2.0 - self.len / 2.0;
+            clamp_band(c, c, self.max)
+        }
+    }
+
+    /// The bands of a framed region, and of the subject's face in it: the face is kept inside with
+    /// [`FACE_MARGIN`] (before the body's margins, when both cannot be had), and where the body does
+    /// not fit in the crop the camera centres on the face (horizontally) or puts the eyes a third
+    /// from the top (vertically: a close-up).
+    fn bands(&self, r: &Region, face: Option<&FaceRegion>) -> Bands {
         let (r0, r1) = self.extent(r);
         let margin = MARGIN * self.len;
-        let safe = self.safe_band(r0, r1, margin);
-        let target = self.target(r0, r1, safe);
+        let mut safe = self.safe_band(r0, r1, margin);
+        let mut target = self.target(r0, r1, safe);
+        let mut check = self.safe_band(r0, r1, margin / 2.0);
+        if let Some(f) = face {
+            let (f0, f1) = self.extent(&f.region);
+            let fm = FACE_MARGIN * (f1 - f0);
+            let (face_safe, face_check) = (self.containing(f0 - fm, f1 + fm), self.containing(f0, f1));
+            if r1 - r0 + 2.0 * margin <= self.len {
+                safe = meet_or_second(safe, face_safe);
+                check = meet_or_second(check, face_check);
+            } else if self.vertical {
+                // A close-up: the face decides, the top of the hair may leave the frame.
+                (safe, check) = (face_safe, face_check);
+                target = f.eye_y - self.len / 3.0;
+            } else {
+                safe = meet_or_second(safe, face_safe);
+                check = meet_or_second(check, face_check);
+                target = (f0 + f1 - self.len) / 2.0;
+            }
+            target = target.clamp(safe.0, safe.1);
+        }
         let dz = self.dead_zone * self.len;
         let soft = ((target - dz).max(safe.0), (target + dz).min(safe.1));
-        let check = self.safe_band(r0, r1, margin / 2.0);
         Bands { soft, check, target }
+    }
+}
+
+/// The intersection of two bands, or the second when they do not meet.
+fn meet_or_second(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    let (lo, hi) = (a.0.max(b.0), a.1.min(b.1));
+    if lo <= hi {
+        (lo, hi)
+    } else {
+        b
     }
 }
 
@@ -643,12 +691,13 @@ fn plan_axis(
     let n = samples.len();
     let centre = even_within(ax.max / 2.0, ax.max);
     // Dead-zone bands, check bands and targets of framed samples.
-    let framed: Vec<Option<Bands>> = framings.iter().map(|f| f.as_ref().map(|f| ax.bands(&f.region))).collect();
+    let framed: Vec<Option<Bands>> =
+        framings.iter().map(|f| f.as_ref().map(|f| ax.bands(&f.region, f.face.as_ref()))).collect();
     let mut soft: Vec<(f64, f64)> = (0..n)
         .map(|k| match rules[k] {
             Rule::Frame => framed[k].map_or((0.0, ax.max), |b| b.soft),
             Rule::Free => (0.0, ax.max),
-            Rule::Hold(..) => held[k].as_ref().map_or((0.0, ax.max), |r| ax.bands(r).soft),
+            Rule::Hold(..) => held[k].as_ref().map_or((0.0, ax.max), |r| ax.bands(r, None).soft),
             Rule::Centre => (centre, centre),
         })
         .collect();
@@ -663,7 +712,7 @@ fn plan_axis(
     let check_band: Vec<Option<(f64, f64)>> = (0..n)
         .map(|k| match rules[k] {
             Rule::Frame => framed[k].map(|b| b.check),
-            Rule::Hold(_, dt) if dt > 0 => held[k].as_ref().map(|r| ax.bands(r).check),
+            Rule::Hold(_, dt) if dt > 0 => held[k].as_ref().map(|r| ax.bands(r, None).check),
             _ => None,
         })
         .collect();
@@ -759,7 +808,7 @@ fn plan_axis(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::track::{PersonBox, TrackSample};
+    use crate::track::{Face, PersonBox, TrackSample};
     use crate::units::FrameIndex;
 
     fn still_track(x: f32, n: usize) -> (Vec<TimestampUs>, Track) {
@@ -772,6 +821,7 @@ mod tests {
                 frame: FrameIndex(i as u64 * 6),
                 // +-4 px of detector jitter.
                 bbox: PersonBox::new(x + ((i * 7) % 9) as f32 - 4.0, 300.0, 140.0, 400.0, 0.9),
+                face: None,
             })
             .collect();
         (times, Track { id: 1, samples })
@@ -835,6 +885,43 @@ mod tests {
         let (_, y) = plan.position_at(TimestampUs(1_000_000));
         // Person 900..1400 fits in 608 with margin and headroom: head at least 8% below the top.
         assert!(y <= 900.0 - HEADROOM * 608.0 && y + 608.0 >= 1400.0 + 0.5 * MARGIN * 608.0, "{y}");
+    }
+
+    #[test]
+    fn a_close_up_keeps_the_face_whole() {
+        // Close-up, 9:16 from 16:9: the shoulders (500..1400) are wider than the 608-px crop and
+        // the face (900..1250) is right of the body's centre. Centred on the body, the crop
+        // (646..1254) would cut the face; with the face, the crop keeps it with its margin.
+        let (times, mut tr) = still_track(0.0, 20);
+        for s in tr.samples.iter_mut() {
+            s.bbox = PersonBox::new(500.0, 0.0, 900.0, 1080.0, 0.9);
+        }
+        let settings = CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced);
+        let src = PixelSize::new(1920, 1080);
+        let x = plan_camera_path(src, &times, std::slice::from_ref(&tr), &[], &settings).position_at(times[10]).0;
+        assert!(x > 900.0 - 608.0 + 350.0 || x + 608.0 < 1250.0, "without a face the body is centred: {x}");
+        let face = Face { x: 900.0, y: 150.0, width: 350.0, height: 420.0, score: 0.9, eye_y: 320.0 };
+        for s in tr.samples.iter_mut() {
+            s.face = Some(face);
+        }
+        let x = plan_camera_path(src, &times, &[tr], &[], &settings).position_at(times[10]).0;
+        let m = FACE_MARGIN * 350.0;
+        assert!(x <= 900.0 - m && x + 608.0 >= 1250.0 + m, "the face with its margin is inside: {x}");
+    }
+
+    #[test]
+    fn a_vertical_close_up_puts_the_eyes_a_third_from_the_top() {
+        // Portrait source, landscape crop, the person taller than the crop.
+        let (times, mut tr) = still_track(0.0, 20);
+        let face = Face { x: 400.0, y: 500.0, width: 300.0, height: 360.0, score: 0.9, eye_y: 640.0 };
+        for s in tr.samples.iter_mut() {
+            s.bbox = PersonBox::new(200.0, 400.0, 700.0, 1500.0, 0.9);
+            s.face = Some(face);
+        }
+        let settings = CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced);
+        let y = plan_camera_path(PixelSize::new(1080, 1920), &times, &[tr], &[], &settings).position_at(times[10]).1;
+        let eyes = (640.0 - y) / 608.0;
+        assert!((eyes - 1.0 / 3.0).abs() < 0.05, "eyes at {eyes} of the crop height (y {y})");
     }
 
     #[test]

@@ -21,7 +21,10 @@ use xxhash_rust::xxh3::xxh3_64;
 const MAGIC: &[u8; 3] = b"RFR";
 const HEADER: usize = 3 + 1 + 2 + 4;
 const CHECKSUM: usize = 8;
-/// The record format this code writes and reads.
+/// The record format this code writes and reads. Analysis chunks written before detections
+/// carried faces do not decode (postcard has no optional fields) and are redone like damaged ones;
+/// the version stays 1 so that segment and crop-path records, whose layout did not change, keep
+/// a finished job finished.
 pub const RECORD_VERSION: u16 = 1;
 
 /// What a record holds.
@@ -149,6 +152,7 @@ mod tests {
                 timestamp_us: TimestampUs(300 * 33_333),
                 frame: FrameIndex(300),
                 boxes: vec![PersonBox::new(10.5, 20.0, 100.0, 250.0, 0.9)],
+                faces: vec![],
             }],
         }
     }

@@ -1,13 +1,25 @@
 //! Who the virtual camera frames, per analysed sample of one shot.
 //!
 //! - **Primary subject**: the track chosen by the user when it appears in the shot; otherwise the
-//!   most prominent track, scored by [`prominence`] = persistence x size x centrality x confidence:
-//!   - persistence: share of the shot's samples where the track was detected,
-//!   - size: mean of `sqrt(box area / frame area)` (a linear measure of how big the person looks),
+//!   most prominent track, scored by [`prominence`] = persistence x size x centrality x confidence
+//!   x framing, with the exponents and factors of [`ProminenceWeights`]:
+//!   - persistence: share of the shot's samples where the track was detected (the evidence of a
+//!     track over time, rather than one frame's score),
+//!   - size: mean of `(box area / frame area)^(size_power / 2)` (power 1: a linear measure of how
+//!     big the person looks; the default 1.5 leans towards area), so a large foreground person
+//!     beats a small one in the background even when the detector is surer of the small, sharp
+//!     one, while persistence still counts,
 //!   - centrality: mean of `1 - 0.5 * |box centre x - frame centre x| / (frame width / 2)`
 //!     (1 in the middle, 0.5 at an edge: the camera operator put the subject somewhere for a reason,
 //!     but an edge subject can still win by size or persistence),
-//!   - confidence: mean detector score.
+//!   - confidence: (mean detector score)^`score_power`; the default 0.5 keeps a weak track from
+//!     winning on size alone but does not let a sharp 0.99 beat a soft 0.5 by a factor of two,
+//!   - framing: mean over the samples of `edge_cut` where the box touches the left or right edge
+//!     of the frame (within [`EDGE_TOUCH`] of its width), else 1: a person cut by a side edge is
+//!     usually a foreground element (the shoulder or back of the head in an over-the-shoulder
+//!     shot, a passer-by), rarely the subject,
+//!   - face: `1 + face x` the share of the samples where the track's face was found (someone
+//!     turned towards the camera is more likely the subject than the back of a head).
 //! - **Long absences**: where the primary is missing before its first sighting, after its last,
 //!   or for longer than `bridge` between two sightings (so not a short occlusion), the most
 //!   prominent *other* track over that stretch is framed instead (someone else took over the
@@ -25,7 +37,7 @@
 //!   so the framing does not flip at the threshold, and joining never forces the camera to an
 //!   extreme position.
 
-use crate::track::{PersonBox, Track};
+use crate::track::{Face, PersonBox, Track};
 use crate::units::{PixelSize, TimestampUs};
 
 /// Someone takes over a long absence of the primary only if seen over at least this long.
@@ -33,6 +45,27 @@ pub const MIN_TAKEOVER_US: i64 = 1_000_000;
 
 /// A person joins the group when the group's width stays within this share of the crop width.
 pub const GROUP_JOIN: f64 = 0.8;
+
+/// A box whose left or right side is within this share of the frame width of the frame's edge is
+/// cut by that edge (see [`ProminenceWeights::edge_cut`]).
+pub const EDGE_TOUCH: f64 = 0.01;
+
+/// The exponents and factors of [`prominence`] (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProminenceWeights {
+    pub size_power: f64,
+    pub score_power: f64,
+    pub edge_cut: f64,
+    /// A track whose face is seen on every sample scores `1 + face` times as much.
+    pub face: f64,
+}
+
+impl Default for ProminenceWeights {
+    /// Measured on the hand-truth clips of `eval_camera --truth` (see `detect/examples/eval_clips`).
+    fn default() -> Self {
+        ProminenceWeights { size_power: 1.5, score_power: 0.5, edge_cut: 0.3, face: 0.5 }
+    }
+}
 
 /// An axis-aligned box in source display pixels, `f64` for planning.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,11 +101,27 @@ impl Region {
     }
 }
 
+/// A framed person's face: its box and the height of the eyes, source display pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceRegion {
+    pub region: Region,
+    pub eye_y: f64,
+}
+
+impl FaceRegion {
+    pub fn from_face(f: &Face) -> FaceRegion {
+        let region = Region { x0: f.x as f64, y0: f.y as f64, x1: (f.x + f.width) as f64, y1: (f.y + f.height) as f64 };
+        FaceRegion { region, eye_y: f.eye_y as f64 }
+    }
+}
+
 /// What the camera must show at one sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Framing {
     /// The union of the boxes of everyone framed (subject and group), clipped to the frame.
     pub region: Region,
+    /// The subject's face, when it was found at this sample: the crop must not cut it.
+    pub face: Option<FaceRegion>,
     /// The subject's track id.
     pub track_id: u32,
     /// Ids of the other people framed with the subject.
@@ -100,6 +149,8 @@ pub struct SubjectConfig {
     pub group_gap_us: i64,
     /// Follow this track when it appears in the shot.
     pub user_track: Option<u32>,
+    /// How the most prominent track is scored.
+    pub weights: ProminenceWeights,
 }
 
 /// The track's box at `t`: the detected one, or, when `t` falls in a gap of at most `max_gap_us`
@@ -135,27 +186,32 @@ pub fn box_near(track: &Track, t: TimestampUs, max_gap_us: i64, extend_ends: boo
 }
 
 /// How much a track dominates the samples `samples` of a frame of `source` size (see module docs).
-pub fn prominence(track: &Track, samples: &[TimestampUs], source: PixelSize) -> f64 {
+pub fn prominence(track: &Track, samples: &[TimestampUs], source: PixelSize, w: &ProminenceWeights) -> f64 {
     if samples.is_empty() {
         return 0.0;
     }
     let frame_area = source.area().max(1) as f64;
-    let half_w = (source.width as f64 / 2.0).max(1.0);
-    let (mut n, mut size, mut central, mut conf) = (0usize, 0.0, 0.0, 0.0);
+    let frame_w = source.width as f64;
+    let half_w = (frame_w / 2.0).max(1.0);
+    let (mut n, mut size, mut central, mut conf, mut framing, mut faces) = (0usize, 0.0, 0.0, 0.0, 0.0, 0usize);
     for &t in samples {
         if let Some(b) = track.box_at(t) {
             n += 1;
-            size += (b.area() as f64 / frame_area).sqrt();
+            faces += track.face_at(t).is_some() as usize;
+            size += (b.area() as f64 / frame_area).powf(w.size_power / 2.0);
             let off = ((b.centre_x() as f64 - half_w).abs() / half_w).min(1.0);
             central += 1.0 - 0.5 * off;
             conf += b.score as f64;
+            let touch = EDGE_TOUCH * frame_w;
+            framing += if (b.x as f64) <= touch || b.right() as f64 >= frame_w - touch { w.edge_cut } else { 1.0 };
         }
     }
     if n == 0 {
         return 0.0;
     }
     let nf = n as f64;
-    (nf / samples.len() as f64) * (size / nf) * (central / nf) * (conf / nf)
+    let face = 1.0 + w.face * faces as f64 / nf;
+    (nf / samples.len() as f64) * (size / nf) * (central / nf) * (conf / nf).powf(w.score_power) * (framing / nf) * face
 }
 
 /// Frames someone else where nobody is framed at the start or end of the shot, or for longer than
@@ -167,9 +223,10 @@ fn fill_long_absences(
     tracks: &[Track],
     primary: usize,
     source: PixelSize,
-    bridge_us: i64,
+    config: &SubjectConfig,
     subject: &mut [Option<usize>],
 ) -> bool {
+    let (bridge_us, weights) = (config.bridge_us, &config.weights);
     let n = samples.len();
     let mut changed = false;
     let mut i = 0;
@@ -196,7 +253,7 @@ fn fill_long_absences(
         };
         let mut best: Option<(usize, f64)> = None;
         for k in (0..tracks.len()).filter(|&k| k != primary && lasting(k)) {
-            let s = prominence(&tracks[k], stretch, source);
+            let s = prominence(&tracks[k], stretch, source, weights);
             if s > 0.0 && best.is_none_or(|(_, bs)| s > bs) {
                 best = Some((k, s));
             }
@@ -223,11 +280,12 @@ pub fn choose_subjects(
     config: &SubjectConfig,
 ) -> SubjectPlan {
     let n = samples.len();
-    let scores: Vec<f64> = tracks.iter().map(|t| prominence(t, samples, source)).collect();
+    let weights = &config.weights;
+    let scores: Vec<f64> = tracks.iter().map(|t| prominence(t, samples, source, weights)).collect();
     let best_of = |candidates: &mut dyn Iterator<Item = usize>, sub: &[TimestampUs]| -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
         for i in candidates {
-            let s = prominence(&tracks[i], sub, source);
+            let s = prominence(&tracks[i], sub, source, weights);
             if s > 0.0 && best.is_none_or(|(_, bs)| s > bs) {
                 best = Some((i, s));
             }
@@ -247,7 +305,7 @@ pub fn choose_subjects(
         // Fill long absences of the primary with the most prominent other person there; repeat
         // on what remains absent (each round fills with one more track, so it ends).
         for _ in 0..tracks.len() {
-            if !fill_long_absences(samples, tracks, primary, source, config.bridge_us, &mut subject) {
+            if !fill_long_absences(samples, tracks, primary, source, config, &mut subject) {
                 break;
             }
         }
@@ -299,7 +357,8 @@ pub fn choose_subjects(
             }
         }
         prev_group = group.clone();
-        framings.push(Some(Framing { region, track_id: tracks[si].id, group }));
+        let face = tracks[si].face_at(t).map(|f| FaceRegion::from_face(&f));
+        framings.push(Some(Framing { region, face, track_id: tracks[si].id, group }));
     }
     SubjectPlan { primary: Some(tracks[primary].id), framings }
 }
@@ -319,6 +378,7 @@ mod tests {
                     timestamp_us: TimestampUs(t),
                     frame: FrameIndex(0),
                     bbox: PersonBox::new(x, 200.0, w, h, 0.9),
+                    face: None,
                 })
                 .collect(),
         }
@@ -331,6 +391,7 @@ mod tests {
             bridge_us: 1_500_000,
             group_gap_us: 1_500_000,
             user_track: None,
+            weights: ProminenceWeights::default(),
         }
     }
 
@@ -348,6 +409,44 @@ mod tests {
         assert_eq!(plan.primary, Some(1));
         // The small person is far and small: not grouped.
         assert!(plan.framings.iter().all(|f| f.as_ref().is_some_and(|f| f.track_id == 1 && f.group.is_empty())));
+    }
+
+    fn scored(id: u32, times: &[i64], x: f32, w: f32, h: f32, score: f32) -> Track {
+        let mut t = track(id, times, x, w, h);
+        for s in &mut t.samples {
+            s.bbox.score = score;
+        }
+        t
+    }
+
+    #[test]
+    fn a_large_soft_foreground_person_beats_a_small_sharp_one_behind() {
+        // Shot/reverse-shot: the speaker in the foreground, detected at 0.35, and a small, sharp
+        // person in the background at 0.99.
+        let times: Vec<i64> = (0..20).map(|i| i * 200_000).collect();
+        let ts: Vec<TimestampUs> = times.iter().map(|&t| TimestampUs(t)).collect();
+        let front = scored(1, &times, 550.0, 400.0, 800.0, 0.35);
+        let back = scored(2, &times, 1300.0, 180.0, 330.0, 0.99);
+        let plan = choose_subjects(&ts, &[back.clone(), front.clone()], SRC, CROP, &config());
+        assert_eq!(plan.primary, Some(1));
+        // With the raw score and a linear size (the weights before), the background person won.
+        let before = ProminenceWeights { size_power: 1.0, score_power: 1.0, edge_cut: 1.0, face: 0.0 };
+        let old = SubjectConfig { weights: before, ..config() };
+        assert_eq!(choose_subjects(&ts, &[back, front], SRC, CROP, &old).primary, Some(2));
+    }
+
+    #[test]
+    fn someone_cut_by_the_side_edge_is_not_the_subject() {
+        // Over the shoulder: a big shoulder and back of a head against the right edge, the person
+        // facing the camera smaller, left of centre.
+        let times: Vec<i64> = (0..20).map(|i| i * 200_000).collect();
+        let ts: Vec<TimestampUs> = times.iter().map(|&t| TimestampUs(t)).collect();
+        let shoulder = track(1, &times, 1300.0, 620.0, 1080.0);
+        let facing = track(2, &times, 300.0, 400.0, 900.0);
+        let plan = choose_subjects(&ts, &[shoulder.clone(), facing.clone()], SRC, CROP, &config());
+        assert_eq!(plan.primary, Some(2));
+        let no_edge = SubjectConfig { weights: ProminenceWeights { edge_cut: 1.0, ..Default::default() }, ..config() };
+        assert_eq!(choose_subjects(&ts, &[shoulder, facing], SRC, CROP, &no_edge).primary, Some(1));
     }
 
     #[test]

@@ -219,7 +219,7 @@ impl Scene {
                 let y = rng.range(0.0, self.source.height as f64 - h);
                 boxes.push(PersonBox::new(x as f32, y as f32, w as f32, h as f32, rng.range(0.3, 0.75) as f32));
             }
-            out.push(Detection { timestamp_us: self.timestamp(i), frame: FrameIndex(i as u64), boxes });
+            out.push(Detection { timestamp_us: self.timestamp(i), frame: FrameIndex(i as u64), boxes, faces: vec![] });
         }
         out
     }

@@ -92,6 +92,32 @@ pub struct Detection {
     pub timestamp_us: TimestampUs,
     pub frame: FrameIndex,
     pub boxes: Vec<PersonBox>,
+    /// The faces found on the frame (none in analyses made before faces were detected). Always
+    /// written: the binary records (postcard) cannot skip fields.
+    #[serde(default)]
+    pub faces: Vec<Face>,
+}
+
+/// A face found on an analysed frame, in source display pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Face {
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+    /// Detector confidence in [0, 1].
+    pub score: f32,
+    /// Height of the eyes (the mean of the two eye keypoints), pixels from the frame's top.
+    pub eye_y: f32,
+}
+
+impl Face {
+    pub fn centre_x(&self) -> f32 {
+        self.x + self.width / 2.0
+    }
+    pub fn centre_y(&self) -> f32 {
+        self.y + self.height / 2.0
+    }
 }
 
 /// One observation of a tracked person.
@@ -101,6 +127,9 @@ pub struct TrackSample {
     pub frame: FrameIndex,
     /// The detection box that was associated with the track at this sample.
     pub bbox: PersonBox,
+    /// The person's face at this sample, when one was found in the box ([`attach_faces`]).
+    #[serde(default)]
+    pub face: Option<Face>,
 }
 
 /// A person followed over time: a stable id and the samples where they were detected (sorted by
@@ -117,6 +146,10 @@ impl Track {
     }
     pub fn last_us(&self) -> Option<TimestampUs> {
         self.samples.last().map(|s| s.timestamp_us)
+    }
+    /// The face seen at exactly `t`, if any.
+    pub fn face_at(&self, t: TimestampUs) -> Option<Face> {
+        self.samples.binary_search_by(|s| s.timestamp_us.cmp(&t)).ok().and_then(|i| self.samples[i].face)
     }
     /// The box seen at exactly `t`, if any.
     pub fn box_at(&self, t: TimestampUs) -> Option<PersonBox> {
@@ -156,6 +189,23 @@ pub struct TrackerConfig {
     /// After tracking, a track that starts at most this long after another ended, near where
     /// it ended and with a similar size, is joined to it (see [`stitch_tracks`]).
     pub stitch_gap: DurationUs,
+}
+
+impl TrackerConfig {
+    /// The tuning for a detector's scores. Each detector reports boxes down to
+    /// `reframe_detect::ANALYSIS_MIN_SCORE` (0.1); what counts as a sure detection differs: SSDLite
+    /// gives true people of a tenth to a third of the frame height 0.3-0.7, CenterNet 0.1-0.5
+    /// (measured on the hand-truth clips of `eval_camera --truth`), where the YOLO-style defaults
+    /// (0.5 / 0.6) dropped most of them. Tracks start from 0.3 (SSDLite) or 0.2 (CenterNet), and
+    /// a tentative track still needs `confirm_hits` matches, so a single false alarm starts none.
+    pub fn for_detector(model: crate::settings::DetectorModel) -> TrackerConfig {
+        use crate::settings::DetectorModel;
+        let (high_score, new_track_score) = match model {
+            DetectorModel::Fast => (0.25, 0.3),
+            DetectorModel::Quality => (0.15, 0.2),
+        };
+        TrackerConfig { high_score, new_track_score, ..TrackerConfig::default() }
+    }
 }
 
 impl Default for TrackerConfig {
@@ -226,7 +276,7 @@ impl LiveTrack {
         self.last_seen = t;
         self.hits += 1;
         self.seen_last_update = true;
-        self.samples.push(TrackSample { timestamp_us: t, frame, bbox: det });
+        self.samples.push(TrackSample { timestamp_us: t, frame, bbox: det, face: None });
     }
 }
 
@@ -447,8 +497,50 @@ fn greedy_match(
     }
 }
 
+/// Gives each track sample the face that belongs to its box, from the faces of the detection at
+/// the same time: a face whose centre lies in the box horizontally and in its upper 60%, at most
+/// 1.1 times as wide as the box. Each face goes to one person and each person gets one face;
+/// larger faces are placed first, each into the box it sits best in (its centre nearest the
+/// box's centre line, relative to the box width), so that of two overlapping people the face
+/// goes to the one it is in front of.
+pub fn attach_faces(tracks: &mut [Track], detections: &[Detection]) {
+    for d in detections.iter().filter(|d| !d.faces.is_empty()) {
+        let t = d.timestamp_us;
+        // (track, sample) of every track seen at t.
+        let mut seen: Vec<(usize, usize)> = Vec::new();
+        for (k, tr) in tracks.iter().enumerate() {
+            if let Ok(i) = tr.samples.binary_search_by(|s| s.timestamp_us.cmp(&t)) {
+                seen.push((k, i));
+            }
+        }
+        let mut faces = d.faces.clone();
+        faces.sort_by(|a, b| (b.width * b.height).total_cmp(&(a.width * a.height)));
+        let mut taken = vec![false; seen.len()];
+        for f in faces {
+            let fits = |b: &PersonBox| {
+                let (cx, cy) = (f.centre_x(), f.centre_y());
+                cx >= b.x && cx <= b.right() && cy >= b.y && cy <= b.y + 0.6 * b.height && f.width <= 1.1 * b.width
+            };
+            let best = (0..seen.len())
+                .filter(|&j| !taken[j])
+                .filter(|&j| fits(&tracks[seen[j].0].samples[seen[j].1].bbox))
+                .min_by(|&a, &b| {
+                    let off = |j: usize| {
+                        let b = tracks[seen[j].0].samples[seen[j].1].bbox;
+                        (f.centre_x() - b.centre_x()).abs() / b.width.max(1.0)
+                    };
+                    off(a).total_cmp(&off(b))
+                });
+            if let Some(j) = best {
+                taken[j] = true;
+                tracks[seen[j].0].samples[seen[j].1].face = Some(f);
+            }
+        }
+    }
+}
+
 /// Runs the tracker over all detections (sorted by time), ending every track at each cut, then
-/// stitches fragments within each shot.
+/// stitches fragments within each shot, and attaches the faces ([`attach_faces`]).
 pub fn track_people(detections: &[Detection], cuts: &[TimestampUs], config: TrackerConfig) -> Vec<Track> {
     let mut tracker = Tracker::new(config);
     let mut shot = None;
@@ -460,7 +552,9 @@ pub fn track_people(detections: &[Detection], cuts: &[TimestampUs], config: Trac
         shot = Some(s);
         tracker.update(det);
     }
-    stitch_tracks(tracker.finish(), cuts, config.stitch_gap)
+    let mut tracks = stitch_tracks(tracker.finish(), cuts, config.stitch_gap);
+    attach_faces(&mut tracks, detections);
+    tracks
 }
 
 /// Joins track fragments: a track `q` that starts at most `max_gap` after a track `p` ended (in
@@ -509,8 +603,15 @@ pub fn stitch_tracks(tracks: Vec<Track>, cuts: &[TimestampUs], max_gap: Duration
 mod tests {
     use super::*;
 
+    use crate::settings::DetectorModel;
+
     fn det(t_ms: i64, boxes: Vec<PersonBox>) -> Detection {
-        Detection { timestamp_us: TimestampUs(t_ms * 1000), frame: FrameIndex((t_ms / 33) as u64), boxes }
+        Detection {
+            timestamp_us: TimestampUs(t_ms * 1000),
+            frame: FrameIndex((t_ms / 33) as u64),
+            boxes,
+            faces: vec![],
+        }
     }
 
     fn person(x: f32, score: f32) -> PersonBox {
@@ -609,6 +710,26 @@ mod tests {
         }
         let tracks = track_people(&dets, &[], TrackerConfig::default());
         assert_eq!(tracks.len(), 1, "{tracks:?}");
+        // Nor with the detectors' own, lower thresholds.
+        for model in [DetectorModel::Fast, DetectorModel::Quality] {
+            let tracks = track_people(&dets, &[], TrackerConfig::for_detector(model));
+            assert_eq!(tracks.len(), 1, "{model:?}: {tracks:?}");
+        }
+    }
+
+    #[test]
+    fn a_person_the_detector_is_unsure_of_is_tracked_with_its_calibration() {
+        // A soft-focus or small person the detector finds at 0.25-0.45 on every sample.
+        let dets: Vec<Detection> =
+            (0..20).map(|i| det(i * 200, vec![person(300.0 + 5.0 * i as f32, 0.25 + 0.2 * (i % 2) as f32)])).collect();
+        assert!(track_people(&dets, &[], TrackerConfig::default()).is_empty(), "the YOLO-style defaults drop them");
+        let quality = track_people(&dets, &[], TrackerConfig::for_detector(DetectorModel::Quality));
+        assert_eq!(quality.len(), 1);
+        assert_eq!(quality[0].samples.len(), 20);
+        // SSDLite's calibration starts from 0.3: the 0.45 samples start the track, the 0.25 ones extend it.
+        let fast = track_people(&dets, &[], TrackerConfig::for_detector(DetectorModel::Fast));
+        assert_eq!(fast.len(), 1);
+        assert!(fast[0].samples.len() >= 18, "{}", fast[0].samples.len());
     }
 
     #[test]
@@ -620,6 +741,7 @@ mod tests {
                     timestamp_us: TimestampUs(i * 200_000),
                     frame: FrameIndex(0),
                     bbox: person(x + 10.0 * i as f32, 0.9),
+                    face: None,
                 })
                 .collect(),
         };

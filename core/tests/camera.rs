@@ -336,7 +336,7 @@ fn garbage_detections_never_panic_and_crops_stay_in_the_frame() {
                 )
             })
             .collect();
-        detections.push(Detection { timestamp_us: t, frame: FrameIndex(i), boxes });
+        detections.push(Detection { timestamp_us: t, frame: FrameIndex(i), boxes, faces: vec![] });
     }
     let frames: Vec<TimestampUs> = (0..900).map(|i| TimestampUs(i * 33_333)).collect();
     for s in ALL {

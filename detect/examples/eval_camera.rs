@@ -55,16 +55,19 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use reframe_core::analysis::Analysis;
-use reframe_core::camera_eval::{baseline_crop_path, evaluate, GroundTruth, GroundTruthFrame, Metrics, BASELINE_ALPHA};
+use reframe_core::camera_eval::{
+    baseline_crop_path, evaluate, evaluate_truth, subject_recall, ClipTruth, GroundTruth, GroundTruthFrame, Metrics,
+    TruthMetrics, BASELINE_ALPHA,
+};
 use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::output_size;
 use reframe_core::crop::CropPathEntry;
 use reframe_core::shots::{FrameStats, ShotConfig, ShotDetector};
-use reframe_core::subject::{choose_subjects, prominence};
-use reframe_core::track::{Detection, PersonBox, Track};
+use reframe_core::subject::{choose_subjects, prominence, ProminenceWeights};
+use reframe_core::track::{Detection, PersonBox, Track, TrackerConfig};
 use reframe_core::units::{AspectRatio, FrameIndex, PixelSize, TimestampUs};
-use reframe_detect::ssdlite::SsdliteDetector;
-use reframe_detect::{cpu_device, DetectParams, PersonModel, INPUT_SIZE};
+use reframe_detect::face::{self, FaceDetector, FACE_WEIGHTS_URL};
+use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model, RgbaFrame, ANALYSIS_MIN_SCORE};
 
 const DEFAULT_INPUT: &str = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
 const STATS_W: u32 = 64;
@@ -76,11 +79,18 @@ struct Args {
     smoothness: Vec<Smoothness>,
     rate: f64,
     max_frames: Option<usize>,
+    /// Hand-truth clips (`--truth`): evaluated instead of `input`.
+    truth: Vec<String>,
+    /// `--model ssdlite|centernet[@RATE][,...]`: the detectors compared (each at its own rate of
+    /// analysed frames a second when given, else `--rate`); the first serves `--input`.
+    detectors: Vec<(Model, Option<f64>)>,
+    /// `--tiles G`: also detect on G x G overlapping tiles of the frame (0: none).
+    tiles: u32,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: eval_camera [--input FILE] [--ratio 9:16[,1:1]] [--smoothness calm|balanced|responsive|all[,..]] [--rate 6] [--frames N]"
+        "usage: eval_camera [--input FILE | --truth CLIP.truth.json[,..]] [--ratio 9:16[,1:1]] [--smoothness calm|balanced|responsive|all[,..]] [--rate 6] [--frames N]"
     );
     std::process::exit(2)
 }
@@ -92,6 +102,9 @@ fn parse_args() -> Args {
         smoothness: vec![Smoothness::Balanced],
         rate: 6.0,
         max_frames: None,
+        truth: Vec::new(),
+        detectors: vec![(Model::Ssdlite, None)],
+        tiles: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -116,6 +129,19 @@ fn parse_args() -> Args {
                 }
             }
             "--frames" => a.max_frames = Some(value().parse().unwrap_or_else(|_| usage())),
+            "--model" => {
+                a.detectors = value()
+                    .split(',')
+                    .map(|d| {
+                        let (id, rate) = d.split_once('@').map_or((d, None), |(i, r)| (i, Some(r)));
+                        let model = Model::from_id(id.trim()).unwrap_or_else(|| usage());
+                        let rate = rate.map(|r| r.parse::<f64>().ok().filter(|r| *r > 0.0).unwrap_or_else(|| usage()));
+                        (model, rate)
+                    })
+                    .collect()
+            }
+            "--tiles" => a.tiles = value().parse().unwrap_or_else(|_| usage()),
+            "--truth" => a.truth = value().split(',').map(str::to_string).collect(),
             "-h" | "--help" => usage(),
             _ => usage(),
         }
@@ -207,7 +233,8 @@ fn subjects_prominent(a: &Analysis) -> Vec<(TimestampUs, PersonBox)> {
     let mut out = Vec::new();
     for s in 0..=a.cuts_us.len() {
         let (samples, tracks) = shot_part(a, s);
-        let score: Vec<f64> = tracks.iter().map(|tr| prominence(tr, &samples, a.source_size)).collect();
+        let weights = ProminenceWeights::default();
+        let score: Vec<f64> = tracks.iter().map(|tr| prominence(tr, &samples, a.source_size, &weights)).collect();
         for &t in &samples {
             let best = (0..tracks.len())
                 .filter_map(|k| tracks[k].box_at(t).map(|b| (k, b)))
@@ -284,22 +311,40 @@ fn print_table(cols: &[Column]) {
     line("direction reversals / minute", &|m, _| format!("{:.1}", m.reversals_per_minute));
 }
 
-fn main() {
-    let args = parse_args();
-    let t_all = Instant::now();
-    let (source, mut frames) = probe(&args.input);
-    if let Some(n) = args.max_frames {
+/// One clip decoded and detected once: every frame's timestamp, the cuts, and the detections of
+/// the analysed frames (every box the detector keeps at `min_score`).
+struct Clip {
+    source: PixelSize,
+    frames: Vec<TimestampUs>,
+    cuts: Vec<TimestampUs>,
+    detections: Vec<Detection>,
+    detect_ms: f64,
+    face_ms: f64,
+    fps: f64,
+    duration_s: f64,
+}
+
+fn analyse_clip(
+    input_path: &str,
+    rate: f64,
+    max_frames: Option<usize>,
+    min_score: f32,
+    model: Model,
+    tiles: u32,
+) -> Clip {
+    let (source, mut frames) = probe(input_path);
+    if let Some(n) = max_frames {
         frames.truncate(n);
     }
     let n = frames.len();
-    assert!(n >= 2, "no frames decoded from {}", args.input);
+    assert!(n >= 2, "no frames decoded from {input_path}");
     let duration_s = frames[n - 1].since(frames[0]).seconds();
     let fps = (n - 1) as f64 / duration_s.max(1e-9);
 
     // Shot statistics of every frame.
     let mut shots = ShotDetector::new(ShotConfig::default());
     let mut decoded = 0;
-    decode(&args.input, STATS_W, STATS_H, "gray", 1, |i, luma| {
+    decode(input_path, STATS_W, STATS_H, "gray", 1, |i, luma| {
         if i >= n {
             return false;
         }
@@ -310,36 +355,350 @@ fn main() {
     assert_eq!(decoded, n, "ffmpeg gave {decoded} frames, ffprobe listed {n}");
     let cuts = shots.finish();
 
-    // Detection on the sampled frames.
+    // Detection on the sampled frames: the whole frame, and with `tiles` > 0 also G x G tiles
+    // overlapping by a fifth of a tile, each given to the model at its input size (so people look
+    // G / 1.2 times bigger to it), merged by NMS.
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let weights = std::fs::read(root.join("../models/ssdlite/ssdlite_person.bpk")).expect("weights");
-    let detector = SsdliteDetector::from_bytes(weights, &cpu_device()).expect("detector");
-    let params = DetectParams::default();
+    let weights = std::fs::read(root.join("..").join(model.weights_path())).expect("weights");
+    let detector = AnyDetector::from_bytes(model, weights, &cpu_device()).expect("detector");
+    let params = DetectParams { score_threshold: min_score, ..model.default_params() };
+    let input = model.input_size() as u32;
+    let g = tiles.max(1);
+    let tile = (input as f32 * 1.2).round() as u32; // side of one tile in the decoded picture
+    let side = if tiles == 0 { input } else { tile + (g - 1) * (tile as f32 / 1.2).round() as u32 };
+    let step = if g > 1 { (side - tile) / (g - 1) } else { 0 };
     // The frames the worker analyses at this rate (`resume::is_analysed`).
-    let interval = reframe_core::units::DurationUs((1e6 / args.rate).round() as i64);
-    let (sx, sy) = (source.width as f32 / INPUT_SIZE as f32, source.height as f32 / INPUT_SIZE as f32);
+    let interval = reframe_core::units::DurationUs((1e6 / rate).round() as i64);
+    let (sx, sy) = (source.width as f32 / side as f32, source.height as f32 / side as f32);
     let mut detections: Vec<Detection> = Vec::new();
     let mut detect_s = 0.0;
-    decode(&args.input, INPUT_SIZE as u32, INPUT_SIZE as u32, "rgba", 4, |i, rgba| {
+    decode(input_path, side, side, "rgba", 4, |i, rgba| {
         if i >= n {
             return false;
         }
         let t = frames[i];
         if reframe_core::resume::is_analysed(&frames, i, interval) {
             let t0 = Instant::now();
-            let found = detector.detect(rgba, INPUT_SIZE as u32, INPUT_SIZE as u32, &params).expect("detect");
+            let mut found: Vec<(f32, f32, reframe_detect::Detection)> = detector
+                .detect(rgba, side, side, &params)
+                .expect("detect")
+                .into_iter()
+                .map(|d| (0.0, 0.0, d))
+                .collect();
+            if tiles > 0 {
+                let mut crops = Vec::new();
+                let mut origins = Vec::new();
+                for ty in 0..g {
+                    for tx in 0..g {
+                        let (x0, y0) = (tx * step, ty * step);
+                        let mut buf = Vec::with_capacity((tile * tile * 4) as usize);
+                        for y in y0..y0 + tile {
+                            let row = ((y * side + x0) * 4) as usize;
+                            buf.extend_from_slice(&rgba[row..row + (tile * 4) as usize]);
+                        }
+                        crops.push(buf);
+                        origins.push((x0 as f32, y0 as f32));
+                    }
+                }
+                let frames_in: Vec<RgbaFrame> =
+                    crops.iter().map(|c| RgbaFrame { rgba: c, width: tile, height: tile }).collect();
+                let per_tile = detector.detect_batch(&frames_in, &params).expect("detect tiles");
+                for ((ox, oy), boxes) in origins.into_iter().zip(per_tile) {
+                    for d in boxes {
+                        // A box touching a tile edge inside the picture is a cut-off part of
+                        // someone another tile or the whole frame sees whole.
+                        let inner = |v: f32, o: f32, end: f32| {
+                            (v <= 1.0 && o > 0.0) || (v >= tile as f32 - 1.0 && o + (tile as f32) < end)
+                        };
+                        let cut = inner(d.x, ox, side as f32)
+                            || inner(d.x + d.width, ox, side as f32)
+                            || inner(d.y, oy, side as f32)
+                            || inner(d.y + d.height, oy, side as f32);
+                        if !cut {
+                            found.push((ox, oy, d));
+                        }
+                    }
+                }
+            }
             detect_s += t0.elapsed().as_secs_f64();
-            detections.push(Detection {
-                timestamp_us: t,
-                frame: FrameIndex(i as u64),
-                boxes: found
-                    .iter()
-                    .map(|d| PersonBox::new(d.x * sx, d.y * sy, d.width * sx, d.height * sy, d.score))
-                    .collect(),
-            });
+            let boxes: Vec<PersonBox> = found
+                .iter()
+                .map(|(ox, oy, d)| {
+                    PersonBox::new((d.x + ox) * sx, (d.y + oy) * sy, d.width * sx, d.height * sy, d.score)
+                })
+                .collect();
+            let boxes = if tiles > 0 { merge(boxes, params.iou_threshold) } else { boxes };
+            detections.push(Detection { timestamp_us: t, frame: FrameIndex(i as u64), boxes, faces: vec![] });
         }
         true
     });
+    // Faces on the same frames: BlazeFace on the frame with its long side at the model's 256 px
+    // (the worker's face input), boxes and eyes scaled to display pixels.
+    let face_weights =
+        std::fs::read(root.join("..").join(FACE_WEIGHTS_URL.trim_start_matches('/'))).expect("face weights");
+    let faces = FaceDetector::from_bytes(face_weights, &cpu_device()).expect("face detector");
+    let longer = source.width.max(source.height) as f32;
+    let fw = ((source.width as f32 * face::INPUT_SIZE as f32 / longer / 2.0).round() as u32 * 2).max(2);
+    let fh = ((source.height as f32 * face::INPUT_SIZE as f32 / longer / 2.0).round() as u32 * 2).max(2);
+    let (fsx, fsy) = (source.width as f32 / fw as f32, source.height as f32 / fh as f32);
+    let mut next = 0;
+    let mut face_s = 0.0;
+    decode(input_path, fw, fh, "rgba", 4, |i, rgba| {
+        if next >= detections.len() {
+            return false;
+        }
+        if detections[next].frame.0 == i as u64 {
+            let t0 = Instant::now();
+            let found = faces.detect(RgbaFrame::new(rgba, fw, fh), &face::DEFAULT_PARAMS).expect("faces");
+            face_s += t0.elapsed().as_secs_f64();
+            detections[next].faces = found.iter().map(|f| f.to_track_face(fsx, fsy)).collect();
+            next += 1;
+        }
+        true
+    });
+    let face_ms = 1e3 * face_s / detections.len().max(1) as f64;
+    let detect_ms = 1e3 * detect_s / detections.len().max(1) as f64;
+    Clip { source, frames, cuts, detections, detect_ms, face_ms, fps, duration_s }
+}
+
+/// Greedy NMS over boxes from the whole frame and the tiles, best score first.
+fn merge(mut boxes: Vec<PersonBox>, iou: f32) -> Vec<PersonBox> {
+    boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<PersonBox> = Vec::new();
+    for b in boxes {
+        // Also drop a box mostly inside a kept one (a tile's half of a person the frame saw whole).
+        let inside = |k: &PersonBox| {
+            let ix = (b.right().min(k.right()) - b.x.max(k.x)).max(0.0);
+            let iy = (b.bottom().min(k.bottom()) - b.y.max(k.y)).max(0.0);
+            ix * iy > 0.8 * b.area()
+        };
+        if kept.iter().all(|k| k.iou(&b) <= iou && !inside(k)) {
+            kept.push(b);
+        }
+    }
+    kept
+}
+
+/// The detections with only the boxes scoring at least `min_score`, and without faces unless `faces`.
+fn at_least(detections: &[Detection], min_score: f32, faces: bool) -> Vec<Detection> {
+    detections
+        .iter()
+        .map(|d| Detection {
+            boxes: d.boxes.iter().copied().filter(|b| b.score >= min_score).collect(),
+            faces: if faces { d.faces.clone() } else { Vec::new() },
+            ..d.clone()
+        })
+        .collect()
+}
+
+/// A way of turning detections into a crop path, compared on the hand-truth clips.
+struct Variant {
+    name: String,
+    /// Detections below this score are dropped before tracking.
+    min_score: f32,
+    tracker: TrackerConfig,
+    weights: ProminenceWeights,
+    /// Whether the planner is given the faces.
+    faces: bool,
+}
+
+fn variants(model: Model) -> Vec<Variant> {
+    // The analysis before the hand-truth clips: detections >= 0.3 (SSDLite's display threshold;
+    // CenterNet's was 0.5), tracks from 0.6, prominence with sqrt-area size and the raw score,
+    // no faces.
+    let previous_min = if model == Model::CenterNet { 0.5 } else { 0.3 };
+    let previous_tracker = TrackerConfig { high_score: 0.5, new_track_score: 0.6, ..TrackerConfig::default() };
+    let previous_weights = ProminenceWeights { size_power: 1.0, score_power: 1.0, edge_cut: 1.0, face: 0.0 };
+    let tracker = TrackerConfig::for_detector(model.into());
+    let new = ProminenceWeights::default();
+    let v = |name: &str, min_score, tracker, weights, faces| Variant {
+        name: name.into(),
+        min_score,
+        tracker,
+        weights,
+        faces,
+    };
+    vec![
+        v("previous", previous_min, previous_tracker, previous_weights, false),
+        v("+ calibrated tracks", ANALYSIS_MIN_SCORE, tracker, previous_weights, false),
+        v("+ prominence (no faces)", ANALYSIS_MIN_SCORE, tracker, ProminenceWeights { face: 0.0, ..new }, false),
+        v("new (+ faces)", ANALYSIS_MIN_SCORE, tracker, new, true),
+    ]
+}
+
+/// One evaluated path on one clip.
+struct Row {
+    name: String,
+    det_recall: Option<f64>,
+    track_recall: Option<f64>,
+    subject_right: Option<f64>,
+    truth: TruthMetrics,
+    motion: Metrics,
+}
+
+fn print_rows(rows: &[Row]) {
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
+    println!(
+        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "", "det rec", "trk rec", "subj ok", "face in", "face cut", "still px", "|acc| 5f"
+    );
+    for r in rows {
+        println!(
+            "{:<34} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9.3}",
+            r.name,
+            pct(r.det_recall),
+            pct(r.track_recall),
+            pct(r.subject_right),
+            pct(Some(r.truth.face_inside)),
+            pct(Some(r.truth.face_cut)),
+            r.truth.still_max_px,
+            r.motion.mean_abs_accel_5f
+        );
+    }
+}
+
+/// `eval_camera --truth`: per hand-truth clip, the detector's recall of the true subject, and
+/// for the baseline and each [`Variant`] of the planner: face inside the crop and cut by its edge,
+/// the largest crop movement in still stretches, mean |acceleration|.
+fn truth_main(args: &Args) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for file in &args.truth {
+        let path =
+            if std::path::Path::new(file).exists() { file.into() } else { root.join("examples/eval_clips").join(file) };
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let truth: ClipTruth = serde_json::from_str(&text).expect("truth file");
+        // Each detector at its rate, analysed once for all the variants.
+        let runs: Vec<(String, Model, Clip)> = args
+            .detectors
+            .iter()
+            .map(|&(model, rate)| {
+                let rate = rate.unwrap_or(args.rate);
+                let lowest = variants(model).iter().map(|v| v.min_score).fold(0.3f32, f32::min);
+                let clip = analyse_clip(&truth.input, rate, args.max_frames, lowest, model, args.tiles);
+                (format!("{}@{rate}", model.id()), model, clip)
+            })
+            .collect();
+        let first = &runs[0].2;
+        println!();
+        println!(
+            "## {} ({}x{}, {} frames, {:.1} s, {:.1} fps; cuts at {:?} s)",
+            truth.clip,
+            first.source.width,
+            first.source.height,
+            first.frames.len(),
+            first.duration_s,
+            first.fps,
+            first.cuts.iter().map(|c| (c.0 as f64 / 1e5).round() / 10.0).collect::<Vec<_>>()
+        );
+        for (name, _, clip) in &runs {
+            println!(
+                "   {name}: {} analysed frames, people {:.1} ms/frame, faces {:.1} ms/frame (CPU, this machine)",
+                clip.detections.len(),
+                clip.detect_ms,
+                clip.face_ms
+            );
+        }
+        for &ratio in &args.ratios {
+            for &smoothness in &args.smoothness {
+                let mut rows = Vec::new();
+                for (k, (name, model, clip)) in runs.iter().enumerate() {
+                    rows.extend(truth_rows(clip, &truth, ratio, smoothness, name, *model, k == 0));
+                }
+                println!("-- {ratio}, {smoothness:?}");
+                print_rows(&rows);
+            }
+        }
+    }
+}
+
+/// The rows of one detector's run on one clip: the baseline (when `baseline`), then each variant.
+fn truth_rows(
+    clip: &Clip,
+    truth: &ClipTruth,
+    ratio: AspectRatio,
+    smoothness: Smoothness,
+    run_name: &str,
+    model: Model,
+    baseline: bool,
+) -> Vec<Row> {
+    let n = clip.frames.len() as u64;
+    let index_of = |t: TimestampUs| clip.frames.binary_search(&t).ok().map(|i| i as u64);
+    let boxes_at =
+        |dets: &[Detection], i: u64| dets.iter().find(|d| index_of(d.timestamp_us) == Some(i)).map(|d| d.boxes.clone());
+    if std::env::var_os("EVAL_SCORES").is_some() {
+        // The best-matching box's IoU and score per analysed frame, with the truth's height.
+        for d in &clip.detections {
+            let Some(i) = index_of(d.timestamp_us) else { continue };
+            let Some(t) = truth.at(i) else { continue };
+            let best = d.boxes.iter().max_by(|a, b| a.iou(&t.subject).total_cmp(&b.iou(&t.subject)));
+            let h = t.subject.height / clip.source.height as f32;
+            match best {
+                Some(b) => {
+                    println!("  frame {i:>4} height {h:.2}: iou {:.2} score {:.2}", b.iou(&t.subject), b.score)
+                }
+                None => println!("  frame {i:>4} height {h:.2}: nothing"),
+            }
+        }
+    }
+    let motion = GroundTruth {
+        frames: clip.frames.iter().map(|&t| GroundTruthFrame { timestamp_us: t, subject: None }).collect(),
+        cuts_us: clip.cuts.clone(),
+    };
+    let base_settings = CameraSettings::new(ratio, smoothness);
+    let settle = (clip.fps * (smoothness.params().ease_s + 0.2)).ceil() as u64;
+    let mut rows = Vec::new();
+    let dets_03 = at_least(&clip.detections, 0.3, false);
+    let base = baseline_crop_path(clip.source, ratio, &dets_03, &clip.cuts, &clip.frames, BASELINE_ALPHA);
+    rows.extend(baseline.then(|| Row {
+        name: format!("baseline a={BASELINE_ALPHA} ({run_name})"),
+        det_recall: None,
+        track_recall: None,
+        subject_right: None,
+        truth: evaluate_truth(&base, truth, settle),
+        motion: evaluate(&base, &motion),
+    }));
+    for v in &variants(model) {
+        let settings = CameraSettings { prominence: v.weights, ..base_settings };
+        let dets = at_least(&clip.detections, v.min_score, v.faces);
+        let det_recall = subject_recall(truth, n, |i| boxes_at(&dets, i)).0;
+        let mut analysis = Analysis::with_tracker(clip.source, dets.clone(), clip.cuts.clone(), v.tracker);
+        let track_recall = subject_recall(truth, n, |i| {
+            let t = clip.frames[i as usize];
+            boxes_at(&dets, i).map(|_| analysis.tracks.iter().filter_map(|tr| tr.box_at(t)).collect())
+        })
+        .0;
+        let chosen = subjects_planner(&analysis, &settings);
+        let subject_right = subject_recall(truth, n, |i| {
+            let t = clip.frames[i as usize];
+            boxes_at(&dets, i).map(|_| chosen.iter().filter(|(s, _)| *s == t).map(|(_, b)| *b).collect())
+        })
+        .0;
+        let path = analysis.crop_path(&settings, &clip.frames);
+        rows.push(Row {
+            name: format!("{run_name} {}", v.name),
+            det_recall: Some(det_recall),
+            track_recall: Some(track_recall),
+            subject_right: Some(subject_right),
+            truth: evaluate_truth(&path, truth, settle),
+            motion: evaluate(&path, &motion),
+        });
+    }
+    rows
+}
+
+fn main() {
+    let args = parse_args();
+    let t_all = Instant::now();
+    if !args.truth.is_empty() {
+        truth_main(&args);
+        eprintln!("total {:.1} s", t_all.elapsed().as_secs_f64());
+        return;
+    }
+    let (model, rate) = args.detectors[0];
+    let clip = analyse_clip(&args.input, rate.unwrap_or(args.rate), args.max_frames, 0.3, model, args.tiles);
+    let Clip { source, frames, cuts, detections, detect_ms, fps, duration_s, .. } = clip;
+    let n = frames.len();
+    let params = model.default_params();
     let analysed = detections.len();
     let boxes: usize = detections.iter().map(|d| d.boxes.len()).sum();
     let boxes_05: usize = detections.iter().map(|d| d.boxes.iter().filter(|b| b.score >= 0.5).count()).sum();
@@ -356,9 +715,10 @@ fn main() {
         n as f64 / analysed.max(1) as f64
     );
     println!(
-        "detector         {:.1} ms/frame (CPU, 300x300 RGBA in, NMS included), score >= {}",
-        1e3 * detect_s / analysed.max(1) as f64,
-        params.score_threshold
+        "detector         {:.1} ms/frame ({}, CPU, tiles {}, NMS included), score >= 0.3",
+        detect_ms,
+        model.id(),
+        args.tiles
     );
     println!(
         "people per frame {:.2} (score >= {}), {:.2} (score >= 0.5)",

@@ -122,6 +122,20 @@ impl Face {
     pub fn centre(&self) -> (f32, f32) {
         (self.x + self.width / 2.0, self.y + self.height / 2.0)
     }
+
+    /// The face as the analysis keeps it (box, score, the height of the eyes), scaled by `sx`,
+    /// `sy` from the pixels it was found in to the video's display pixels.
+    pub fn to_track_face(&self, sx: f32, sy: f32) -> reframe_core::track::Face {
+        let eyes = (self.keypoint(Keypoint::RightEye).1 + self.keypoint(Keypoint::LeftEye).1) / 2.0;
+        reframe_core::track::Face {
+            x: self.x * sx,
+            y: self.y * sy,
+            width: self.width * sx,
+            height: self.height * sy,
+            score: self.score,
+            eye_y: eyes * sy,
+        }
+    }
 }
 
 /// A face before mapping to pixels: normalised to the 256x256 model input.

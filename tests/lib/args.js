@@ -17,8 +17,9 @@ Options:
   --ratio W:H             9:16 (default), 1:1, 4:5, 16:9 or any W:H (uses the "custom" choice)
   --mode fixed|auto       crop mode (default fixed)
   --profile fast|balanced|quality
-                          analysis profile (default balanced)
-  --model fast|quality    person detector in auto mode: SSDLite (default) or CenterNet
+                          analysed frames a second: 3, 6 or 10 (default fast, as the page)
+  --model fast|quality    person detector in auto mode: SSDLite ("Quick") or CenterNet
+                          ("Thorough", the default, as the page)
   --pos-x 0..100          fixed crop position, 0 = left, 100 = right (default 50)
   --pos-y 0..100          fixed crop position, 0 = top, 100 = bottom (default 50)
   --decode-only           benchmark aid: open the page with ?decode_only=1 (no output file)
@@ -110,8 +111,8 @@ function parseArgs(argv) {
     report: raw.report || null,
     ratio: raw.ratio || '9:16',
     mode: raw.mode || 'fixed',
-    profile: raw.profile || 'balanced',
-    model: raw.model || 'fast',
+    profile: raw.profile || 'fast',
+    model: raw.model || 'quality',
     posX: 50,
     posY: 50,
     decodeOnly: Boolean(raw['decode-only']),

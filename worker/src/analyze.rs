@@ -35,7 +35,7 @@ use reframe_core::settings::JobSettings;
 use reframe_core::shots::{ShotConfig, ShotDetector};
 use reframe_core::summary::{AnalysisReport, Stage};
 use reframe_core::test_aids::TestAids;
-use reframe_core::track::{Detection, PersonBox};
+use reframe_core::track::{Detection, Face, PersonBox, TrackerConfig};
 use reframe_core::units::{DurationUs, FrameIndex, PixelSize, Rotation, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
@@ -77,6 +77,8 @@ struct Pending {
     t: TimestampUs,
     frame: FrameIndex,
     input: DetectorInput,
+    /// Upright RGBA for the face detector (`detect::face_input_size`).
+    face_input: Vec<u8>,
 }
 
 /// State shared between the reading loop and the decoder's callbacks, for one run of chunks.
@@ -127,8 +129,9 @@ impl Shared {
         } else {
             self.shots.push(stats);
             if is_analysed(&self.shown, i as usize, self.interval) {
+                let face_input = self.sampler.face_input(frame, copy.as_ref())?;
                 let input = self.sampler.detector_input(frame, copy, self.planes_to_detector)?;
-                self.pending.push_back(Pending { t, frame: FrameIndex(i), input });
+                self.pending.push_back(Pending { t, frame: FrameIndex(i), input, face_input });
             }
         }
         self.seen_upto = self.seen_upto.max(i + 1);
@@ -136,9 +139,13 @@ impl Shared {
     }
 }
 
-/// What a detector run gave, and when it started and ended (`js::now_ms`).
+/// The people and the faces the detectors found on one frame.
+type Found = (Vec<PersonBox>, Vec<Face>);
+
+/// What a detector run gave (people and faces of each frame), and when it started and ended
+/// (`js::now_ms`).
 struct DetectorOutcome {
-    result: Result<Vec<Vec<PersonBox>>, ReframeError>,
+    result: Result<Vec<Found>, ReframeError>,
     start_ms: f64,
     end_ms: f64,
 }
@@ -197,9 +204,16 @@ impl RunLoop<'_> {
         let (detector, display, rotation) = (self.detector.clone(), self.display, self.rotation);
         let (signal, slot) = (self.signal.clone(), outcome.clone());
         wasm_bindgen_futures::spawn_local(async move {
-            let inputs: Vec<DetectorInput> = batch.into_iter().map(|p| p.input).collect();
+            let (inputs, face_inputs): (Vec<DetectorInput>, Vec<Vec<u8>>) =
+                batch.into_iter().map(|p| (p.input, p.face_input)).unzip();
             let t0 = js::now_ms();
-            let result = detector.detect_batch(&inputs, rotation, display).await;
+            let result = async {
+                let people = detector.detect_batch(&inputs, rotation, display).await?;
+                let images: Vec<&[u8]> = face_inputs.iter().map(Vec::as_slice).collect();
+                let faces = detector.faces(&images, display).await?;
+                Ok(people.into_iter().zip(faces).collect())
+            }
+            .await;
             *slot.borrow_mut() = Some(DetectorOutcome { result, start_ms: t0, end_ms: js::now_ms() });
             signal.wake();
         });
@@ -222,8 +236,8 @@ impl RunLoop<'_> {
                     // Runs are taken in the order they started, as `BusyTime` needs.
                     self.detect_busy.add(start_ms, end_ms);
                     self.detected += run.frames.len() as u64;
-                    for ((t, frame), boxes) in run.frames.into_iter().zip(found) {
-                        self.detections.push(Detection { timestamp_us: t, frame, boxes });
+                    for ((t, frame), (boxes, faces)) in run.frames.into_iter().zip(found) {
+                        self.detections.push(Detection { timestamp_us: t, frame, boxes, faces });
                     }
                     return Ok(true);
                 }
@@ -398,7 +412,7 @@ pub async fn run(
             let shared = Rc::new(RefCell::new(Shared {
                 error: None,
                 shown: a.shown.to_vec(),
-                sampler: Sampler::new(detector.input_size(), v.rotation)?,
+                sampler: Sampler::new(detector.input_size(), detect::face_input_size(display), v.rotation)?,
                 planes_to_detector: detector.preprocess_on_device,
                 interval: a.settings.profile.analysis_interval(),
                 run: frames.clone(),
@@ -471,7 +485,8 @@ pub async fn run(
         .into());
     }
     let cuts = ShotDetector::from_records(ShotConfig::default(), records).finish();
-    let mut analysis = Analysis::new(display, detections, cuts);
+    let tracker = TrackerConfig::for_detector(a.settings.model);
+    let mut analysis = Analysis::with_tracker(display, detections, cuts, tracker);
     analysis.source_file = Some(a.file.clone());
     let crop_path = analysis.crop_path(&camera, a.shown);
     if crop_path.len() != a.shown.len() {

@@ -1,14 +1,18 @@
-//! The person detector in the worker: weights fetched once and kept in the Cache API, the model
-//! run by burn on WebGPU when the browser has an adapter, else on burn's CPU backend.
+//! The person and face detectors in the worker: weights fetched once and kept in the Cache API,
+//! the person model run by burn on WebGPU when the browser has an adapter, else on burn's CPU
+//! backend (in helper workers when the machine has the cores). The face model (BlazeFace, 0.5 MB)
+//! runs in this worker, on the person detector's device when that is here, else on the CPU, on a
+//! small upright copy of each analysed frame ([`face_input_size`]).
 
 use crate::detect_pool::DetectorPool;
 use crate::frame_sample::{DetectorInput, FrameCopy};
 use crate::js;
 use reframe_core::settings::DetectorModel;
 use reframe_core::test_aids::{DetectorBackend, Preprocess, TestAids};
-use reframe_core::track::PersonBox;
+use reframe_core::track::{Face, PersonBox};
 use reframe_core::units::{PixelSize, Rotation};
 use reframe_core::ReframeError;
+use reframe_detect::face::{self, FaceDetector, FACE_WEIGHTS_SHA256, FACE_WEIGHTS_URL};
 use reframe_detect::{cpu_device, planes, AnyDetector, DetectParams, Detection, Device, FramePlanes, Model, RgbaFrame};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -36,6 +40,15 @@ pub struct PersonDetector {
     /// Frames that were scaled on the device (the others, if any, on the CPU).
     pub scaled_on_device: Cell<u64>,
     params: DetectParams,
+    faces: FaceDetector,
+}
+
+/// Size of the upright copy of an analysed frame that faces are looked for in: the display
+/// size with its longer side at the face model's input (256 px), even sides.
+pub fn face_input_size(display: PixelSize) -> PixelSize {
+    let longer = display.width.max(display.height).max(1) as f64;
+    let side = |v: u32| (((v as f64 * face::INPUT_SIZE as f64 / longer) / 2.0).round() as u32 * 2).max(2);
+    PixelSize::new(side(display.width), side(display.height))
 }
 
 impl PersonDetector {
@@ -64,6 +77,20 @@ impl PersonDetector {
             Engine::Here(_) => 0,
             Engine::Helpers(pool) => pool.size() as u32,
         }
+    }
+
+    /// Faces in sampled frames given as upright RGBA at [`face_input_size`], in pixels of a
+    /// `display` sized frame (boxes and the height of the eyes); one list per frame.
+    pub async fn faces(&self, images: &[&[u8]], display: PixelSize) -> Result<Vec<Vec<Face>>, ReframeError> {
+        let size = face_input_size(display);
+        let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
+        let found = self
+            .faces
+            .detect_batch_async(&frames, &face::DEFAULT_PARAMS)
+            .await
+            .map_err(|e| ReframeError::Detection(e.to_string()))?;
+        let (sx, sy) = (display.width as f32 / size.width as f32, display.height as f32 / size.height as f32);
+        Ok(found.iter().map(|faces| faces.iter().map(|f| f.to_track_face(sx, sy)).collect()).collect())
     }
 
     /// People in sampled frames (one detector run for all of them), in pixels of a `display`
@@ -164,6 +191,11 @@ pub async fn load(
             .map_err(|e| ReframeError::Detection(format!("the person detector could not be loaded: {e}")))?;
         Ok(Engine::Here(Box::new(detector)))
     };
+    // The face detector: small, in this worker, on the person detector's device when that runs here.
+    let face_weights = fetch_cached(FACE_WEIGHTS_URL.trim_start_matches('/'), FACE_WEIGHTS_SHA256, |_, _| {}).await?;
+    let face_device = if helpers > 0 { cpu_device() } else { device.clone() };
+    let faces = FaceDetector::from_bytes(face_weights, &face_device)
+        .map_err(|e| ReframeError::Detection(format!("the face detector could not be loaded: {e}")))?;
     let engine = if helpers > 0 {
         match DetectorPool::start(helpers as usize, choice, weights, aids.crash_detector_worker_at).await {
             Ok(pool) => {
@@ -194,7 +226,8 @@ pub async fn load(
         preprocess_on_device,
         preprocess,
         scaled_on_device: Cell::new(0),
-        params: model.default_params(),
+        params: model.analysis_params(),
+        faces,
     })
 }
 

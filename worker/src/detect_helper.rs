@@ -96,8 +96,10 @@ async fn handle(
             let images: Vec<RgbaFrame> =
                 bytes.chunks_exact(frame_bytes).map(|rgba| RgbaFrame::new(rgba, width, height)).collect();
             let detector = detector.borrow().clone().ok_or(RequestError::NotLoaded)?;
-            let found =
-                detector.detect_batch_async(&images, &detector.default_params()).await.map_err(RequestError::Detect)?;
+            let found = detector
+                .detect_batch_async(&images, &detector.model().analysis_params())
+                .await
+                .map_err(RequestError::Detect)?;
             let boxes = found
                 .iter()
                 .map(|frame| frame.iter().map(|d| [d.x, d.y, d.width, d.height, d.score]).collect())

@@ -1,6 +1,7 @@
 //! Small copies of decoded frames for analysis (never for the output, which is cropped from the
-//! full-resolution frame): an upright RGBA image at the detector's input size, and a tiny luma
-//! thumbnail for shot-boundary statistics.
+//! full-resolution frame): an upright RGBA image at the detector's input size, a small upright
+//! RGBA image with the frame's proportions for the face detector, and a tiny luma thumbnail for
+//! shot-boundary statistics.
 //!
 //! The frame's planes are copied out once (`VideoFrame.copyTo`, a plain memory copy) and scaled
 //! by `core::frame_scale` (area average, YUV averaged before conversion), or handed to the
@@ -21,6 +22,7 @@ pub const STATS_SIZE: PixelSize = PixelSize { width: 64, height: 36 };
 
 pub struct Sampler {
     input: Canvas,
+    faces: Canvas,
     stats: Canvas,
     rotation: Rotation,
 }
@@ -127,8 +129,23 @@ pub async fn copy(frame: &VideoFrame) -> Result<Option<FrameCopy>, ReframeError>
 }
 
 impl Sampler {
-    pub fn new(detector_input: PixelSize, rotation: Rotation) -> Result<Sampler, ReframeError> {
-        Ok(Sampler { input: Canvas::new(detector_input)?, stats: Canvas::new(STATS_SIZE)?, rotation })
+    /// `face_input`: the upright size of the face detector's copy (`detect::face_input_size`).
+    pub fn new(detector_input: PixelSize, face_input: PixelSize, rotation: Rotation) -> Result<Sampler, ReframeError> {
+        Ok(Sampler {
+            input: Canvas::new(detector_input)?,
+            faces: Canvas::new(face_input)?,
+            stats: Canvas::new(STATS_SIZE)?,
+            rotation,
+        })
+    }
+
+    /// The frame for the face detector: upright RGBA at the face input size, from the copy when
+    /// there is one.
+    pub fn face_input(&self, frame: &VideoFrame, copy: Option<&FrameCopy>) -> Result<Vec<u8>, ReframeError> {
+        match copy {
+            Some(c) => c.upright_rgba(self.rotation, self.faces.size),
+            None => self.faces.draw(frame, self.rotation),
+        }
     }
 
     /// The frame for the detector: its planes as copied when `on_device` (the detector's device
