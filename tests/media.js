@@ -18,6 +18,7 @@ const { run } = require('./lib/proc');
 
 const MEDIA_DIR = process.env.REFRAME_MEDIA_DIR || path.join(os.tmpdir(), 'reframe-media');
 const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
+const MEGAMIND = '/usr/share/doc/opencv-doc/examples/data/Megamind.avi';
 
 // ---- building blocks of the recipes ----
 
@@ -41,7 +42,8 @@ const patternClip = (seconds, bframes) => [
 ];
 
 // ---- the clips ----
-// kind: 'good' clips must process; 'bad' ones must end in the page's error state.
+// kind: 'good' clips must process; 'bad' ones must end in the page's error state; 'detector', 'resume' and
+// 'camera' clips serve the tests named after them.
 // steps(out, tmp): list of [operation, args]: 'ffmpeg' (its arguments), 'rotate' (src, dst,
 //   degrees), 'write' (file, 'empty'|'random', size), 'truncate' (src, dst, fraction).
 //   "@name" in args stands for the path of clip `name`, which must be listed in `deps`.
@@ -140,6 +142,14 @@ const CLIPS = {
       ['pad4g', [tmp('small.mp4'), out]],
     ],
     expect: { codec: 'h264', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 120, audio: true, bframes: true, boxes: ['co64'] },
+  },
+  megamind: {
+    kind: 'camera',
+    description: "real footage with faces: OpenCV's Megamind.avi (720x528, 24 fps, 11 s, a dialogue with three cuts) as H.264 MP4, no audio; hand-made truth in detect/examples/eval_clips/megamind.truth.json",
+    needs: MEGAMIND,
+    // passthrough: one output frame per decoded frame, so frame n is the truth's frame n.
+    steps: (out) => [['ffmpeg', [...FF, '-i', MEGAMIND, '-fps_mode', 'passthrough', ...X264(0), '-an', out]]],
+    expect: { codec: 'h264', width: 720, height: 528, display: [720, 528], rotation: 0, frames: 270, audio: false, bframes: false },
   },
   'vtest-short': {
     kind: 'good',
