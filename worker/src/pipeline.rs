@@ -123,7 +123,9 @@ pub async fn run(req: JobRequest, cancel: Rc<Cell<bool>>) -> Result<JobSummary, 
     if let (Some(aid), Some(json)) = (&keys.analysis_id, &req.import_analysis) {
         import_analysis(&db, aid, json, &keys.fingerprint, input.movie.video.display_size()).await?;
     }
-    if let Some(done) = finished(&db, &keys).await? {
+    // The job's stored record, read once: finished, resumable, or none.
+    let record = db.job(&keys.id).await?;
+    if let Some(done) = finished(&db, &keys, record.as_ref()).await? {
         messages::post(&FromWorker::Started {
             job_id: keys.id.clone(),
             resumed: Some(ResumeInfo {
@@ -134,7 +136,7 @@ pub async fn run(req: JobRequest, cancel: Rc<Cell<bool>>) -> Result<JobSummary, 
         });
         return Ok(done);
     }
-    let (mut job, resuming) = load_record(&db, &req, &keys).await?;
+    let (mut job, resuming) = load_record(&db, &req, &keys, record).await?;
     let stored = load_stored(&db, &mut job, keys.layout).await?;
     let analysis_from = stored.crop_path.is_none().then(|| stored.analysis.first_missing(keys.layout)).flatten();
     messages::post(&FromWorker::Started {
@@ -211,9 +213,9 @@ async fn claim(db: &Db, req: &JobRequest, keys: &Keys) -> Result<Option<JobLock>
     Ok(lock)
 }
 
-/// A finished job's summary, when its output and crop path are still stored.
-async fn finished(db: &Db, keys: &Keys) -> Result<Option<JobSummary>, ReframeError> {
-    let Some(job) = db.job(&keys.id).await?.filter(|r| r.stage == JobStage::Done) else { return Ok(None) };
+/// A finished job's summary, when its stored `record` says done and its output and crop path are still stored.
+async fn finished(db: &Db, keys: &Keys, record: Option<&JobRecord>) -> Result<Option<JobSummary>, ReframeError> {
+    let Some(job) = record.filter(|r| r.stage == JobStage::Done) else { return Ok(None) };
     let (Some(path), Some(summary)) = (&job.output_path, &job.summary) else { return Ok(None) };
     if store::file_size(path).await.is_none() {
         return Ok(None);
@@ -255,10 +257,15 @@ async fn import_analysis(
     db.put_analysis(aid, json).await
 }
 
-/// Step 3: the job's record, resumed when the stored one fits (`resume::resumable`), else new;
-/// and whether it was resumed.
-async fn load_record(db: &Db, req: &JobRequest, keys: &Keys) -> Result<(JobRecord, bool), ReframeError> {
-    let usable = db.job(&keys.id).await?.filter(|r| resume::resumable(r, keys.layout));
+/// Step 3: the job's record, resumed when the stored one (`record`) fits (`resume::resumable`),
+/// else new; and whether it was resumed.
+async fn load_record(
+    db: &Db,
+    req: &JobRequest,
+    keys: &Keys,
+    record: Option<JobRecord>,
+) -> Result<(JobRecord, bool), ReframeError> {
+    let usable = record.filter(|r| resume::resumable(r, keys.layout));
     let resuming = usable.is_some();
     let now = now_epoch_ms();
     let mut job = usable.unwrap_or_else(|| JobRecord {
@@ -307,9 +314,10 @@ async fn load_stored(db: &Db, job: &mut JobRecord, layout: ChunkLayout) -> Resul
     encode.damaged += unreadable_segments;
     job.segments_done = encode.segments.len() as u64;
     job.stored_bytes = encode.stored_bytes();
-    let crop_path = match resume::crop_path_stored(job) {
-        true => db.crop_path(&job.id).await?.filter(|p| p.entries.len() as u64 == job.frames_total),
-        false => None,
+    let crop_path = if resume::crop_path_stored(job) {
+        db.crop_path(&job.id).await?.filter(|p| p.entries.len() as u64 == job.frames_total)
+    } else {
+        None
     };
     let analysis = match (&job.analysis_id, &crop_path) {
         (Some(aid), None) => {
