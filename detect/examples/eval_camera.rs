@@ -17,7 +17,8 @@
 //!   true face fully inside the crop and cut by its edge, the largest crop movement in the
 //!   truth's still stretches (after the camera's ease, except at a shot's start), and mean
 //!   |acceleration| over 5 frames. `EVAL_SCORES=1` also prints, per analysed frame, the best
-//!   box's IoU with the truth and its score. `--tiles G` adds G x G overlapping tiles to the
+//!   box's IoU with the truth and its score; `EVAL_CUTS=1` prints each frame where the new planner's
+//!   crop does not hold the true face. `--tiles G` adds G x G overlapping tiles to the
 //!   detection (measured, not used by the app: it costs too much for what it finds).
 //! - `--input FILE` (default `/usr/share/doc/opencv-doc/examples/data/vtest.avi`, Debian package
 //!   `opencv-doc`: 768x576, 10 fps, 795 frames, people walking; no truth): the motion metrics
@@ -691,6 +692,22 @@ fn truth_rows(
         })
         .0;
         let path = analysis.crop_path(&settings, &clip.frames);
+        if std::env::var_os("EVAL_CUTS").is_some() && v.faces {
+            for (i, e) in path.iter().enumerate() {
+                if let Some(t) = truth.at(i as u64) {
+                    let f = t.face;
+                    if !(f.x >= e.x as f32 && f.right() <= (e.x + e.width) as f32) {
+                        println!(
+                            "  {run_name} frame {i}: face {:.0}..{:.0} crop {}..{}",
+                            f.x,
+                            f.right(),
+                            e.x,
+                            e.x + e.width
+                        );
+                    }
+                }
+            }
+        }
         rows.push(Row {
             name: format!("{run_name} {}", v.name),
             det_recall: Some(det_recall),
