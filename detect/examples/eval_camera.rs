@@ -23,6 +23,7 @@
 //! - `--input FILE` (default `/usr/share/doc/opencv-doc/examples/data/vtest.avi`, Debian package
 //!   `opencv-doc`: 768x576, 10 fps, 795 frames, people walking; no truth): the motion metrics
 //!   below, and "subject inside" under three definitions of the subject.
+//!
 //! Defaults: 9:16, balanced, 6 analysed frames per second, SSDLite. Several ratios and
 //! smoothness settings may be given separated by commas; each clip is decoded and detected once
 //! per detector for all of them.
