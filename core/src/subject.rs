@@ -195,9 +195,10 @@ pub fn prominence(track: &Track, samples: &[TimestampUs], source: PixelSize, w: 
     let half_w = (frame_w / 2.0).max(1.0);
     let (mut n, mut size, mut central, mut conf, mut framing, mut faces) = (0usize, 0.0, 0.0, 0.0, 0.0, 0usize);
     for &t in samples {
-        if let Some(b) = track.box_at(t) {
+        if let Some(s) = track.sample_at(t) {
+            let b = s.bbox;
             n += 1;
-            faces += track.face_at(t).is_some() as usize;
+            faces += s.face.is_some() as usize;
             size += (b.area() as f64 / frame_area).powf(w.size_power / 2.0);
             let off = ((b.centre_x() as f64 - half_w).abs() / half_w).min(1.0);
             central += 1.0 - 0.5 * off;

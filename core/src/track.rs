@@ -147,13 +147,21 @@ impl Track {
     pub fn last_us(&self) -> Option<TimestampUs> {
         self.samples.last().map(|s| s.timestamp_us)
     }
+    /// Index of the sample at exactly `t`, if the track was seen then.
+    pub fn sample_index(&self, t: TimestampUs) -> Option<usize> {
+        self.samples.binary_search_by(|s| s.timestamp_us.cmp(&t)).ok()
+    }
+    /// The sample at exactly `t`, if any.
+    pub fn sample_at(&self, t: TimestampUs) -> Option<&TrackSample> {
+        self.sample_index(t).map(|i| &self.samples[i])
+    }
     /// The face seen at exactly `t`, if any.
     pub fn face_at(&self, t: TimestampUs) -> Option<Face> {
-        self.samples.binary_search_by(|s| s.timestamp_us.cmp(&t)).ok().and_then(|i| self.samples[i].face)
+        self.sample_at(t).and_then(|s| s.face)
     }
     /// The box seen at exactly `t`, if any.
     pub fn box_at(&self, t: TimestampUs) -> Option<PersonBox> {
-        self.samples.binary_search_by(|s| s.timestamp_us.cmp(&t)).ok().and_then(|i| self.samples.get(i)).map(|s| s.bbox)
+        self.sample_at(t).map(|s| s.bbox)
     }
 }
 
@@ -509,7 +517,7 @@ pub fn attach_faces(tracks: &mut [Track], detections: &[Detection]) {
         // (track, sample) of every track seen at t.
         let mut seen: Vec<(usize, usize)> = Vec::new();
         for (k, tr) in tracks.iter().enumerate() {
-            if let Ok(i) = tr.samples.binary_search_by(|s| s.timestamp_us.cmp(&t)) {
+            if let Some(i) = tr.sample_index(t) {
                 seen.push((k, i));
             }
         }

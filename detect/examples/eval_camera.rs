@@ -33,7 +33,7 @@
 //!   the video to raw pipes: 64x36 grey for the shot statistics of every frame (the worker's
 //!   `STATS_SIZE`), the model input stretched to its square (like the worker's canvas) for the
 //!   person detector, and the frame with its longer side at 256 for the face detector (the
-//!   worker's `face_input_size`).
+//!   worker's, `face::frame_size_for`).
 //! - A frame is analysed when its timestamp is at or past the next sampling time, which then moves
 //!   to that timestamp + 1/rate (the worker's rule; at 10 fps and rate 6 this is every 2nd frame).
 //! - The detectors (`reframe_detect`, CPU backend) run natively on each analysed frame, people
@@ -456,9 +456,7 @@ fn analyse_clip(
     let face_weights =
         std::fs::read(root.join("..").join(FACE_WEIGHTS_URL.trim_start_matches('/'))).expect("face weights");
     let faces = FaceDetector::from_bytes(face_weights, &cpu_device()).expect("face detector");
-    let longer = source.width.max(source.height) as f32;
-    let fw = ((source.width as f32 * face::INPUT_SIZE as f32 / longer / 2.0).round() as u32 * 2).max(2);
-    let fh = ((source.height as f32 * face::INPUT_SIZE as f32 / longer / 2.0).round() as u32 * 2).max(2);
+    let PixelSize { width: fw, height: fh } = face::frame_size_for(source);
     let (fsx, fsy) = (source.width as f32 / fw as f32, source.height as f32 / fh as f32);
     let mut next = 0;
     let mut face_s = 0.0;

@@ -48,6 +48,14 @@ pub mod generated {
 
 /// Model input side, pixels.
 pub const INPUT_SIZE: usize = 256;
+
+/// Size to hand a `display` sized frame to the detector at: its proportions kept, the longer side
+/// at [`INPUT_SIZE`], even sides (the letterbox then adds nothing along the longer side).
+pub fn frame_size_for(display: reframe_core::units::PixelSize) -> reframe_core::units::PixelSize {
+    let longer = display.width.max(display.height).max(1) as f64;
+    let side = |v: u32| (((v as f64 * INPUT_SIZE as f64 / longer) / 2.0).round() as u32 * 2).max(2);
+    reframe_core::units::PixelSize::new(side(display.width), side(display.height))
+}
 /// Number of anchors (and so of raw predictions): 16 * 16 * 2 + 8 * 8 * 6.
 pub const NUM_ANCHORS: usize = 896;
 /// Regressor values per anchor: box (dx, dy, w, h), then 6 keypoints (x, y).

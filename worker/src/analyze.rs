@@ -77,7 +77,7 @@ struct Pending {
     t: TimestampUs,
     frame: FrameIndex,
     input: DetectorInput,
-    /// Upright RGBA for the face detector (`detect::face_input_size`).
+    /// Upright RGBA for the face detector (`reframe_detect::face::frame_size_for`).
     face_input: Vec<u8>,
 }
 
@@ -412,7 +412,11 @@ pub async fn run(
             let shared = Rc::new(RefCell::new(Shared {
                 error: None,
                 shown: a.shown.to_vec(),
-                sampler: Sampler::new(detector.input_size(), detect::face_input_size(display), v.rotation)?,
+                sampler: Sampler::new(
+                    detector.input_size(),
+                    reframe_detect::face::frame_size_for(display),
+                    v.rotation,
+                )?,
                 planes_to_detector: detector.preprocess_on_device,
                 interval: a.settings.profile.analysis_interval(),
                 run: frames.clone(),

@@ -2,7 +2,7 @@
 //! the person model run by burn on WebGPU when the browser has an adapter, else on burn's CPU
 //! backend (in helper workers when the machine has the cores). The face model (BlazeFace, 0.5 MB)
 //! runs in this worker, on the person detector's device when that is here, else on the CPU, on a
-//! small upright copy of each analysed frame ([`face_input_size`]).
+//! small upright copy of each analysed frame (`face::frame_size_for` of the display size).
 
 use crate::detect_pool::DetectorPool;
 use crate::frame_sample::{DetectorInput, FrameCopy};
@@ -43,14 +43,6 @@ pub struct PersonDetector {
     faces: FaceDetector,
 }
 
-/// Size of the upright copy of an analysed frame that faces are looked for in: the display
-/// size with its longer side at the face model's input (256 px), even sides.
-pub fn face_input_size(display: PixelSize) -> PixelSize {
-    let longer = display.width.max(display.height).max(1) as f64;
-    let side = |v: u32| (((v as f64 * face::INPUT_SIZE as f64 / longer) / 2.0).round() as u32 * 2).max(2);
-    PixelSize::new(side(display.width), side(display.height))
-}
-
 impl PersonDetector {
     /// The detector's input size (frames are scaled to it before detection).
     pub fn input_size(&self) -> PixelSize {
@@ -79,10 +71,10 @@ impl PersonDetector {
         }
     }
 
-    /// Faces in sampled frames given as upright RGBA at [`face_input_size`], in pixels of a
+    /// Faces in sampled frames given as upright RGBA at `face::frame_size_for(display)`, in pixels of a
     /// `display` sized frame (boxes and the height of the eyes); one list per frame.
     pub async fn faces(&self, images: &[&[u8]], display: PixelSize) -> Result<Vec<Vec<Face>>, ReframeError> {
-        let size = face_input_size(display);
+        let size = face::frame_size_for(display);
         let frames: Vec<RgbaFrame> = images.iter().map(|rgba| RgbaFrame::new(rgba, size.width, size.height)).collect();
         let found = self
             .faces

@@ -129,7 +129,7 @@ pub async fn copy(frame: &VideoFrame) -> Result<Option<FrameCopy>, ReframeError>
 }
 
 impl Sampler {
-    /// `face_input`: the upright size of the face detector's copy (`detect::face_input_size`).
+    /// `face_input`: the upright size of the face detector's copy (`reframe_detect::face::frame_size_for`).
     pub fn new(detector_input: PixelSize, face_input: PixelSize, rotation: Rotation) -> Result<Sampler, ReframeError> {
         Ok(Sampler {
             input: Canvas::new(detector_input)?,
