@@ -403,17 +403,16 @@ impl Axis {
             let (f0, f1) = self.extent(&f.region);
             let fm = FACE_MARGIN * (f1 - f0);
             let (face_safe, face_check) = (self.containing(f0 - fm, f1 + fm), self.containing(f0, f1));
-            if r1 - r0 + 2.0 * margin <= self.len {
-                safe = meet_or_second(safe, face_safe);
-                check = meet_or_second(check, face_check);
-            } else if self.vertical {
-                // A close-up: the face decides, the top of the hair may leave the frame.
+            let close_up = r1 - r0 + 2.0 * margin > self.len;
+            if close_up && self.vertical {
+                // The face decides, the top of the hair may leave the frame.
                 (safe, check) = (face_safe, face_check);
-                target = f.eye_y - self.len / 3.0;
             } else {
                 safe = meet_or_second(safe, face_safe);
                 check = meet_or_second(check, face_check);
-                target = (f0 + f1 - self.len) / 2.0;
+            }
+            if close_up {
+                target = if self.vertical { f.eye_y - self.len / 3.0 } else { (f0 + f1 - self.len) / 2.0 };
             }
             target = target.clamp(safe.0, safe.1);
         }
