@@ -1,7 +1,9 @@
 'use strict';
 // End-to-end tests of the virtual camera in the page: the preview shows the planned
 // path and the people found, the user picks the person to follow and exports again without a new
-// analysis, and an analysis exported as JSON is imported into a fresh browser and reused.
+// analysis, and an analysis exported as JSON is imported into a fresh browser and reused; faces
+// stay whole in a dialogue; two people far apart share a split screen (screenshots of it are saved
+// in tests/artifacts/).
 //
 // Run: tests/run-e2e tests/camera.test.js
 
@@ -13,6 +15,9 @@ const path = require('node:path');
 const media = require('./media');
 const { REPO_ROOT, ensureSite, clipOrSkip } = require('./lib/suite');
 const { openSite, reframe, finishJob } = require('./lib/site');
+const { probe, countFrames, streamTiming, cropPsnr } = require('./lib/probe');
+const { sampleFrames, MIN_PSNR_DB } = require('./lib/checks');
+const { run } = require('./lib/proc');
 
 const TEST_TIMEOUT_MS = 20 * 60 * 1000;
 
@@ -29,13 +34,15 @@ test('pick the person to follow, re-export without detecting, export and import 
   assert.match(first.backend, /^(cpu|webgpu)/);
   assert.ok(first.people.length >= 2, `people found: ${JSON.stringify(first.people)}`);
 
-  // The preview draws the people of the nearest analysed frame and that frame's crop.
-  const d = first.detections.find((x) => x.boxes.length >= 2);
+  // The preview draws the people of the nearest analysed frame (those scored 0.3 or more: the
+  // analysis keeps weaker boxes for the tracker) and that frame's crop.
+  const shown = (x) => x.boxes.filter((b) => b.score >= 0.3);
+  const d = first.detections.find((x) => shown(x).length >= 2);
   await page.evaluate((s) => {
     const v = document.querySelector('#preview-video');
     v.currentTime = s;
   }, d.timestamp_us / 1e6 + 0.01);
-  await page.waitForFunction((n) => document.querySelectorAll('#boxes div').length === n, d.boxes.length, { timeout: 10000 });
+  await page.waitForFunction((n) => document.querySelectorAll('#boxes div').length === n, shown(d).length, { timeout: 10000 });
 
   // Choose the second person listed (not the automatic choice) and export again.
   const chosen = first.people[1];
@@ -146,4 +153,70 @@ test('default auto mode on a dialogue with cuts: faces are found and the framed 
   // precision); before faces and calibrated tracks, 27% inside and 73% cut.
   assert.ok(inside >= 0.9 * frames, `face inside on ${inside} of ${frames} frames`);
   assert.ok(cut <= 0.06 * frames, `face cut on ${cut} of ${frames} frames`);
+});
+
+test('two people far apart: a split screen, each half following its person at source resolution', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite('camera');
+  const input = await clipOrSkip(t, 'two-apart');
+  if (!input) return;
+  const { page } = await openSite(t, REPO_ROOT);
+  assert.equal(await page.inputValue('#two-people'), 'auto', 'the page default');
+  await page.selectOption('#mode', 'auto');
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  const report = await finishJob(page, assert);
+
+  // A 1920x1080 source gives a 1080x1920 output of two 1080x960 halves: no scaling.
+  assert.deepEqual(report.split_layout, { half: { width: 1080, height: 960 }, stack: 'vertical' });
+  assert.deepEqual(report.output_size, { width: 1080, height: 1920 });
+  const out = path.join(path.dirname(input), `two-apart-out-${process.pid}.mp4`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  await download.saveAs(out);
+  t.after(() => fs.rmSync(out, { force: true }));
+  const p = await probe(out);
+  assert.deepEqual([p.video.width, p.video.height], [1080, 1920]);
+  assert.equal(await countFrames(out), 120, 'every frame kept');
+  assert.ok(report.audio_copied && p.audio, 'audio copied');
+  const timing = await streamTiming(out, 'a:0');
+  const vtiming = await streamTiming(out, 'v:0');
+  assert.ok(Math.abs(timing.duration - vtiming.duration) < 0.1, `audio ${timing.duration} s, video ${vtiming.duration} s`);
+
+  // The layout in the report: one part, a split of two tracks.
+  assert.ok(report.layout.some((l) => Array.isArray(l.split)), JSON.stringify(report.layout));
+  const split = report.crop_path.filter((c) => c.second);
+  assert.ok(split.length >= 0.9 * report.crop_path.length, `${split.length} of ${report.crop_path.length} frames split`);
+  // Each half holds its person's face whole: the left person on top, the right one below.
+  const holds = (w, f) => f[0] >= w.x && f[2] <= w.x + w.width && f[1] >= w.y && f[3] <= w.y + w.height;
+  const { left, right } = media.TWO_APART;
+  const held = split.filter((c) => holds(c, left.face) && holds(c.second, right.face)).length;
+  t.diagnostic(`${split.length} of ${report.crop_path.length} frames split; each half holds its face on ${held}`);
+  assert.ok(held >= 0.95 * split.length, `halves hold their faces on ${held} of ${split.length}`);
+
+  // Pixels: each half of the output is ffmpeg's crop of the source at that half's window (the
+  // other half's window gives a poor match, so the halves are not swapped or blank).
+  const frames = sampleFrames(120, 4).filter((n) => report.crop_path[n].second);
+  const top = { x: 0, y: 0, width: 1080, height: 960 };
+  const bottom = { x: 0, y: 960, width: 1080, height: 960 };
+  const groups = [];
+  for (const n of frames) {
+    const c = report.crop_path[n];
+    const first = { x: c.x, y: c.y, width: c.width, height: c.height };
+    groups.push({ rect: first, frames: [n], part: top }, { rect: c.second, frames: [n], part: bottom }, { rect: c.second, frames: [n], part: top });
+  }
+  const psnr = await cropPsnr(input, out, groups);
+  for (let i = 0; i < psnr.length; i += 3) {
+    const [a, b, swapped] = psnr.slice(i, i + 3).map((r) => r.psnr_y);
+    t.diagnostic(`frame ${psnr[i].frame}: top ${a.toFixed(1)} dB, bottom ${b.toFixed(1)} dB, top against the bottom's window ${swapped.toFixed(1)} dB`);
+    assert.ok(a >= MIN_PSNR_DB && b >= MIN_PSNR_DB, `halves match their crops: ${a}, ${b} dB`);
+    assert.ok(swapped < a - 10, `the top half is not the bottom's crop: ${swapped} vs ${a} dB`);
+  }
+
+  // The preview shows both windows over the source; a screenshot and an output frame are kept.
+  const c = split[Math.floor(split.length / 2)];
+  await page.evaluate((s) => { document.querySelector('#preview-video').currentTime = s; }, c.timestamp_us / 1e6 + 0.01);
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('#crop-overlay-2')).display === 'block', null, { timeout: 10000 });
+  const artifacts = path.join(REPO_ROOT, 'tests/artifacts');
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, 'split-screen-preview.png'), fullPage: true });
+  await run('ffmpeg', ['-v', 'error', '-y', '-i', out, '-vf', 'select=eq(n\\,60),scale=540:960', '-frames:v', '1', path.join(artifacts, 'split-screen-frame.png')], { check: true });
 });

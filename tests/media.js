@@ -19,6 +19,25 @@ const { run } = require('./lib/proc');
 const MEDIA_DIR = process.env.REFRAME_MEDIA_DIR || path.join(os.tmpdir(), 'reframe-media');
 const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
 const MEGAMIND = '/usr/share/doc/opencv-doc/examples/data/Megamind.avi';
+const BASKETBALL = '/usr/share/doc/opencv-doc/examples/data/basketball1.png';
+const MESSI = '/usr/share/doc/opencv-doc/examples/data/messi5.jpg';
+
+/** Where the people of the 'two-apart' clip are, in its 1920x1080 frame: each photo's person box
+ * and face (hand annotations of the photos, see detect/examples/eval_clips/make_clips.py, moved
+ * and scaled as the recipe places them), [x0, y0, x1, y1]. */
+function placed(box, cut, scale, at) {
+  return box.map((v, i) => Math.round(at[i % 2] + (v - cut[i % 2]) * scale));
+}
+const TWO_APART = {
+  left: {
+    person: placed([35, 80, 165, 475], [15, 60], 900 / 420, [120, 140]),
+    face: placed([62, 85, 105, 140], [15, 60], 900 / 420, [120, 140]),
+  },
+  right: {
+    person: placed([70, 60, 455, 335], [40, 30], 520 / 312, [1120, 380]),
+    face: placed([210, 68, 256, 128], [40, 30], 520 / 312, [1120, 380]),
+  },
+};
 
 // ---- building blocks of the recipes ----
 
@@ -150,6 +169,23 @@ const CLIPS = {
     // passthrough: one output frame per decoded frame, so frame n is the truth's frame n.
     steps: (out) => [['ffmpeg', [...FF, '-i', MEGAMIND, '-fps_mode', 'passthrough', ...X264(0), '-an', out]]],
     expect: { codec: 'h264', width: 720, height: 528, display: [720, 528], rotation: 0, frames: 270, audio: false, bframes: false },
+  },
+  'two-apart': {
+    kind: 'camera',
+    description: "two people far apart, still (OpenCV's basketball1.png player at the left, 900 px tall, and the footballer of messi5.jpg at the right), 1920x1080, 4 s at 30 fps with stereo AAC: for split screens",
+    needs: BASKETBALL,
+    steps: (out) => [['ffmpeg', [
+      ...FF,
+      '-f', 'lavfi', '-i', 'color=c=0x5a4632:s=1920x1080:r=30:d=4',
+      '-loop', '1', '-framerate', '30', '-i', BASKETBALL,
+      '-loop', '1', '-framerate', '30', '-i', MESSI,
+      ...audioInput(4),
+      '-filter_complex',
+      '[1:v]crop=170:420:15:60,scale=-2:900[a];[2:v]crop=440:312:40:30,scale=-2:520[b];' +
+        '[0:v][a]overlay=120:140:shortest=1[ab];[ab][b]overlay=1120:380:shortest=1,noise=alls=5:allf=t[v]',
+      '-map', '[v]', '-map', '3:a', '-t', '4', ...X264(2), ...AAC, out,
+    ]]],
+    expect: { codec: 'h264', width: 1920, height: 1080, display: [1920, 1080], rotation: 0, frames: 120, audio: true, bframes: true },
   },
   'vtest-short': {
     kind: 'good',
@@ -430,7 +466,7 @@ async function generate(name) {
 /** Names of the clips of one kind ('good', 'bad', 'bench'). */
 const clipsOfKind = (kind) => Object.keys(CLIPS).filter((n) => CLIPS[n].kind === kind);
 
-module.exports = { CLIPS, MEDIA_DIR, clipPath, cachedPath, clipsOfKind, seededBytes };
+module.exports = { CLIPS, MEDIA_DIR, TWO_APART, clipPath, cachedPath, clipsOfKind, seededBytes };
 
 // ---- command line ----
 if (require.main === module) {

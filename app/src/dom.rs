@@ -46,12 +46,15 @@ pub struct Page {
     pub profile: HtmlSelectElement,
     pub model: HtmlSelectElement,
     pub smoothness: HtmlSelectElement,
+    pub two_people: HtmlSelectElement,
     pub pos_x: HtmlInputElement,
     pub pos_y: HtmlInputElement,
     pub start: HtmlButtonElement,
     pub cancel: HtmlButtonElement,
     pub preview_video: HtmlVideoElement,
     pub crop_overlay: HtmlElement,
+    /// The second half's window on a split-screen frame.
+    pub crop_overlay_2: HtmlElement,
     pub source_info: HtmlElement,
     pub stage_label: HtmlElement,
     pub progress: HtmlProgressElement,
@@ -90,12 +93,14 @@ impl Page {
             profile: el(d, "profile")?,
             model: el(d, "model")?,
             smoothness: el(d, "smoothness")?,
+            two_people: el(d, "two-people")?,
             pos_x: el(d, "pos-x")?,
             pos_y: el(d, "pos-y")?,
             start: el(d, "start")?,
             cancel: el(d, "cancel")?,
             preview_video: el(d, "preview-video")?,
             crop_overlay: el(d, "crop-overlay")?,
+            crop_overlay_2: el(d, "crop-overlay-2")?,
             source_info: el(d, "source-info")?,
             stage_label: el(d, "stage-label")?,
             progress: el(d, "progress")?,
@@ -135,7 +140,7 @@ impl Page {
         self.start.set_disabled(running || state == PageState::Loading);
         self.cancel.set_hidden(!running);
         self.file_input.set_disabled(running);
-        for s in [&self.ratio, &self.mode, &self.profile, &self.model, &self.smoothness] {
+        for s in [&self.ratio, &self.mode, &self.profile, &self.model, &self.smoothness, &self.two_people] {
             s.set_disabled(running);
         }
         for i in [&self.custom_ratio, &self.pos_x, &self.pos_y] {

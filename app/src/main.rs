@@ -16,6 +16,7 @@ use dom::{Page, PageState};
 use gloo::events::EventListener;
 use reframe_core::camera_path::Smoothness;
 use reframe_core::job::JobListEntry;
+use reframe_core::layout::TwoPeople;
 use reframe_core::protocol::{FromWorker, ToWorker};
 use reframe_core::settings::{CropMode, CropPosition, DetectorModel, JobSettings, Profile};
 use reframe_core::summary::JobSummary;
@@ -273,6 +274,11 @@ fn apply_settings(page: &Page, s: &JobSettings) {
         Smoothness::Balanced => "balanced",
         Smoothness::Responsive => "responsive",
     });
+    page.two_people.set_value(match s.two_people {
+        TwoPeople::Auto => "auto",
+        TwoPeople::One => "one",
+        TwoPeople::Split => "split",
+    });
     page.pos_x.set_value_as_number(s.position.x * 100.0);
     page.pos_y.set_value_as_number(s.position.y * 100.0);
 }
@@ -376,6 +382,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
     };
     let model = if page.model.value() == "quality" { DetectorModel::Quality } else { DetectorModel::Fast };
     let smoothness = Smoothness::parse(&page.smoothness.value()).unwrap_or_default();
+    let two_people = TwoPeople::parse(&page.two_people.value()).unwrap_or_default();
     Ok(JobSettings {
         ratio: read_ratio(page)?,
         mode,
@@ -384,6 +391,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         smoothness,
         model,
         subject_track: if mode == CropMode::Auto { app.subject } else { None },
+        two_people,
     })
 }
 

@@ -13,7 +13,9 @@
 //! - `reversals_per_minute`: how often the crop changes direction (x and y counted separately;
 //!   a pause between two moves in opposite directions counts as a reversal too).
 //!
-//! Second differences and reversals never span a cut: the camera restarts there.
+//! Second differences and reversals never span a cut or a change between one crop and a split
+//! screen: the camera restarts there. On split-screen frames the subject counts as inside when
+//! either half holds it; motion is measured on the first half.
 //!
 //! [`baseline_crop_path`] is what a naive auto-crop does: centre the crop on the most confident
 //! large detection of the latest analysed frame, smoothed by an exponential moving average per
@@ -22,7 +24,7 @@
 use crate::crop::output_size;
 use crate::crop::CropPathEntry;
 use crate::track::{Detection, PersonBox};
-use crate::units::{AspectRatio, PixelSize, TimestampUs};
+use crate::units::{AspectRatio, PixelRect, PixelSize, TimestampUs};
 use serde::{Deserialize, Serialize};
 
 /// The truth for one frame: where the primary subject is (`None` when not visible).
@@ -82,14 +84,25 @@ pub fn evaluate(path: &[CropPathEntry], truth: &GroundTruth) -> Metrics {
         if let Some(b) = &f.subject {
             if b.width <= e.width as f32 && b.height <= e.height as f32 {
                 subject_frames += 1;
-                if box_inside(b, e) {
+                if box_inside(b, e) || e.second.is_some_and(|r| box_inside(b, &CropPathEntry::new(e.timestamp_us, r))) {
                     inside += 1;
                 }
             }
         }
     }
 
-    let shot = |t: TimestampUs| crate::shots::shot_index(&truth.cuts_us, t);
+    // The path restarts at each cut and each change between one crop and a split screen (whose
+    // first window is measured).
+    let mut parts = Vec::with_capacity(n);
+    for (k, (_, e)) in pairs.iter().enumerate() {
+        let cut = |t: TimestampUs| crate::shots::shot_index(&truth.cuts_us, t);
+        let changed = k > 0 && {
+            let prev = pairs[k - 1].1;
+            cut(prev.timestamp_us) != cut(e.timestamp_us) || prev.second.is_some() != e.second.is_some()
+        };
+        parts.push(parts.last().copied().unwrap_or(0) + changed as usize);
+    }
+    let shot = |t: TimestampUs| pairs.binary_search_by_key(&t, |p| p.1.timestamp_us).map_or(0, |i| parts[i]);
     let centre = |e: &CropPathEntry| (e.x as f64 + e.width as f64 / 2.0, e.y as f64 + e.height as f64 / 2.0);
 
     // Steps and stillness.
@@ -185,17 +198,35 @@ pub struct ShotTruth {
     /// Stretches `[first, last]` where a good camera is exactly still (the subject stands still).
     #[serde(default)]
     pub still: Vec<[u64; 2]>,
+    /// A second person who matters as much (two people talking): their keyframes, like `keys`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub second: Vec<TruthKey>,
 }
 
 /// One keyframe: frame index, subject box and face box, each `[x0, y0, x1, y1]` in display pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TruthKey(pub u64, pub [f32; 4], pub [f32; 4]);
 
-/// Subject and face at one frame.
+/// Subject and face at one frame, and the second person's box and face where the shot has one.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TruthAt {
     pub subject: PersonBox,
     pub face: PersonBox,
+    pub second: Option<(PersonBox, PersonBox)>,
+}
+
+/// The (box, face) of `keys` at frame `index`, linear between keyframes.
+fn keyed_at(keys: &[TruthKey], index: u64) -> Option<(PersonBox, PersonBox)> {
+    let i = keys.partition_point(|k| k.0 < index);
+    let (a, b) = match (i.checked_sub(1).map(|j| keys[j]), keys.get(i).copied()) {
+        (_, Some(k)) if k.0 == index => (k, k),
+        (Some(a), Some(b)) => (a, b),
+        (Some(k), None) | (None, Some(k)) => (k, k),
+        (None, None) => return None,
+    };
+    let u = if b.0 == a.0 { 0.0 } else { (index - a.0) as f32 / (b.0 - a.0) as f32 };
+    let mix = |p: [f32; 4], q: [f32; 4]| std::array::from_fn(|k| p[k] + (q[k] - p[k]) * u);
+    Some((corners_box(mix(a.1, b.1)), corners_box(mix(a.2, b.2))))
 }
 
 fn corners_box(c: [f32; 4]) -> PersonBox {
@@ -206,17 +237,8 @@ impl ClipTruth {
     /// The truth at frame `index`, `None` outside every shot with truth.
     pub fn at(&self, index: u64) -> Option<TruthAt> {
         let shot = self.shots.iter().find(|s| s.first <= index && index <= s.last)?;
-        let keys = &shot.keys;
-        let i = keys.partition_point(|k| k.0 < index);
-        let (a, b) = match (i.checked_sub(1).map(|j| keys[j]), keys.get(i).copied()) {
-            (_, Some(k)) if k.0 == index => (k, k),
-            (Some(a), Some(b)) => (a, b),
-            (Some(k), None) | (None, Some(k)) => (k, k),
-            (None, None) => return None,
-        };
-        let u = if b.0 == a.0 { 0.0 } else { (index - a.0) as f32 / (b.0 - a.0) as f32 };
-        let mix = |p: [f32; 4], q: [f32; 4]| std::array::from_fn(|k| p[k] + (q[k] - p[k]) * u);
-        Some(TruthAt { subject: corners_box(mix(a.1, b.1)), face: corners_box(mix(a.2, b.2)) })
+        let (subject, face) = keyed_at(&shot.keys, index)?;
+        Some(TruthAt { subject, face, second: keyed_at(&shot.second, index) })
     }
 }
 
@@ -232,22 +254,46 @@ pub struct TruthMetrics {
     /// Largest movement of the crop (px, x and y range) inside a still stretch, after the first
     /// `settle_frames` of a stretch that does not start its shot (the camera arrives there).
     pub still_max_px: u32,
+    /// Frames whose truth has a second person.
+    pub two_frames: usize,
+    /// Share of those where both faces lie fully inside the output (one crop or the two halves).
+    pub both_shown: f64,
+    /// Share of those shown as a split screen.
+    pub split: f64,
+    /// Share of the split-screen frames where each half holds one of the two faces whole.
+    pub halves_hold: f64,
 }
 
 /// Evaluates `path` (one entry per frame, in presentation order) against `truth`.
 pub fn evaluate_truth(path: &[CropPathEntry], truth: &ClipTruth, settle_frames: u64) -> TruthMetrics {
     let (mut frames, mut inside, mut cut) = (0usize, 0usize, 0usize);
+    let (mut two, mut both, mut split, mut hold) = (0usize, 0usize, 0usize, 0usize);
     for (i, e) in path.iter().enumerate() {
         let Some(t) = truth.at(i as u64) else { continue };
         frames += 1;
-        let f = &t.face;
-        let (fx1, fy1) = (f.right(), f.bottom());
-        let (cx0, cy0, cx1, cy1) = (e.x as f32, e.y as f32, (e.x + e.width) as f32, (e.y + e.height) as f32);
-        let overlaps = f.x < cx1 && fx1 > cx0 && f.y < cy1 && fy1 > cy0;
-        if box_inside(f, e) {
+        // The output's windows: one crop, or the two halves of a split screen.
+        let windows: Vec<CropPathEntry> =
+            std::iter::once(*e).chain(e.second.map(|r| CropPathEntry::new(e.timestamp_us, r))).collect();
+        let overlaps = |f: &PersonBox, w: &CropPathEntry| {
+            f.x < (w.x + w.width) as f32
+                && f.right() > w.x as f32
+                && f.y < (w.y + w.height) as f32
+                && f.bottom() > w.y as f32
+        };
+        let shown = |f: &PersonBox| windows.iter().any(|w| box_inside(f, w));
+        if shown(&t.face) {
             inside += 1;
-        } else if overlaps {
+        } else if windows.iter().any(|w| overlaps(&t.face, w)) {
             cut += 1;
+        }
+        if let Some((_, second_face)) = t.second {
+            two += 1;
+            both += (shown(&t.face) && shown(&second_face)) as usize;
+            if let [a, b] = windows.as_slice() {
+                split += 1;
+                let (f, g) = (&t.face, &second_face);
+                hold += ((box_inside(f, a) && box_inside(g, b)) || (box_inside(g, a) && box_inside(f, b))) as usize;
+            }
         }
     }
     let mut still_max_px = 0;
@@ -263,7 +309,17 @@ pub fn evaluate_truth(path: &[CropPathEntry], truth: &ClipTruth, settle_frames: 
         }
     }
     let share = |k: usize| if frames == 0 { 0.0 } else { k as f64 / frames as f64 };
-    TruthMetrics { frames, face_inside: share(inside), face_cut: share(cut), still_max_px }
+    let of = |k: usize, n: usize| if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    TruthMetrics {
+        frames,
+        face_inside: share(inside),
+        face_cut: share(cut),
+        still_max_px,
+        two_frames: two,
+        both_shown: of(both, two),
+        split: of(split, two),
+        halves_hold: of(hold, split),
+    }
 }
 
 /// Share of the analysed frames with truth where some box matches the truth subject (IoU >= 0.5):
@@ -339,7 +395,7 @@ pub fn baseline_crop_path(
         state = Some(c);
         let x = crate::frame_path::snap_even(c.0 - half_w, max_x);
         let y = crate::frame_path::snap_even(c.1 - half_h, max_y);
-        out.push(CropPathEntry { timestamp_us: t, x, y, width: crop.width, height: crop.height });
+        out.push(CropPathEntry::new(t, PixelRect::new(x, y, crop.width, crop.height)));
     }
     out
 }
@@ -349,7 +405,7 @@ mod tests {
     use super::*;
 
     fn entry(t: i64, x: u32) -> CropPathEntry {
-        CropPathEntry { timestamp_us: TimestampUs(t), x, y: 0, width: 100, height: 100 }
+        CropPathEntry::new(TimestampUs(t), PixelRect::new(x, 0, 100, 100))
     }
 
     #[test]
@@ -379,7 +435,11 @@ mod tests {
     }
 
     fn clip(keys: Vec<TruthKey>, still: Vec<[u64; 2]>) -> ClipTruth {
-        ClipTruth { clip: "t".into(), input: "t.mp4".into(), shots: vec![ShotTruth { first: 0, last: 9, keys, still }] }
+        ClipTruth {
+            clip: "t".into(),
+            input: "t.mp4".into(),
+            shots: vec![ShotTruth { first: 0, last: 9, keys, still, second: vec![] }],
+        }
     }
 
     #[test]
@@ -410,6 +470,27 @@ mod tests {
         let recall =
             subject_recall(&t, 10, |i| (i % 2 == 0).then(|| vec![PersonBox::new(90.0, 0.0, 60.0, 100.0, 0.9)]));
         assert_eq!(recall, (1.0, 5));
+    }
+
+    #[test]
+    fn two_people_are_shown_by_one_crop_or_by_the_halves() {
+        // Faces at x 100..140 and 400..440; a 100-wide crop cannot show both, a split can.
+        let mut t = clip(vec![TruthKey(0, [90.0, 0.0, 150.0, 100.0], [100.0, 10.0, 140.0, 50.0])], vec![]);
+        t.shots[0].second = vec![TruthKey(0, [390.0, 0.0, 450.0, 100.0], [400.0, 10.0, 440.0, 50.0])];
+        let half = |x| PixelRect::new(x, 0, 100, 100);
+        let path: Vec<CropPathEntry> = (0..10)
+            .map(|i| match i {
+                0..=3 => entry(i, 60),                                              // only the first
+                4..=6 => CropPathEntry::split(TimestampUs(i), half(60), half(380)), // both halves hold
+                _ => CropPathEntry::split(TimestampUs(i), half(380), half(120)),    // first face cut
+            })
+            .collect();
+        let m = evaluate_truth(&path, &t, 0);
+        assert_eq!(m.two_frames, 10);
+        assert!((m.both_shown - 0.3).abs() < 1e-9, "{m:?}");
+        assert!((m.split - 0.6).abs() < 1e-9 && (m.halves_hold - 0.5).abs() < 1e-9, "{m:?}");
+        // The subject's face: inside on 0-6, cut by the second half on 7-9.
+        assert!((m.face_inside - 0.7).abs() < 1e-9 && (m.face_cut - 0.3).abs() < 1e-9, "{m:?}");
     }
 
     #[test]

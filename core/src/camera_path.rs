@@ -53,7 +53,8 @@
 //! Shots are planned independently and each frame is looked up in its own shot's path (see
 //! [`crate::frame_path`]), so the camera never pans across a cut: it restarts.
 
-use crate::crop::output_size;
+use crate::crop::{output_size, SplitLayout};
+use crate::layout::{layout_spans, TwoPeople};
 use crate::shots::shot_index;
 use crate::subject::{choose_subjects, FaceRegion, Framing, ProminenceWeights, Region, SubjectConfig};
 use crate::taut_string::{eased_at, polyline_at, taut_string};
@@ -143,6 +144,9 @@ pub struct CameraSettings {
     /// Follow this track (from the analysis) in the shots where it appears.
     #[serde(default)]
     pub subject_track: Option<u32>,
+    /// One crop or a split screen when two people do not fit together ([`crate::layout`]).
+    #[serde(default)]
+    pub two_people: TwoPeople,
     /// How the most prominent person is chosen (tuning, not a user setting: not stored).
     #[serde(skip)]
     pub prominence: ProminenceWeights,
@@ -150,7 +154,13 @@ pub struct CameraSettings {
 
 impl CameraSettings {
     pub fn new(ratio: AspectRatio, smoothness: Smoothness) -> Self {
-        CameraSettings { ratio, smoothness, subject_track: None, prominence: ProminenceWeights::default() }
+        CameraSettings {
+            ratio,
+            smoothness,
+            subject_track: None,
+            two_people: TwoPeople::default(),
+            prominence: ProminenceWeights::default(),
+        }
     }
 }
 
@@ -203,38 +213,78 @@ impl AxisPath {
     }
 }
 
-/// The camera plan of one shot.
+/// The camera plan of one shot, or of the part of a shot with one layout: one crop, or the first
+/// (top or left) half of a split screen and its `second`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShotPath {
-    /// First timestamp of the shot (the cut before it), `None` for the first shot.
+    /// First timestamp of the part (the cut or layout change before it), `None` for the first.
     pub start_us: Option<TimestampUs>,
-    /// The shot's primary subject.
+    /// The part's primary subject (the first half's person, on a split screen).
+    pub subject_track: Option<u32>,
+    pub x: AxisPath,
+    pub y: AxisPath,
+    /// The bottom (or right) half of a split screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second: Option<HalfPath>,
+}
+
+/// The crop path of the second half of a split screen, following its own person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HalfPath {
     pub subject_track: Option<u32>,
     pub x: AxisPath,
     pub y: AxisPath,
 }
 
-/// The camera plan of a whole video: one [`ShotPath`] per shot.
+/// The camera plan of a whole video: one [`ShotPath`] per part, where a part is a shot or the
+/// stretch of a shot with one layout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedPath {
     pub source: PixelSize,
-    /// The crop window's size (constant).
+    /// The single crop window's size (constant).
     pub crop: PixelSize,
     pub settings: CameraSettings,
+    /// Where the path restarts: every cut, and every change between one crop and a split screen.
     pub cuts_us: Vec<TimestampUs>,
-    /// `cuts_us.len() + 1` shots, in order.
+    /// `cuts_us.len() + 1` parts, in order.
     pub shots: Vec<ShotPath>,
+    /// The output layout when some parts are split screens (their halves are `split.half` in size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitLayout>,
 }
 
+/// The (unsnapped) crop top-left of one window.
+pub type Position = (f64, f64);
+
 impl PlannedPath {
-    /// The (unsnapped) crop top-left at `t`, from the shot that contains `t`.
-    pub fn position_at(&self, t: TimestampUs) -> (f64, f64) {
+    /// The part that contains `t`.
+    pub fn part_at(&self, t: TimestampUs) -> Option<&ShotPath> {
         let s = crate::shots::shot_index(&self.cuts_us, t).min(self.shots.len().saturating_sub(1));
-        match self.shots.get(s) {
-            Some(shot) => (shot.x.at(t), shot.y.at(t)),
-            None => (self.max_x() / 2.0, self.max_y() / 2.0),
+        self.shots.get(s)
+    }
+
+    /// The crop top-left at `t`, from the part that contains `t`: the single crop's, or the first
+    /// half's and the second half's on a split screen.
+    pub fn positions_at(&self, t: TimestampUs) -> (Position, Option<Position>) {
+        match self.part_at(t) {
+            Some(p) => ((p.x.at(t), p.y.at(t)), p.second.as_ref().map(|h| (h.x.at(t), h.y.at(t)))),
+            None => ((self.max_x() / 2.0, self.max_y() / 2.0), None),
         }
     }
+
+    /// The first window's position at `t` (see [`PlannedPath::positions_at`]).
+    pub fn position_at(&self, t: TimestampUs) -> Position {
+        self.positions_at(t).0
+    }
+
+    /// The window size of the part at `t`: the single crop's, or a half's.
+    pub fn window_at(&self, t: TimestampUs) -> PixelSize {
+        match (self.part_at(t).and_then(|p| p.second.as_ref()), self.split) {
+            (Some(_), Some(l)) => l.half,
+            _ => self.crop,
+        }
+    }
+
     /// Largest crop left edge.
     pub fn max_x(&self) -> f64 {
         self.source.width.saturating_sub(self.crop.width) as f64
@@ -262,16 +312,45 @@ pub fn plan_camera_path(
     samples.sort();
     samples.dedup();
 
-    let mut shots = Vec::with_capacity(cuts.len() + 1);
+    // The layout of each shot's stretches: the parts of the path, each starting at a cut or at a
+    // change of layout.
+    let config = subject_config(crop, settings);
+    let mut parts: Vec<(Option<TimestampUs>, Option<[u32; 2]>)> = Vec::with_capacity(cuts.len() + 1);
     for s in 0..=cuts.len() {
-        let start = if s == 0 { None } else { Some(cuts[s - 1]) };
         // Tracks restricted to the shot (the tracker already ends tracks at cuts; this makes the
         // planner independent of that).
         let (shot_samples, shot_tracks) = shot_part(&cuts, s, &samples, tracks);
-        let start_t = start.unwrap_or(TimestampUs(0));
-        shots.push(plan_shot(source, crop, start, start_t, &shot_samples, &shot_tracks, settings));
+        let spans = layout_spans(&shot_samples, &shot_tracks, source, crop, &config, settings.two_people);
+        for (i, span) in spans.iter().enumerate() {
+            let start = match i {
+                0 => (s > 0).then(|| cuts[s - 1]),
+                _ => Some(shot_samples[span.samples.start]),
+            };
+            parts.push((start, span.split));
+        }
     }
-    PlannedPath { source, crop, settings: *settings, cuts_us: cuts, shots }
+    let restarts: Vec<TimestampUs> = parts.iter().filter_map(|p| p.0).collect();
+    let layout = SplitLayout::for_output(source, settings.ratio).filter(|_| parts.iter().any(|p| p.1.is_some()));
+    let mut shots = Vec::with_capacity(parts.len());
+    for (k, &(start, split)) in parts.iter().enumerate() {
+        let (part_samples, part_tracks) = shot_part(&restarts, k, &samples, tracks);
+        let start_t = start.unwrap_or(TimestampUs(0));
+        let plan = |crop: PixelSize, settings: &CameraSettings| {
+            plan_shot(source, crop, start, start_t, &part_samples, &part_tracks, settings)
+        };
+        shots.push(match (split, layout) {
+            (Some([first, second]), Some(l)) => {
+                let follow = |id: u32| CameraSettings { subject_track: Some(id), ..*settings };
+                let b = plan(l.half, &follow(second));
+                ShotPath {
+                    second: Some(HalfPath { subject_track: b.subject_track, x: b.x, y: b.y }),
+                    ..plan(l.half, &follow(first))
+                }
+            }
+            _ => plan(crop, settings),
+        });
+    }
+    PlannedPath { source, crop, settings: *settings, cuts_us: restarts, shots, split: layout }
 }
 
 /// The sample times and tracks of shot `shot` (shots are numbered from 0 and split by the sorted
@@ -471,6 +550,7 @@ fn plan_shot(
             subject_track: plan.primary,
             x: AxisPath::constant(t_first, even_within(axes[0].max / 2.0, axes[0].max)),
             y: AxisPath::constant(t_first, even_within(axes[1].max / 2.0, axes[1].max)),
+            second: None,
         };
     }
     let rules = absence_rules(samples, &plan.framings, &p);
@@ -493,7 +573,7 @@ fn plan_shot(
     let mut it = paths.into_iter();
     let x = it.next().unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
     let y = it.next().unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
-    ShotPath { start_us: start, subject_track: plan.primary, x, y }
+    ShotPath { start_us: start, subject_track: plan.primary, x, y, second: None }
 }
 
 /// Velocity of the framed region's centre at framed sample `j` (pixels per microsecond), from the

@@ -23,15 +23,21 @@ pub fn snap_even(pos: f64, max: u32) -> u32 {
 
 /// One crop window per frame, for the frames at `frame_timestamps` (in presentation order; the
 /// order of the output follows the input).
+/// A split-screen frame has two windows, each of the plan's half size.
 pub fn crop_path_for_frames(plan: &PlannedPath, frame_timestamps: &[TimestampUs]) -> Vec<CropPathEntry> {
-    let max_x = plan.source.width.saturating_sub(plan.crop.width);
-    let max_y = plan.source.height.saturating_sub(plan.crop.height);
     frame_timestamps
         .iter()
         .map(|&t| {
-            let (x, y) = plan.position_at(t);
-            let rect = PixelRect::new(snap_even(x, max_x), snap_even(y, max_y), plan.crop.width, plan.crop.height);
-            CropPathEntry::new(t, rect)
+            let size = plan.window_at(t);
+            let rect = |(x, y): (f64, f64)| {
+                let max_x = plan.source.width.saturating_sub(size.width);
+                let max_y = plan.source.height.saturating_sub(size.height);
+                PixelRect::new(snap_even(x, max_x), snap_even(y, max_y), size.width, size.height)
+            };
+            match plan.positions_at(t) {
+                (first, None) => CropPathEntry::new(t, rect(first)),
+                (first, Some(second)) => CropPathEntry::split(t, rect(first), rect(second)),
+            }
         })
         .collect()
 }
@@ -59,6 +65,7 @@ mod tests {
             subject_track: None,
             x: AxisPath { keys, ease_us: 400_000 },
             y: AxisPath { keys: vec![key(0, 0.0)], ease_us: 0 },
+            second: None,
         };
         // Shot 0 pans 0 -> 600 until 1 s; shot 1 (from 1 s) is still at 1000.
         let plan = PlannedPath {
@@ -70,6 +77,7 @@ mod tests {
                 shot(None, vec![key(0, 0.0), key(1_000_000, 600.0)]),
                 shot(Some(1_000_000), vec![key(1_000_000, 1000.0)]),
             ],
+            split: None,
         };
         let frames: Vec<TimestampUs> = (0..60).map(|i| TimestampUs(i * 33_333)).collect();
         let path = crop_path_for_frames(&plan, &frames);

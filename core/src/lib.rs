@@ -54,6 +54,7 @@ pub mod camera_eval;
 pub mod camera_path;
 pub mod frame_path;
 pub mod frame_scale;
+pub mod layout;
 pub mod shots;
 pub mod subject;
 pub mod synthetic;

@@ -10,7 +10,7 @@
 //! [`open`] checks the length and the checksum before decoding the payload, and refuses records of
 //! another kind or of a newer format. A record that fails is redone, not trusted.
 
-use crate::crop::CropPathEntry;
+use crate::crop::{CropPathEntry, SplitLayout};
 use crate::mux::VideoEncoding;
 use crate::shots::FrameRecord;
 use crate::track::Detection;
@@ -21,11 +21,13 @@ use xxhash_rust::xxh3::xxh3_64;
 const MAGIC: &[u8; 3] = b"RFR";
 const HEADER: usize = 3 + 1 + 2 + 4;
 const CHECKSUM: usize = 8;
-/// The record format this code writes and reads. Analysis chunks written before detections
-/// carried faces do not decode (postcard has no optional fields) and are redone like damaged ones;
-/// the version stays 1 so that segment and crop-path records, whose layout did not change, keep
-/// a finished job finished.
-pub const RECORD_VERSION: u16 = 1;
+/// The record format this code writes and reads.
+/// - 1: the first. Analysis chunks written before detections carried faces do not decode
+///   (postcard has no optional fields) and are redone like damaged ones.
+/// - 2: crop paths carry split-screen windows and the output layout. Version-1 crop paths are
+///   read as single-crop paths ([`open_crop_path`]), so a finished job stays finished; the other
+///   kinds did not change.
+pub const RECORD_VERSION: u16 = 2;
 
 /// What a record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +65,36 @@ pub fn seal<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
 
 /// Opens a record of `kind`, checking its envelope and checksum.
 pub fn open<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, RecordError> {
+    let (_, payload) = unseal(kind, bytes)?;
+    postcard::from_bytes(payload).map_err(|e| RecordError::Damaged(e.to_string()))
+}
+
+/// A crop-path record of any version.
+pub fn open_crop_path(bytes: &[u8]) -> Result<CropPathRecord, RecordError> {
+    /// A version-1 entry: no second window.
+    #[derive(Deserialize)]
+    struct EntryV1 {
+        timestamp_us: crate::units::TimestampUs,
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+    }
+    let (version, payload) = unseal(RecordKind::CropPath, bytes)?;
+    let damaged = |e: postcard::Error| RecordError::Damaged(e.to_string());
+    if version >= 2 {
+        return postcard::from_bytes(payload).map_err(damaged);
+    }
+    let old: Vec<EntryV1> = postcard::from_bytes(payload).map_err(damaged)?;
+    let entries = old
+        .into_iter()
+        .map(|e| CropPathEntry::new(e.timestamp_us, crate::units::PixelRect::new(e.x, e.y, e.width, e.height)))
+        .collect();
+    Ok(CropPathRecord { entries, split: None })
+}
+
+/// Checks a record's envelope and checksum; its format version and payload.
+fn unseal(kind: RecordKind, bytes: &[u8]) -> Result<(u16, &[u8]), RecordError> {
     if bytes.len() < HEADER + CHECKSUM || &bytes[..3] != MAGIC {
         return Err(RecordError::Damaged(format!("{} bytes, no record header", bytes.len())));
     }
@@ -81,7 +113,7 @@ pub fn open<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, Re
     if xxh3_64(body) != u64::from_le_bytes(sum.try_into().expect("8 bytes")) {
         return Err(RecordError::Damaged("checksum mismatch".into()));
     }
-    postcard::from_bytes(&body[HEADER..]).map_err(|e| RecordError::Damaged(e.to_string()))
+    Ok((version, &body[HEADER..]))
 }
 
 /// The analysis of frames `first_frame..end_frame` (one chunk).
@@ -127,6 +159,8 @@ impl SegmentIndex {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CropPathRecord {
     pub entries: Vec<CropPathEntry>,
+    /// The output layout, when some frames are split screens.
+    pub split: Option<SplitLayout>,
 }
 
 #[cfg(test)]
@@ -184,6 +218,37 @@ mod tests {
         let mut newer = bytes.clone();
         newer[4] = 0xff;
         assert!(matches!(open::<AnalysisChunk>(RecordKind::AnalysisChunk, &newer), Err(RecordError::TooNew(_))));
+    }
+
+    #[test]
+    fn crop_paths_of_both_versions_read() {
+        use crate::crop::Stack;
+        use crate::units::{PixelRect, PixelSize};
+        let r = PixelRect::new(10, 0, 608, 1080);
+        let split = CropPathRecord {
+            entries: vec![
+                CropPathEntry::new(TimestampUs(0), r),
+                CropPathEntry::split(
+                    TimestampUs(1),
+                    PixelRect::new(0, 0, 1080, 960),
+                    PixelRect::new(840, 0, 1080, 960),
+                ),
+            ],
+            split: Some(SplitLayout { half: PixelSize::new(1080, 960), stack: Stack::Vertical }),
+        };
+        assert_eq!(open_crop_path(&seal(RecordKind::CropPath, &split)).unwrap(), split);
+        // A version-1 record (a finished job of an earlier Reframe): the same bytes as then.
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(MAGIC);
+        v1.push(RecordKind::CropPath as u8);
+        v1.extend_from_slice(&1u16.to_le_bytes());
+        let payload = postcard::to_allocvec(&vec![(TimestampUs(7), 10u32, 0u32, 608u32, 1080u32)]).unwrap();
+        v1.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        v1.extend_from_slice(&payload);
+        let sum = xxh3_64(&v1);
+        v1.extend_from_slice(&sum.to_le_bytes());
+        let old = open_crop_path(&v1).unwrap();
+        assert_eq!(old, CropPathRecord { entries: vec![CropPathEntry::new(TimestampUs(7), r)], split: None });
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! the key of every job a user has stored. Test-only switches live apart, in
 //! [`crate::test_aids`], and never reach a key.
 
-use crate::camera_path::Smoothness;
+use crate::camera_path::{CameraSettings, Smoothness};
+use crate::layout::TwoPeople;
 use crate::units::{AspectRatio, DurationUs};
 use serde::{Deserialize, Serialize};
 
@@ -126,6 +127,9 @@ pub struct JobSettings {
     /// Reframe choose the most prominent person in each shot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_track: Option<u32>,
+    /// Auto mode: one crop or a split screen when two people do not fit together.
+    #[serde(default)]
+    pub two_people: TwoPeople,
 }
 
 impl Default for JobSettings {
@@ -138,13 +142,24 @@ impl Default for JobSettings {
             smoothness: Smoothness::default(),
             model: DetectorModel::Fast,
             subject_track: None,
+            two_people: TwoPeople::default(),
         }
     }
 }
 
 impl JobSettings {
+    /// What the camera planner is asked for.
+    pub fn camera(&self) -> CameraSettings {
+        CameraSettings {
+            subject_track: self.subject_track,
+            two_people: self.two_people,
+            ..CameraSettings::new(self.ratio, self.smoothness)
+        }
+    }
+
     /// The settings that change the output, as the fixed text hashed into the job's key (fixed
-    /// crop: ratio and position; auto: ratio, profile, camera style, subject and model).
+    /// crop: ratio and position; auto: ratio, profile, camera style, subject, model and the
+    /// two-people choice).
     pub fn output_key(&self) -> String {
         let (w, h) = (self.ratio.w, self.ratio.h);
         match self.mode {
@@ -154,11 +169,9 @@ impl JobSettings {
                     Some(t) => format!("Some({t})"),
                     None => "None".to_string(),
                 };
-                let model = match self.model.job_key() {
-                    "" => String::new(),
-                    k => format!(" {k}"),
-                };
-                format!("auto {w}:{h} {} {} {subject}{model}", self.profile.key(), smoothness_key(self.smoothness))
+                let extra = |key: &str| if key.is_empty() { String::new() } else { format!(" {key}") };
+                let (model, two) = (extra(self.model.job_key()), extra(self.two_people.job_key()));
+                format!("auto {w}:{h} {} {} {subject}{model}{two}", self.profile.key(), smoothness_key(self.smoothness))
             }
         }
     }
@@ -183,6 +196,12 @@ mod tests {
             ..auto
         };
         assert_eq!(other.output_key(), "auto 4:5 Fast Responsive Some(3) Quality");
+        let split = JobSettings { two_people: TwoPeople::Split, ..other.clone() };
+        assert_eq!(split.output_key(), "auto 4:5 Fast Responsive Some(3) Quality split");
+        assert_eq!(
+            JobSettings { two_people: TwoPeople::One, ..other }.output_key(),
+            "auto 4:5 Fast Responsive Some(3) Quality one"
+        );
         assert_eq!(
             JobSettings { model: DetectorModel::Quality, ..fixed.clone() }.output_key(),
             fixed.output_key(),

@@ -3,7 +3,8 @@
 
 use crate::analysis::PersonSummary;
 use crate::batch_tuner::BatchTrial;
-use crate::crop::CropPathEntry;
+use crate::camera_path::PlannedPath;
+use crate::crop::{CropPathEntry, SplitLayout};
 use crate::track::Detection;
 use crate::units::{PixelSize, TimestampUs};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,9 @@ pub struct JobSummary {
     /// Whether the decoder ran with hardware acceleration preferred.
     pub hardware_decode: bool,
     pub crop_path: Vec<CropPathEntry>,
+    /// The output's layout when some frames are split screens (two halves of this size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split_layout: Option<SplitLayout>,
     /// Auto mode: what the analysis found (flattened into the summary).
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub analysis: Option<AnalysisReport>,
@@ -110,4 +114,31 @@ pub struct AnalysisReport {
     /// The person followed when the user chose one.
     #[serde(default)]
     pub subject_track: Option<u32>,
+    /// The planned path's parts (shots, and stretches of one layout within a shot) in order.
+    #[serde(default)]
+    pub layout: Vec<LayoutPart>,
+}
+
+/// One part of the planned path: from `start_us` to the next part, one crop following
+/// `subject_track`, or a split screen of the two `split` tracks (top or left first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayoutPart {
+    pub start_us: TimestampUs,
+    pub subject_track: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<[u32; 2]>,
+}
+
+impl LayoutPart {
+    /// The parts of a planned path.
+    pub fn of_path(path: &PlannedPath) -> Vec<LayoutPart> {
+        path.shots
+            .iter()
+            .map(|s| LayoutPart {
+                start_us: s.start_us.unwrap_or_default(),
+                subject_track: s.subject_track,
+                split: s.second.as_ref().and_then(|h| Some([s.subject_track?, h.subject_track?])),
+            })
+            .collect()
+    }
 }

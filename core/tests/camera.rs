@@ -17,6 +17,7 @@ use reframe_core::camera_eval::{box_inside, evaluate, GroundTruth};
 use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::CropPathEntry;
 use reframe_core::frame_path::crop_path_for_frames;
+use reframe_core::layout::TwoPeople;
 use reframe_core::shots::{detect_cuts, ShotConfig};
 use reframe_core::synthetic::{run_scene, standard_scenes, Scene, ScenePerson};
 use reframe_core::units::{AspectRatio, PixelSize, TimestampUs};
@@ -152,6 +153,48 @@ fn people_who_come_together_are_framed_together() {
     assert!(together as f64 >= 0.95 * total as f64, "{together}/{total}");
     // While B is 1000 px away, the camera stays on A (B cannot be in a 608 px crop with A).
     assert_eq!(apart_inside, 0, "{apart_inside}/{apart_total}");
+}
+
+#[test]
+fn two_people_apart_share_a_split_screen_until_they_come_together() {
+    // two_people: A stands at x 500; B enters at 3 s at x 1500 and walks to 760 by 8 s.
+    let sc = scene("two_people");
+    for (choice, seed) in [(TwoPeople::Auto, 4), (TwoPeople::Split, 2), (TwoPeople::Auto, 7)] {
+        let settings = CameraSettings { two_people: choice, ..settings(Smoothness::Balanced) };
+        let run = run_scene(&sc, &settings, seed, None);
+        let layout = run.analysis.path.as_ref().and_then(|p| p.split).expect("a split layout");
+        assert_eq!(layout.half, PixelSize::new(1080, 960));
+        let (mut split, mut held, mut single_together) = (0, 0, 0);
+        for e in &run.planner {
+            let t = e.timestamp_us.seconds();
+            let (a, b) = (sc.people[0].box_at(t), sc.people[1].box_at(t));
+            match (e.second, a, b) {
+                (Some(second), Some(a), Some(b)) if (3.5..5.5).contains(&t) => {
+                    split += 1;
+                    assert_eq!((e.width, e.height, second.size()), (1080, 960, layout.half));
+                    // A (left) on top, B at the bottom, each fully inside its half.
+                    let bottom = CropPathEntry::new(e.timestamp_us, second);
+                    held += (box_inside(&a, e) && box_inside(&b, &bottom)) as usize;
+                }
+                (None, Some(a), Some(b)) if t >= 9.0 => {
+                    single_together += (box_inside(&a, e) && box_inside(&b, e)) as usize;
+                }
+                _ => {}
+            }
+        }
+        let frames = |from: f64, to: f64| ((to - from) * sc.fps) as usize;
+        assert!(split >= frames(3.5, 5.5) - 1, "{choice:?}: {split} split frames");
+        assert!(held >= split - 1, "{choice:?}: each half holds its person on {held} of {split}");
+        assert!(single_together >= frames(9.0, 14.0) * 95 / 100, "{choice:?}: {single_together} together");
+        // Each layout stretch is one piece: a split part, then one crop (no flicker).
+        let changes = run.planner.windows(2).filter(|w| w[0].second.is_some() != w[1].second.is_some()).count();
+        assert!(changes <= 2, "{choice:?}: {changes} layout changes");
+    }
+    // Following one person: never split.
+    let one = CameraSettings { two_people: TwoPeople::One, ..settings(Smoothness::Balanced) };
+    let run = run_scene(&sc, &one, 4, None);
+    assert!(run.planner.iter().all(|e| e.second.is_none()));
+    assert!(run.analysis.path.as_ref().is_some_and(|p| p.split.is_none()));
 }
 
 #[test]

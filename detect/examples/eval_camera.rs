@@ -81,6 +81,7 @@ use reframe_core::camera_eval::{
 use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::output_size;
 use reframe_core::crop::CropPathEntry;
+use reframe_core::layout::TwoPeople;
 use reframe_core::shots::{FrameStats, ShotConfig, ShotDetector};
 use reframe_core::subject::{choose_subjects, prominence, ProminenceWeights};
 use reframe_core::track::{Detection, PersonBox, Track, TrackerConfig};
@@ -517,6 +518,7 @@ struct Variant {
     weights: ProminenceWeights,
     /// Whether the planner is given the faces.
     faces: bool,
+    two_people: TwoPeople,
 }
 
 fn variants(model: Model) -> Vec<Variant> {
@@ -528,18 +530,21 @@ fn variants(model: Model) -> Vec<Variant> {
     let previous_weights = ProminenceWeights { size_power: 1.0, score_power: 1.0, edge_cut: 1.0, face: 0.0 };
     let tracker = TrackerConfig::for_detector(model.into());
     let new = ProminenceWeights::default();
-    let v = |name: &str, min_score, tracker, weights, faces| Variant {
+    let one = TwoPeople::One;
+    let v = |name: &str, min_score, tracker, weights, faces, two_people| Variant {
         name: name.into(),
         min_score,
         tracker,
         weights,
         faces,
+        two_people,
     };
     vec![
-        v("previous", previous_min, previous_tracker, previous_weights, false),
-        v("+ calibrated tracks", ANALYSIS_MIN_SCORE, tracker, previous_weights, false),
-        v("+ prominence (no faces)", ANALYSIS_MIN_SCORE, tracker, ProminenceWeights { face: 0.0, ..new }, false),
-        v("new (+ faces)", ANALYSIS_MIN_SCORE, tracker, new, true),
+        v("previous", previous_min, previous_tracker, previous_weights, false, one),
+        v("+ calibrated tracks", ANALYSIS_MIN_SCORE, tracker, previous_weights, false, one),
+        v("+ prominence (no faces)", ANALYSIS_MIN_SCORE, tracker, ProminenceWeights { face: 0.0, ..new }, false, one),
+        v("+ faces", ANALYSIS_MIN_SCORE, tracker, new, true, one),
+        v("new (+ split screen, auto)", ANALYSIS_MIN_SCORE, tracker, new, true, TwoPeople::Auto),
     ]
 }
 
@@ -555,20 +560,30 @@ struct Row {
 
 fn print_rows(rows: &[Row]) {
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
+    // Two-person columns only for clips whose truth has a second person.
+    let two = rows.iter().any(|r| r.truth.two_frames > 0);
+    let two_head = if two { format!(" {:>8} {:>7} {:>8}", "both in", "split", "halves") } else { String::new() };
     println!(
-        "{:<34} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "{:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9}{two_head}",
         "", "det rec", "trk rec", "subj ok", "face in", "face cut", "still px", "|acc| 5f"
     );
     for r in rows {
+        let t = &r.truth;
+        let two_cols = if two {
+            let halves = if t.split > 0.0 { pct(Some(t.halves_hold)) } else { "-".into() };
+            format!(" {:>8} {:>7} {:>8}", pct(Some(t.both_shown)), pct(Some(t.split)), halves)
+        } else {
+            String::new()
+        };
         println!(
-            "{:<34} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9.3}",
+            "{:<40} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9.3}{two_cols}",
             r.name,
             pct(r.det_recall),
             pct(r.track_recall),
             pct(r.subject_right),
-            pct(Some(r.truth.face_inside)),
-            pct(Some(r.truth.face_cut)),
-            r.truth.still_max_px,
+            pct(Some(t.face_inside)),
+            pct(Some(t.face_cut)),
+            t.still_max_px,
             r.motion.mean_abs_accel_5f
         );
     }
@@ -675,7 +690,7 @@ fn truth_rows(
         motion: evaluate(&base, &motion),
     }));
     for v in &variants(model) {
-        let settings = CameraSettings { prominence: v.weights, ..base_settings };
+        let settings = CameraSettings { prominence: v.weights, two_people: v.two_people, ..base_settings };
         let dets = at_least(&clip.detections, v.min_score, v.faces);
         let det_recall = subject_recall(truth, n, |i| boxes_at(&dets, i)).0;
         let mut analysis = Analysis::with_tracker(clip.source, dets.clone(), clip.cuts.clone(), v.tracker);

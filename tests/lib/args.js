@@ -20,6 +20,10 @@ Options:
                           analysed frames a second: 3, 6 or 10 (default fast, as the page)
   --model fast|quality    person detector in auto mode: SSDLite ("Quick") or CenterNet
                           ("Thorough", the default, as the page)
+  --two-people auto|one|split
+                          auto mode, when two people do not fit in one crop: a split screen
+                          if both matter (auto, the default, as the page), always one crop, or
+                          a split screen whenever a second person of some importance is there
   --pos-x 0..100          fixed crop position, 0 = left, 100 = right (default 50)
   --pos-y 0..100          fixed crop position, 0 = top, 100 = bottom (default 50)
   --decode-only           benchmark aid: open the page with ?decode_only=1 (no output file)
@@ -66,7 +70,7 @@ class UsageError extends Error {}
 
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const VALUES = new Set([
-  'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'pos-x', 'pos-y',
+  'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'two-people', 'pos-x', 'pos-y',
   'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'detect-workers', 'crash-detector-worker-at', 'preprocess', 'reload-at', 'restart-browser-at',
 ]);
 
@@ -113,6 +117,7 @@ function parseArgs(argv) {
     mode: raw.mode || 'fixed',
     profile: raw.profile || 'fast',
     model: raw.model || 'quality',
+    twoPeople: raw['two-people'] || 'auto',
     posX: 50,
     posY: 50,
     decodeOnly: Boolean(raw['decode-only']),
@@ -141,6 +146,9 @@ function parseArgs(argv) {
     throw new UsageError(`--detector must be auto, webgpu or cpu, got "${opts.detector}"`);
   }
   if (!['fast', 'quality'].includes(opts.model)) throw new UsageError(`--model must be fast or quality, got "${opts.model}"`);
+  if (!['auto', 'one', 'split'].includes(opts.twoPeople)) {
+    throw new UsageError(`--two-people must be auto, one or split, got "${opts.twoPeople}"`);
+  }
   if (!['fast', 'balanced', 'quality'].includes(opts.profile)) {
     throw new UsageError(`--profile must be fast, balanced or quality, got "${opts.profile}"`);
   }

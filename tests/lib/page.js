@@ -5,6 +5,7 @@
 //   select#mode             fixed | auto
 //   select#profile          fast | balanced | quality
 //   select#model            fast | quality (the person detector)
+//   select#two-people       auto | one | split
 //   input#pos-x, #pos-y     range 0..100
 //   input#file-input        the file (setInputFiles = the drop)
 //   button#start            starts the job
@@ -137,6 +138,7 @@ async function applySettings(page, opts, warn) {
   await setSelect(page, 'select#mode', opts.mode, given.has('mode'), warn);
   await setSelect(page, 'select#profile', opts.profile, given.has('profile'), warn);
   await setSelect(page, 'select#model', opts.model, given.has('model'), warn);
+  if (opts.twoPeople) await setSelect(page, 'select#two-people', opts.twoPeople, given.has('two-people'), warn);
   await setInputValue(page, 'input#pos-x', opts.posX, given.has('pos-x'), warn);
   await setInputValue(page, 'input#pos-y', opts.posY, given.has('pos-y'), warn);
 }
@@ -154,7 +156,7 @@ function readSettings(page) {
     };
     let ratio = val('select#ratio');
     if (ratio === 'custom') ratio = val('input#custom-ratio');
-    return { ratio, mode: val('select#mode'), profile: val('select#profile'), model: val('select#model'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
+    return { ratio, mode: val('select#mode'), profile: val('select#profile'), model: val('select#model'), two_people: val('select#two-people'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
   });
 }
 

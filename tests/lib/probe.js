@@ -187,8 +187,9 @@ function mp4Boxes(file) {
 
 /**
  * PSNR of frames of `outFile` against ffmpeg's own crop of `inFile`.
- * groups: [{ rect: {x,y,width,height}, frames: [index,...] }] (frame indices in presentation
- * order; ffmpeg applies the input's rotation first, so rects are in display orientation).
+ * groups: [{ rect: {x,y,width,height}, frames: [index,...], part }] (frame indices in presentation
+ * order; ffmpeg applies the input's rotation first, so rects are in display orientation); `part`,
+ * when given, is the rectangle of the output frames compared (a half of a split screen).
  * Resolves with [{ frame, psnr_y, psnr_avg }] (Infinity for identical frames).
  */
 async function cropPsnr(inFile, outFile, groups) {
@@ -199,8 +200,9 @@ async function cropPsnr(inFile, outFile, groups) {
       const sel = g.frames.map((n) => `eq(n\\,${n})`).join('+');
       const stats = path.join(dir, `stats${gi}.log`);
       const { x, y, width, height } = g.rect;
+      const part = g.part ? `,crop=${g.part.width}:${g.part.height}:${g.part.x}:${g.part.y}:exact=1` : '';
       const graph =
-        `[0:v]select='${sel}',setpts=N/TB,format=yuv420p[o];` +
+        `[0:v]select='${sel}'${part},setpts=N/TB,format=yuv420p[o];` +
         `[1:v]select='${sel}',crop=${width}:${height}:${x}:${y}:exact=1,setpts=N/TB,format=yuv420p[r];` +
         `[o][r]psnr=stats_file=${stats}`;
       await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', outFile, '-i', inFile, '-filter_complex', graph, '-an', '-f', 'null', '-'], { check: true });

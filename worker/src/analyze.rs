@@ -26,14 +26,13 @@ use reframe_core::analysis::Analysis;
 use reframe_core::batch_tuner::{BatchTrial, BatchTuner};
 use reframe_core::busy_time::BusyTime;
 use reframe_core::camera_path::CameraSettings;
-use reframe_core::crop::CropPathEntry;
 use reframe_core::demux::Movie;
 use reframe_core::job::JobRecord;
-use reframe_core::records::AnalysisChunk;
+use reframe_core::records::{AnalysisChunk, CropPathRecord};
 use reframe_core::resume::{is_analysed, samples_for_frames, AnalysisResume, ChunkLayout};
 use reframe_core::settings::JobSettings;
 use reframe_core::shots::{ShotConfig, ShotDetector};
-use reframe_core::summary::{AnalysisReport, Stage};
+use reframe_core::summary::{AnalysisReport, LayoutPart, Stage};
 use reframe_core::test_aids::TestAids;
 use reframe_core::track::{Detection, Face, PersonBox, TrackerConfig};
 use reframe_core::units::{DurationUs, FrameIndex, PixelSize, Rotation, TimestampUs};
@@ -45,8 +44,9 @@ use std::rc::Rc;
 use web_sys::VideoDecoderConfig;
 
 pub struct AnalysisResult {
-    /// The crop of every shown frame, in display pixels.
-    pub crop_path: Vec<CropPathEntry>,
+    /// The crop of every shown frame, in display pixels, and the output layout when some frames
+    /// are split screens.
+    pub crop_path: CropPathRecord,
     pub report: AnalysisReport,
     /// The analysis as stored (the export format).
     pub json: String,
@@ -351,17 +351,14 @@ pub async fn run(
 ) -> Result<AnalysisResult, Stop> {
     let v = &a.movie.video;
     let display = v.display_size();
-    let camera = CameraSettings {
-        subject_track: a.settings.subject_track,
-        ..CameraSettings::new(a.settings.ratio, a.settings.smoothness)
-    };
+    let camera = a.settings.camera();
 
     // A finished analysis of this file and profile: plan the new path from it.
     if let Some(json) = db.analysis(a.analysis_id).await? {
         if let Ok(mut analysis) = Analysis::from_json(&json) {
             if analysis.source_size == display {
-                let crop_path = analysis.crop_path(&camera, a.shown);
-                let report = report(&analysis, DetectorRun::reused(), a.settings);
+                let crop_path = planned_path(&mut analysis, &camera, a.shown);
+                let report = report(&mut analysis, DetectorRun::reused(), a.settings);
                 return Ok(AnalysisResult { crop_path, report, json });
             }
         }
@@ -492,17 +489,17 @@ pub async fn run(
     let tracker = TrackerConfig::for_detector(a.settings.model);
     let mut analysis = Analysis::with_tracker(display, detections, cuts, tracker);
     analysis.source_file = Some(a.file.clone());
-    let crop_path = analysis.crop_path(&camera, a.shown);
-    if crop_path.len() != a.shown.len() {
+    let crop_path = planned_path(&mut analysis, &camera, a.shown);
+    if crop_path.entries.len() != a.shown.len() {
         return Err(ReframeError::Internal(format!(
             "the camera path has {} of {} frames",
-            crop_path.len(),
+            crop_path.entries.len(),
             a.shown.len()
         ))
         .into());
     }
     let json = analysis.to_json().map_err(ReframeError::from)?;
-    let report = report(&analysis, run_stats, a.settings);
+    let report = report(&mut analysis, run_stats, a.settings);
     Ok(AnalysisResult { crop_path, report, json })
 }
 
@@ -547,9 +544,22 @@ impl DetectorRun {
     }
 }
 
-/// What the summary says about an analysis.
-pub fn report(analysis: &Analysis, run: DetectorRun, settings: &JobSettings) -> AnalysisReport {
+/// The crop of every shown frame planned from `analysis` for `camera`, and the output layout.
+fn planned_path(analysis: &mut Analysis, camera: &CameraSettings, shown: &[TimestampUs]) -> CropPathRecord {
+    let entries = analysis.crop_path(camera, shown);
+    CropPathRecord { entries, split: analysis.path.as_ref().and_then(|p| p.split) }
+}
+
+/// What the summary says about an analysis (planned for `settings` if its stored path is not).
+pub fn report(analysis: &mut Analysis, run: DetectorRun, settings: &JobSettings) -> AnalysisReport {
+    let camera = settings.camera();
+    let path = match &analysis.path {
+        Some(p) if p.settings == camera => p,
+        _ => analysis.plan(&camera),
+    };
+    let layout = LayoutPart::of_path(path);
     AnalysisReport {
+        layout,
         people: analysis.people(),
         subject_track: settings.subject_track,
         backend: run.backend,

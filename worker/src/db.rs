@@ -218,7 +218,7 @@ impl Db {
     pub async fn crop_path(&self, job_id: &str) -> Result<Option<CropPathRecord>, ReframeError> {
         let Some(v) = self.get(CROP_PATHS, job_id.into()).await? else { return Ok(None) };
         let data = v.dyn_into::<js_sys::Uint8Array>().map(|a| a.to_vec()).unwrap_or_default();
-        Ok(records::open(RecordKind::CropPath, &data).ok())
+        Ok(records::open_crop_path(&data).ok())
     }
 
     /// Stores a finished segment's index and the job's progress in one transaction.

@@ -105,6 +105,7 @@ pub async fn run(
         encode_fps: 0.0,
         hardware_decode: false,
         crop_path: Vec::new(),
+        split_layout: None,
         analysis: None,
     })
 }

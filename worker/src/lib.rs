@@ -10,6 +10,7 @@
 
 mod analyze;
 mod assemble;
+mod compose;
 mod db;
 mod decode;
 mod decode_only;

@@ -90,7 +90,7 @@ struct Stored {
 /// The crop of every frame, and what the analysis reported (auto mode).
 struct Planned {
     plan: Rc<CropPlan>,
-    crop_path: Vec<CropPathEntry>,
+    crop_path: CropPathRecord,
     report: Option<AnalysisReport>,
 }
 
@@ -220,19 +220,18 @@ async fn finished(db: &Db, keys: &Keys, record: Option<&JobRecord>) -> Result<Op
     if store::file_size(path).await.is_none() {
         return Ok(None);
     }
-    let crop_path = db.crop_path(&job.id).await?.map(|p| p.entries).unwrap_or_default();
-    if crop_path.len() != keys.shown.len() {
+    let Some(crop_path) = db.crop_path(&job.id).await?.filter(|p| p.entries.len() == keys.shown.len()) else {
         return Ok(None);
-    }
+    };
     let analysis = match &job.analysis_id {
         Some(a) => db
             .analysis(a)
             .await?
             .and_then(|j| Analysis::from_json(&j).ok())
-            .map(|a| analyze::report(&a, analyze::DetectorRun::reused(), &job.settings)),
+            .map(|mut a| analyze::report(&mut a, analyze::DetectorRun::reused(), &job.settings)),
         None => None,
     };
-    Ok(Some(JobSummary { crop_path, analysis, ..summary.clone() }))
+    Ok(Some(JobSummary { crop_path: crop_path.entries, split_layout: crop_path.split, analysis, ..summary.clone() }))
 }
 
 /// Stores an analysis file the user gave, as this video's analysis for this profile (unless one
@@ -350,16 +349,17 @@ async fn plan(
     let Some(aid) = &keys.analysis_id else {
         let placed = crop::place(display, crop::output_size(display, req.settings.ratio), req.settings.position);
         let window = crop::resolve(placed, v.coded_size, v.rotation);
-        let path = keys.shown.iter().map(|&t| CropPathEntry::new(t, window.display)).collect();
-        return Ok(Planned { plan: Rc::new(CropPlan::Fixed(window)), crop_path: path, report: None });
+        let entries = keys.shown.iter().map(|&t| CropPathEntry::new(t, window.display)).collect();
+        let crop_path = CropPathRecord { entries, split: None };
+        return Ok(Planned { plan: Rc::new(CropPlan::Fixed(window)), crop_path, report: None });
     };
     let (path, report) = match crop_path {
         Some(stored) => {
             let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
-            let Some(analysis) = analysis else {
+            let Some(mut analysis) = analysis else {
                 return Err(ReframeError::Internal("the stored analysis is missing".into()).into());
             };
-            (stored.entries, analyze::report(&analysis, analyze::DetectorRun::reused(), &req.settings))
+            (stored, analyze::report(&mut analysis, analyze::DetectorRun::reused(), &req.settings))
         }
         None => {
             let a = AnalysisJob {
@@ -377,13 +377,12 @@ async fn plan(
             let result = analyze::run(a, analysis, &mut input.source, db, job).await?;
             job.stage = JobStage::Encoding;
             job.updated_ms = now_epoch_ms();
-            let record = CropPathRecord { entries: result.crop_path };
-            db.commit_analysis(aid, &result.json, &record, job).await?;
-            (record.entries, result.report)
+            db.commit_analysis(aid, &result.json, &result.crop_path, job).await?;
+            (result.crop_path, result.report)
         }
     };
     let v = &input.movie.video;
-    let plan = Rc::new(CropPlan::from_path(&path, v.coded_size, v.rotation));
+    let plan = Rc::new(CropPlan::from_path(&path.entries, path.split, v.coded_size, v.rotation));
     Ok(Planned { plan, crop_path: path, report: Some(report) })
 }
 
@@ -482,6 +481,7 @@ async fn finish(
         encode_fps: rate(stats.frames_encoded),
         hardware_decode: input.decoder.hardware,
         crop_path: Vec::new(),
+        split_layout: planned.crop_path.split,
         analysis: None,
     };
     job.stage = JobStage::Done;
@@ -491,11 +491,11 @@ async fn finish(
     job.updated_ms = now_epoch_ms();
     if keys.analysis_id.is_none() {
         // The fixed crop's path is kept like auto mode's, for a later look at the finished job.
-        db.put_crop_path(&job.id, &CropPathRecord { entries: planned.crop_path.clone() }).await?;
+        db.put_crop_path(&job.id, &planned.crop_path).await?;
     }
     db.commit_done(&job).await?;
     store::remove(&store::job_dir(&keys.id)).await;
-    Ok(JobSummary { crop_path: planned.crop_path, analysis: planned.report, ..summary })
+    Ok(JobSummary { crop_path: planned.crop_path.entries, analysis: planned.report, ..summary })
 }
 
 /// The input's name without its extension, safe for a file name.

@@ -9,6 +9,7 @@
 //! because a segment's encoder sees the same frames either way, its output is the same as in an
 //! uninterrupted run.
 
+use crate::compose::Compositor;
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{Decoder, FrameSink};
 use crate::encode::{encoding_from_metadata, Encoder, EncoderChoice};
@@ -19,7 +20,7 @@ use crate::progress::post_progress;
 use crate::signal::Signal;
 use crate::source::FileSource;
 use crate::store::{self, OpfsFile};
-use reframe_core::crop::CropPlan;
+use reframe_core::crop::{CropPlan, FrameCrop};
 use reframe_core::demux::Movie;
 use reframe_core::encode_settings::KEYFRAME_INTERVAL;
 use reframe_core::job::JobRecord;
@@ -118,6 +119,8 @@ struct Shared {
     closing: VecDeque<Segment>,
     default_duration_us: i64,
     frames_decoded: Rc<Cell<u64>>,
+    /// Draws the frames of a composed (split-screen) plan; made at the first such frame.
+    compositor: Option<Compositor>,
 }
 
 impl FrameSink for Shared {
@@ -181,9 +184,17 @@ impl Shared {
             }
             self.current = Some(self.start_segment(seg_index)?);
         }
-        let window = self.plan.window(index).ok_or_else(|| ReframeError::Internal("no crop for a frame".into()))?;
-        // The crop at source resolution: the same picture, another visible rectangle.
-        let cropped = frame.crop(window.coded)?;
+        let crop = self.plan.frame(index).ok_or_else(|| ReframeError::Internal("no crop for a frame".into()))?;
+        let cropped = match crop {
+            // The crop at source resolution: the same picture, another visible rectangle.
+            FrameCrop::Window(window) => frame.crop(window.coded)?,
+            FrameCrop::Composed(draws) => {
+                if self.compositor.is_none() {
+                    self.compositor = Some(Compositor::new(self.plan.encoded_size())?);
+                }
+                self.compositor.as_ref().expect("made above").compose(frame, draws)?
+            }
+        };
         let seg = self.current.as_mut().expect("a segment was started above");
         let key = seg.last_keyframe.is_none_or(|k| t.0 - k >= KEYFRAME_INTERVAL.0);
         if key {
@@ -369,6 +380,7 @@ pub async fn run(
             closing: VecDeque::new(),
             default_duration_us,
             frames_decoded: frames_decoded.clone(),
+            compositor: None,
         }));
         let decoder = Decoder::feeding(e.decoder_config, &shared, &signal)?;
         let mut lp = RunLoop {
