@@ -25,9 +25,11 @@ const CHECKSUM: usize = 8;
 /// - 1: the first. Analysis chunks written before detections carried faces do not decode
 ///   (postcard has no optional fields) and are redone like damaged ones.
 /// - 2: crop paths carry split-screen windows and the output layout. Version-1 crop paths are
-///   read as single-crop paths ([`open_crop_path`]), so a finished job stays finished; the other
-///   kinds did not change.
-pub const RECORD_VERSION: u16 = 2;
+///   read as single-crop paths ([`open_crop_path`]), so a finished job stays finished.
+/// - 3: the shot records of analysis chunks carry a small thumbnail (flashes, dissolves); older
+///   chunks do not decode and are analysed again (an unfinished analysis only: a finished one is
+///   stored as JSON).
+pub const RECORD_VERSION: u16 = 3;
 
 /// What a record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +182,7 @@ mod tests {
                     diff: 0.01,
                     skip_diff: 0.02,
                     dark: false,
+                    small: [0; crate::shots::SMALL_CELLS],
                 })
                 .collect(),
             detections: vec![Detection {
@@ -195,7 +198,7 @@ mod tests {
     fn a_record_round_trips_and_is_compact() {
         let c = chunk();
         let bytes = seal(RecordKind::AnalysisChunk, &c);
-        assert!(bytes.len() < 100 * 16 + 100, "{} bytes", bytes.len());
+        assert!(bytes.len() < 100 * 40 + 100, "{} bytes", bytes.len());
         assert_eq!(open::<AnalysisChunk>(RecordKind::AnalysisChunk, &bytes).unwrap(), c);
     }
 

@@ -386,6 +386,7 @@ mod tests {
                 diff: 0.0,
                 skip_diff: 0.0,
                 dark: false,
+                small: [0; crate::shots::SMALL_CELLS],
             })
             .collect();
         AnalysisChunk { index, first_frame: frames.start, end_frame: frames.end, shots, detections: Vec::new() }

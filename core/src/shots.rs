@@ -14,13 +14,33 @@
 //! - `d >= local_ratio * m`, where `m` is the median of `d` over the `window` frames on each side
 //!   (camera motion or a busy scene raises every frame's `d`; a cut stands out from its neighbours),
 //! - and it is not a **flash**: when the frame after the candidate looks like the frame before it
-//!   (`d(prev, next) < cut_threshold / 2`) the candidate was a one-frame flash or glitch.
+//!   (`d(prev, next) < cut_threshold / 2`) the candidate was a one-frame flash or glitch; and
+//!   when, within [`MAX_FLASH_FRAMES`] frames, the picture jumps back to one like the frame before
+//!   the candidate (the small thumbnails of [`FrameRecord::small`] within `cut_threshold / 2`),
+//!   both jumps were a flash (a photographer's flash, a lightning strike, a glitch of a few
+//!   frames) and neither is a cut: the camera does not jump for it.
 //!
 //! ## Fades through black
 //! A run of dark frames (mean luma <= `dark_luma` and at least 95% of the histogram in the darkest
 //! bins) between two non-dark frames marks a fade out/fade in; its cut is placed at the first frame
 //! after the dark run (the first frame of the new shot). Runs at the very start or end are not cuts.
-//! Cross-dissolves (one picture blending into another) are not detected.
+//!
+//! ## Cross-dissolves
+//! One picture blending into another over `K` frames ([`DISSOLVE_SPANS`], 0.3 to 1.5 s at 30 fps)
+//! has no single large difference. A dissolve from frame `s` to frame `e = s + K` is found on the
+//! small thumbnails when
+//! - the two ends differ (`2 x` mean absolute difference >= [`DISSOLVE_MIN_CHANGE`]) and are not
+//!   the same picture brighter or darker (correlation of their cells below
+//!   [`DISSOLVE_MAX_CORRELATION`]: exposure changes are not dissolves),
+//! - no single step between them carries more than half of that change (a cut is not a dissolve),
+//! - the frames at a quarter, half and three quarters of the way are the ends blended in that
+//!   proportion, within [`DISSOLVE_MAX_ERROR`] of the change (a pan or someone walking is not a
+//!   blend of its ends),
+//! - and the pictures are steady just before and just after (a pan that goes on is not a dissolve).
+//!
+//! The cut is placed at the dissolve's middle frame, so each half of the blend belongs to the shot
+//! it mostly shows and the camera never swims from one shot's framing to the other's. Overlapping
+//! detections keep the largest change.
 //!
 //! Cuts closer than `min_shot` to the previous accepted cut are dropped, keeping the stronger one.
 
@@ -35,6 +55,21 @@ pub const THUMB_W: usize = 16;
 pub const THUMB_H: usize = 9;
 /// Pixels skipped in each direction when sampling the Y plane.
 const STEP: usize = 4;
+/// Cells of the small thumbnail kept per frame in [`FrameRecord::small`]: 8 x 3 (each the mean of
+/// 2 x 3 cells of the thumbnail).
+pub const SMALL_CELLS: usize = 24;
+/// Longest flash (frames) that is not a cut: the picture comes back within this many frames.
+pub const MAX_FLASH_FRAMES: usize = 6;
+/// Lengths (frames) of the cross-dissolves looked for.
+pub const DISSOLVE_SPANS: [usize; 6] = [10, 14, 20, 28, 36, 45];
+/// A dissolve's ends differ at least this much (`2 x` mean absolute difference of the small
+/// thumbnails / 255, the thumbnail term of the frame difference).
+pub const DISSOLVE_MIN_CHANGE: f32 = 0.12;
+/// A dissolve's ends are less alike than this (Pearson correlation of their small thumbnails).
+pub const DISSOLVE_MAX_CORRELATION: f32 = 0.9;
+/// Largest mean distance of the frames inside a dissolve from the blend of its ends, as a share of
+/// the ends' mean absolute difference.
+pub const DISSOLVE_MAX_ERROR: f32 = 0.2;
 
 /// Per-frame statistics for shot detection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +145,22 @@ impl FrameStats {
         Ok(FrameStats { timestamp_us, histogram, thumbnail, mean_luma })
     }
 
+    /// The 8 x 3 small thumbnail of [`FrameRecord::small`].
+    pub fn small(&self) -> [u8; SMALL_CELLS] {
+        let mut out = [0u8; SMALL_CELLS];
+        for (k, v) in out.iter_mut().enumerate() {
+            let (cx, cy) = (k % 8, k / 8);
+            let mut sum = 0u32;
+            for y in cy * 3..cy * 3 + 3 {
+                for x in cx * 2..cx * 2 + 2 {
+                    sum += self.thumbnail.get(y * THUMB_W + x).copied().unwrap_or(0) as u32;
+                }
+            }
+            *v = (sum / 6) as u8;
+        }
+        out
+    }
+
     /// Whether the frame is (nearly) black: a fade's middle.
     pub fn is_dark(&self, dark_luma: f32) -> bool {
         // Bins covering luma 0..=dark_luma (inclusive of the bin holding dark_luma).
@@ -150,8 +201,8 @@ impl Default for ShotConfig {
     }
 }
 
-/// What the detector remembers of each frame (16 bytes; stored in the analysis chunks so that a
-/// resumed analysis does not need the frames again).
+/// What the detector remembers of each frame (about 40 bytes; stored in the analysis chunks so that
+/// a resumed analysis does not need the frames again).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FrameRecord {
     pub timestamp_us: TimestampUs,
@@ -160,6 +211,77 @@ pub struct FrameRecord {
     /// Difference between the previous and the next frame, filled when the next frame arrives.
     pub skip_diff: f32,
     pub dark: bool,
+    /// An 8 x 3 thumbnail of mean luma ([`FrameStats::small`]), for flashes and dissolves.
+    pub small: [u8; SMALL_CELLS],
+}
+
+/// `2 x` the mean absolute difference of two small thumbnails / 255.
+fn small_distance(a: &[u8; SMALL_CELLS], b: &[u8; SMALL_CELLS]) -> f32 {
+    let sum: u32 = a.iter().zip(b).map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs()).sum();
+    2.0 * sum as f32 / SMALL_CELLS as f32 / 255.0
+}
+
+/// Pearson correlation of two small thumbnails (1 when either is flat).
+fn correlation(a: &[u8; SMALL_CELLS], b: &[u8; SMALL_CELLS]) -> f32 {
+    let n = SMALL_CELLS as f32;
+    let (ma, mb) = (a.iter().map(|&v| v as f32).sum::<f32>() / n, b.iter().map(|&v| v as f32).sum::<f32>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b) {
+        let (dx, dy) = (x as f32 - ma, y as f32 - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa < 1.0 || sbb < 1.0 {
+        return 1.0;
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+/// The cross-dissolves in `r` (see the module docs), as `(start, end, change)` frame indices,
+/// overlapping detections reduced to the one with the largest change.
+fn dissolves(r: &[FrameRecord]) -> Vec<(usize, usize, f32)> {
+    let n = r.len();
+    let mut found: Vec<(usize, usize, f32)> = Vec::new();
+    for e in 0..n {
+        for &k in &DISSOLVE_SPANS {
+            let Some(s) = e.checked_sub(k) else { continue };
+            if s < 2 || e + 2 >= n {
+                continue;
+            }
+            let (a, b) = (&r[s].small, &r[e].small);
+            let change = small_distance(a, b);
+            if change < DISSOLVE_MIN_CHANGE || correlation(a, b) >= DISSOLVE_MAX_CORRELATION {
+                continue;
+            }
+            if (s + 1..=e).any(|i| small_distance(&r[i - 1].small, &r[i].small) > 0.5 * change) {
+                continue;
+            }
+            let steady = small_distance(&r[s - 2].small, a) <= 0.15 * change
+                && small_distance(b, &r[e + 2].small) <= 0.15 * change;
+            let blended = [k / 4, k / 2, 3 * k / 4].iter().all(|&off| {
+                let f = off as f32 / k as f32;
+                let m = &r[s + off].small;
+                let err: f32 = (0..SMALL_CELLS)
+                    .map(|c| (m[c] as f32 - ((1.0 - f) * a[c] as f32 + f * b[c] as f32)).abs())
+                    .sum::<f32>()
+                    / SMALL_CELLS as f32;
+                // `change` is 2 x the mean absolute difference / 255.
+                err <= DISSOLVE_MAX_ERROR * change * 255.0 / 2.0
+            });
+            if steady && blended {
+                found.push((s, e, change));
+            }
+        }
+    }
+    found.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)));
+    let mut kept: Vec<(usize, usize, f32)> = Vec::new();
+    for d in found {
+        if kept.iter().all(|k| d.1 < k.0 || d.0 > k.1) {
+            kept.push(d);
+        }
+    }
+    kept
 }
 
 /// Streaming shot detector: [`push`](ShotDetector::push) each frame's stats in presentation order,
@@ -214,6 +336,7 @@ impl ShotDetector {
             diff,
             skip_diff: 1.0,
             dark: stats.is_dark(self.config.dark_luma),
+            small: stats.small(),
         });
         self.prev2 = self.prev.take();
         self.prev = Some(stats);
@@ -248,6 +371,25 @@ impl ShotDetector {
             }
             candidates.push((i, d));
         }
+        // Flashes of a few frames: a jump, and within MAX_FLASH_FRAMES a jump back to a picture
+        // like the one before the first: neither is a cut.
+        let like = |a: usize, b: usize| small_distance(&r[a].small, &r[b].small) < cfg.cut_threshold * 0.5;
+        let flash: Vec<bool> = candidates
+            .iter()
+            .enumerate()
+            .map(|(k, &(i, _))| {
+                let back =
+                    candidates[k + 1..].iter().take_while(|c| c.0 <= i + MAX_FLASH_FRAMES).any(|c| like(i - 1, c.0));
+                let into =
+                    candidates[..k].iter().rev().take_while(|c| c.0 + MAX_FLASH_FRAMES >= i).any(|c| like(c.0 - 1, i));
+                back || into
+            })
+            .collect();
+        let mut candidates: Vec<(usize, f32)> =
+            candidates.into_iter().zip(flash).filter(|(_, f)| !f).map(|(c, _)| c).collect();
+
+        // Cross-dissolves: a cut at the middle frame.
+        candidates.extend(dissolves(r).into_iter().map(|(s, e, change)| ((s + e).div_ceil(2), change)));
 
         // Fades through black: a dark run strictly inside the video.
         let mut i = 0;
@@ -434,6 +576,78 @@ mod tests {
         let joined = ShotDetector::from_records(ShotConfig::default(), records);
         assert_eq!(joined.finish(), whole.finish());
         assert!(!whole.finish().is_empty());
+    }
+
+    /// A 64x36 luma picture: a smooth pattern of `seed`, shifted right by `shift` px, brightness `gain`.
+    fn picture(seed: u32, shift: f32, gain: f32) -> Vec<u8> {
+        let (fx, fy, ph) = (0.07 + 0.03 * (seed % 5) as f32, 0.11 + 0.05 * (seed % 3) as f32, seed as f32);
+        (0..64 * 36)
+            .map(|i| {
+                let (x, y) = ((i % 64) as f32 - shift, (i / 64) as f32);
+                let v = 128.0 + 60.0 * (x * fx + ph).sin() + 50.0 * (y * fy + 2.0 * ph).cos();
+                (v * gain).clamp(0.0, 255.0) as u8
+            })
+            .collect()
+    }
+
+    fn stats_of(frames: &[Vec<u8>]) -> Vec<FrameStats> {
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, p)| FrameStats::from_luma(TimestampUs(i as i64 * 33_333), p, 64, 36, 64).unwrap())
+            .collect()
+    }
+
+    fn blend(a: &[u8], b: &[u8], f: f32) -> Vec<u8> {
+        a.iter().zip(b).map(|(&x, &y)| ((1.0 - f) * x as f32 + f * y as f32).round() as u8).collect()
+    }
+
+    #[test]
+    fn a_flash_of_a_few_frames_is_not_a_cut() {
+        let (a, b) = (picture(1, 0.0, 1.0), picture(2, 0.0, 1.0));
+        for len in 1..=MAX_FLASH_FRAMES - 1 {
+            // 40 frames of A, `len` white frames, 40 of A, then a real cut to B.
+            let mut frames: Vec<Vec<u8>> = vec![a.clone(); 40];
+            frames.extend(std::iter::repeat_n(vec![250u8; 64 * 36], len));
+            frames.extend(std::iter::repeat_n(a.clone(), 40));
+            frames.extend(std::iter::repeat_n(b.clone(), 40));
+            let stats = stats_of(&frames);
+            let cuts = detect_cuts(&stats, ShotConfig::default());
+            assert_eq!(cuts, vec![stats[80 + len].timestamp_us], "flash of {len} frames");
+        }
+    }
+
+    #[test]
+    fn a_cross_dissolve_is_one_cut_at_its_middle() {
+        for (k, (sa, sb)) in [(15usize, (1u32, 2u32)), (30, (3, 4)), (24, (2, 5))] {
+            let (a, b) = (picture(sa, 0.0, 1.0), picture(sb, 0.0, 0.9));
+            let mut frames: Vec<Vec<u8>> = vec![a.clone(); 40];
+            frames.extend((1..k).map(|i| blend(&a, &b, i as f32 / k as f32)));
+            frames.extend(std::iter::repeat_n(b.clone(), 40));
+            let stats = stats_of(&frames);
+            let cuts = detect_cuts(&stats, ShotConfig::default());
+            assert_eq!(cuts.len(), 1, "{k}-frame dissolve: {cuts:?}");
+            let at = stats.iter().position(|s| s.timestamp_us == cuts[0]).unwrap();
+            let middle = 40 + k / 2;
+            assert!(at.abs_diff(middle) <= 3, "{k}-frame dissolve: cut at frame {at}, middle {middle}");
+        }
+    }
+
+    #[test]
+    fn pans_and_exposure_changes_are_not_dissolves() {
+        let a = picture(3, 0.0, 1.0);
+        // A pan that goes on through the whole clip, and one that starts and stops.
+        let pan: Vec<Vec<u8>> = (0..120).map(|i| picture(3, i as f32 * 0.8, 1.0)).collect();
+        assert!(detect_cuts(&stats_of(&pan), ShotConfig::default()).is_empty());
+        let mut stop: Vec<Vec<u8>> = vec![a.clone(); 30];
+        stop.extend((0..30).map(|i| picture(3, i as f32 * 1.5, 1.0)));
+        stop.extend(std::iter::repeat_n(picture(3, 45.0, 1.0), 30));
+        assert!(detect_cuts(&stats_of(&stop), ShotConfig::default()).is_empty());
+        // Auto exposure: the same picture darkening by a third over a second.
+        let mut dim: Vec<Vec<u8>> = vec![a.clone(); 30];
+        dim.extend((0..30).map(|i| picture(3, 0.0, 1.0 - i as f32 / 90.0)));
+        dim.extend(std::iter::repeat_n(picture(3, 0.0, 0.67), 30));
+        assert!(detect_cuts(&stats_of(&dim), ShotConfig::default()).is_empty());
     }
 
     #[test]

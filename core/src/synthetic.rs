@@ -137,6 +137,11 @@ pub struct Scene {
     /// When > 0, each cut is a fade through black: the picture darkens over this many frames
     /// before the cut and brightens over as many after it (rendering only).
     pub fade_frames: usize,
+    /// When > 0, each cut is a cross-dissolve: from this many frames before the cut to as many
+    /// after it, the background of one shot blends into the other's (rendering only).
+    pub dissolve_frames: usize,
+    /// Frames shown white (a photographer's flash), as `(first frame, frames)` (rendering only).
+    pub flashes: Vec<(usize, usize)>,
 }
 
 impl Scene {
@@ -241,23 +246,34 @@ impl Scene {
         let mut cache: Vec<Option<Vec<f64>>> = vec![None; self.cut_frames.len() + 1];
         let mut out = Vec::with_capacity(self.frames);
         for i in 0..self.frames {
-            let shot = self.shot_of_frame(i);
-            let tex = cache[shot].get_or_insert_with(|| {
-                let mut t = vec![0.0; tex_w * h];
-                for y in 0..h {
-                    for x in 0..tex_w {
-                        t[y * tex_w + x] = texture(shot as u64, x as f64 - max_pan as f64, y as f64);
+            // In a dissolve: the two shots and the weight of the second.
+            let f = self.dissolve_frames;
+            let dissolve = self.cut_frames.iter().enumerate().find(|(_, &c)| f > 0 && i + f >= c && i < c + f);
+            let (shot, other, weight) = match dissolve {
+                Some((k, &c)) => (k, k + 1, (i + f + 1 - c) as f64 / (2 * f + 1) as f64),
+                None => (self.shot_of_frame(i), self.shot_of_frame(i), 0.0),
+            };
+            for s in [shot, other] {
+                cache[s].get_or_insert_with(|| {
+                    let mut t = vec![0.0; tex_w * h];
+                    for y in 0..h {
+                        for x in 0..tex_w {
+                            t[y * tex_w + x] = texture(s as u64, x as f64 - max_pan as f64, y as f64);
+                        }
                     }
-                }
-                t
-            });
-            let tex: &Vec<f64> = tex;
+                    t
+                });
+            }
+            let (ta, tb) = (cache[shot].as_ref().expect("made above"), cache[other].as_ref().expect("made above"));
             let lookup = |x: f64, y: f64| {
                 let xi = (x.round() as i64 + max_pan as i64).clamp(0, tex_w as i64 - 1) as usize;
                 let yi = (y as usize).min(h.saturating_sub(1));
-                tex[yi * tex_w + xi]
+                (1.0 - weight) * ta[yi * tex_w + xi] + weight * tb[yi * tex_w + xi]
             };
-            let luma = self.draw(i, size.width, size.height, &lookup);
+            let mut luma = self.draw(i, size.width, size.height, &lookup);
+            if self.flashes.iter().any(|&(first, n)| (first..first + n).contains(&i)) {
+                luma.fill(250);
+            }
             if let Ok(stats) = FrameStats::from_luma(self.timestamp(i), &luma, size.width, size.height, size.width) {
                 out.push(stats);
             }
@@ -360,6 +376,8 @@ fn scene(name: &'static str, seconds: f64, people: Vec<ScenePerson>) -> Scene {
         },
         background_pan: 0.0,
         fade_frames: 0,
+        dissolve_frames: 0,
+        flashes: Vec::new(),
     }
 }
 

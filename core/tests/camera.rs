@@ -271,6 +271,41 @@ fn cuts_are_detected_from_pixels() {
 }
 
 #[test]
+fn dissolves_are_cuts_at_their_middle_and_flashes_are_not_cuts() {
+    let size = PixelSize::new(160, 90);
+    // Cross-dissolves of 0.4 s and 1 s (12 and 30 frames at 30 fps): one cut each, near the middle.
+    for half in [6, 15] {
+        let mut sc = scene("cut");
+        sc.dissolve_frames = half;
+        let cuts = detect_cuts(&sc.frame_stats(size), ShotConfig::default());
+        assert_eq!(cuts.len(), 1, "{half}: {cuts:?}");
+        let at = sc.frame_timestamps().iter().position(|t| *t == cuts[0]).unwrap();
+        assert!(at.abs_diff(sc.cut_frames[0]) <= 3, "dissolve of {} frames: cut at frame {at}", 2 * half);
+    }
+    // Flashes of 1, 3 and 5 white frames in a shot with a walking person: no cut.
+    let mut flash = scene("walk");
+    flash.flashes = vec![(60, 1), (150, 3), (240, 5)];
+    assert!(detect_cuts(&flash.frame_stats(size), ShotConfig::default()).is_empty());
+}
+
+#[test]
+fn the_camera_does_not_swim_through_a_dissolve() {
+    // The cut scene with a 1 s dissolve: A stands left until 5 s, B walks on the right after.
+    let mut sc = scene("cut");
+    sc.dissolve_frames = 15;
+    let run = run_scene(&sc, &settings(Smoothness::Balanced), 3, Some(PixelSize::new(160, 90)));
+    assert_eq!(run.cuts.len(), 1, "{:?}", run.cuts);
+    let cut = run.cuts[0];
+    // The crop jumps once, at the detected cut, from A's framing to B's: before it the camera
+    // holds on A, it never pans between the two.
+    let before: Vec<u32> = run.planner.iter().filter(|e| e.timestamp_us < cut).map(|e| e.x).collect();
+    assert!(before.windows(2).all(|w| w[0] == w[1]), "the camera moved before the cut");
+    let jump = run.planner.windows(2).filter(|w| w[0].x.abs_diff(w[1].x) > 60).count();
+    assert_eq!(jump, 1, "one jump, at the cut");
+    assert!(run.planner_metrics.subject_inside >= 0.97, "{:?}", run.planner_metrics);
+}
+
+#[test]
 fn the_whole_pipeline_with_detected_cuts() {
     let run = run_scene(&scene("cut"), &settings(Smoothness::Balanced), 9, Some(PixelSize::new(160, 90)));
     assert_eq!(run.cuts, scene("cut").cuts());
