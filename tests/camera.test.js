@@ -13,11 +13,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const media = require('./media');
-const { REPO_ROOT, ensureSite, clipOrSkip } = require('./lib/suite');
+const { REPO_ROOT, BUILD_ARGS, ensureSite, clipOrSkip } = require('./lib/suite');
 const { openSite, reframe, finishJob } = require('./lib/site');
 const { probe, countFrames, streamTiming, cropPsnr } = require('./lib/probe');
 const { sampleFrames, MIN_PSNR_DB } = require('./lib/checks');
 const { run } = require('./lib/proc');
+const { runHeadless, outDir, tail } = require('./lib/run-headless');
 
 const TEST_TIMEOUT_MS = 20 * 60 * 1000;
 
@@ -219,4 +220,44 @@ test('two people far apart: a split screen, each half following its person at so
   fs.mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: path.join(artifacts, 'split-screen-preview.png'), fullPage: true });
   await run('ffmpeg', ['-v', 'error', '-y', '-i', out, '-vf', 'select=eq(n\\,60),scale=540:960', '-frames:v', '1', path.join(artifacts, 'split-screen-frame.png')], { check: true });
+});
+
+test('process-headless --pin: the exported path passes exactly through each pin and stays continuous', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite('camera');
+  const input = await clipOrSkip(t, 'vtest-short');
+  if (!input) return;
+  const dir = outDir('camera-pins');
+  const out = path.join(dir, 'out.mp4');
+  const report = path.join(dir, 'report.json');
+  // vtest-short: 768x576, 10 fps, 6 s; a 9:16 crop is 324x576 (x from 0 to 444). Pins at both
+  // edges, one odd (made even), one beyond the frame (clamped).
+  const pins = ['1.5:0,0', '3:443,0', '4.5:201,0', '5.5:5000,0'];
+  const want = [0, 442, 202, 444];
+  const r = await runHeadless(['--input', input, '--out', out, '--report', report, '--mode', 'auto', ...pins.flatMap((p) => ['--pin', p]), ...BUILD_ARGS], { reportPath: report });
+  assert.equal(r.code, 0, `process-headless exited ${r.code}\n${tail(r.stderr)}`);
+  const rep = r.report;
+  assert.equal(rep.settings.pins, pins.join('; '), 'the page held the pins');
+  const path_ = rep.crop_path;
+  assert.equal(path_.length, 60);
+  const frames = [];
+  pins.forEach((p, k) => {
+    const tUs = Number(p.split(':')[0]) * 1e6;
+    // Frames within 0.1 s of the pin show it exactly.
+    const near = path_.map((c, n) => ({ c, n })).filter(({ c }) => Math.abs(c.timestamp_us - tUs) <= 100000);
+    assert.ok(near.length >= 1, `frames near ${p}`);
+    for (const { c, n } of near) {
+      assert.deepEqual([c.x, c.y], [want[k], 0], `frame ${n} (${c.timestamp_us} us) at pin ${p}: ${JSON.stringify(c)}`);
+      frames.push({ n, x: want[k] });
+    }
+  });
+  // Continuous: no frame-to-frame step larger than a fast pan (at 10 fps, 90 px is 900 px/s).
+  const steps = path_.slice(1).map((c, i) => Math.abs(c.x - path_[i].x));
+  t.diagnostic(`crop x per frame: ${path_.map((c) => c.x).join(' ')}`);
+  assert.ok(Math.max(...steps) <= 90, `largest step ${Math.max(...steps)} px`);
+  // Pixels: the output at each pinned frame is ffmpeg's crop of the source at the pin.
+  const groups = frames.map(({ n, x }) => ({ rect: { x, y: 0, width: 324, height: 576 }, frames: [n] }));
+  for (const p of await cropPsnr(input, out, groups)) {
+    assert.ok(p.psnr_y >= MIN_PSNR_DB, `frame ${p.frame}: ${p.psnr_y} dB against the pinned crop`);
+  }
+  assert.equal(await countFrames(out), 60);
 });

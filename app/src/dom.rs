@@ -47,6 +47,7 @@ pub struct Page {
     pub model: HtmlSelectElement,
     pub smoothness: HtmlSelectElement,
     pub two_people: HtmlSelectElement,
+    pub pins: HtmlInputElement,
     pub pos_x: HtmlInputElement,
     pub pos_y: HtmlInputElement,
     pub start: HtmlButtonElement,
@@ -94,6 +95,7 @@ impl Page {
             model: el(d, "model")?,
             smoothness: el(d, "smoothness")?,
             two_people: el(d, "two-people")?,
+            pins: el(d, "pins")?,
             pos_x: el(d, "pos-x")?,
             pos_y: el(d, "pos-y")?,
             start: el(d, "start")?,
@@ -143,7 +145,7 @@ impl Page {
         for s in [&self.ratio, &self.mode, &self.profile, &self.model, &self.smoothness, &self.two_people] {
             s.set_disabled(running);
         }
-        for i in [&self.custom_ratio, &self.pos_x, &self.pos_y] {
+        for i in [&self.custom_ratio, &self.pos_x, &self.pos_y, &self.pins] {
             i.set_disabled(running);
         }
     }

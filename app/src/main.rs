@@ -18,7 +18,7 @@ use reframe_core::camera_path::Smoothness;
 use reframe_core::job::JobListEntry;
 use reframe_core::layout::TwoPeople;
 use reframe_core::protocol::{FromWorker, ToWorker};
-use reframe_core::settings::{CropMode, CropPosition, DetectorModel, JobSettings, Profile};
+use reframe_core::settings::{format_pins, parse_pins, CropMode, CropPosition, DetectorModel, JobSettings, Profile};
 use reframe_core::summary::JobSummary;
 use reframe_core::test_aids::TestAids;
 use reframe_core::units::AspectRatio;
@@ -279,6 +279,7 @@ fn apply_settings(page: &Page, s: &JobSettings) {
         TwoPeople::One => "one",
         TwoPeople::Split => "split",
     });
+    page.pins.set_value(&format_pins(&s.pins));
     page.pos_x.set_value_as_number(s.position.x * 100.0);
     page.pos_y.set_value_as_number(s.position.y * 100.0);
 }
@@ -383,6 +384,8 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
     let model = if page.model.value() == "quality" { DetectorModel::Quality } else { DetectorModel::Fast };
     let smoothness = Smoothness::parse(&page.smoothness.value()).unwrap_or_default();
     let two_people = TwoPeople::parse(&page.two_people.value()).unwrap_or_default();
+    let pins =
+        if mode == CropMode::Auto { parse_pins(&page.pins.value()).map_err(ReframeError::BadPin)? } else { Vec::new() };
     Ok(JobSettings {
         ratio: read_ratio(page)?,
         mode,
@@ -392,6 +395,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         model,
         subject_track: if mode == CropMode::Auto { app.subject } else { None },
         two_people,
+        pins,
     })
 }
 

@@ -6,7 +6,7 @@
 //! version first: a file from a newer Reframe is refused with a clear message instead of being
 //! misread; a missing or zero version is refused as not an analysis file.
 
-use crate::camera_path::{plan_camera_path, CameraSettings, PlannedPath};
+use crate::camera_path::{plan_camera_path, CameraSettings, Pin, PlannedPath};
 use crate::crop::CropPathEntry;
 use crate::frame_path::crop_path_for_frames;
 use crate::track::{track_people, Detection, Track, TrackerConfig};
@@ -96,15 +96,22 @@ impl Analysis {
         self.detections.iter().map(|d| d.timestamp_us).collect()
     }
 
-    /// Plans the camera path for `settings` from the stored tracks and cuts, and keeps it.
-    pub fn plan(&mut self, settings: &CameraSettings) -> &PlannedPath {
-        let plan = plan_camera_path(self.source_size, &self.sample_times(), &self.tracks, &self.cuts_us, settings);
+    /// Plans the camera path for `settings` and the user's `pins` from the stored tracks and cuts,
+    /// and keeps it.
+    pub fn plan(&mut self, settings: &CameraSettings, pins: &[Pin]) -> &PlannedPath {
+        let times = self.sample_times();
+        let plan = plan_camera_path(self.source_size, &times, &self.tracks, &self.cuts_us, settings, pins);
         self.path.insert(plan)
     }
 
-    /// Plans for `settings` and returns one crop window per frame of `frame_timestamps`.
-    pub fn crop_path(&mut self, settings: &CameraSettings, frame_timestamps: &[TimestampUs]) -> Vec<CropPathEntry> {
-        let plan = self.plan(settings);
+    /// Plans for `settings` and `pins` and returns one crop window per frame of `frame_timestamps`.
+    pub fn crop_path(
+        &mut self,
+        settings: &CameraSettings,
+        pins: &[Pin],
+        frame_timestamps: &[TimestampUs],
+    ) -> Vec<CropPathEntry> {
+        let plan = self.plan(settings, pins);
         crop_path_for_frames(plan, frame_timestamps)
     }
 
@@ -255,7 +262,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let mut a = sample();
-        a.plan(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Calm));
+        a.plan(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Calm), &[]);
         assert_eq!(a.tracks.len(), 2, "the cut ends the first track");
         let text = a.to_json().unwrap();
         assert!(text.contains("\"version\":1"));
@@ -267,9 +274,10 @@ mod tests {
     fn re_export_with_another_ratio_reuses_the_analysis() {
         let mut a = Analysis::from_json(&sample().to_json().unwrap()).unwrap();
         let frames: Vec<TimestampUs> = (0..120).map(|i| TimestampUs(i * 33_333)).collect();
-        let portrait = a.crop_path(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced), &frames);
+        let portrait =
+            a.crop_path(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced), &[], &frames);
         let square =
-            a.crop_path(&CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive), &frames);
+            a.crop_path(&CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive), &[], &frames);
         assert_eq!(portrait.len(), 120);
         assert_eq!((portrait[0].width, portrait[0].height), (608, 1080));
         assert_eq!((square[0].width, square[0].height), (1080, 1080));

@@ -177,6 +177,36 @@ pub fn subject_config(crop: PixelSize, settings: &CameraSettings) -> SubjectConf
     }
 }
 
+/// Frames within this long of a pin's time show exactly the pinned framing (microseconds).
+pub const PIN_EXACT_US: i64 = 100_000;
+
+/// A framing the user fixed: at `t_us` the crop window's top-left is at (`x`, `y`), display
+/// pixels of the source (on a split-screen part: the first half's window). The planner holds the
+/// pinned framing still from half an ease time plus [`PIN_EXACT_US`] before `t_us` to as long
+/// after; after easing, every frame within [`PIN_EXACT_US`] of `t_us` (the pinned frame: the
+/// first at or after `t_us`, at 10 frames a second or more) is exactly there (on even pixels,
+/// clamped to the frame, like every crop), and the camera glides there and away with its usual
+/// eases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    pub t_us: TimestampUs,
+    pub x: u32,
+    pub y: u32,
+}
+
+impl Pin {
+    /// Parses "T:X,Y" (T in seconds, X,Y the window's top-left in display pixels), e.g. "2.5:640,0".
+    pub fn parse(text: &str) -> Option<Pin> {
+        let (t, xy) = text.trim().split_once(':')?;
+        let (x, y) = xy.split_once(',')?;
+        let t: f64 = t.trim().parse().ok()?;
+        if !t.is_finite() || !(0.0..=360_000.0).contains(&t) {
+            return None;
+        }
+        Some(Pin { t_us: TimestampUs((t * 1e6).round() as i64), x: x.trim().parse().ok()?, y: y.trim().parse().ok()? })
+    }
+}
+
 /// A vertex of a planned axis path.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PathKey {
@@ -251,6 +281,9 @@ pub struct PlannedPath {
     /// The output layout when some parts are split screens (their halves are `split.half` in size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<SplitLayout>,
+    /// The user's pinned framings the path was planned through, sorted by time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<Pin>,
 }
 
 /// The (unsnapped) crop top-left of one window.
@@ -296,14 +329,18 @@ impl PlannedPath {
 }
 
 /// Plans the crop path of a video of `source` size (display orientation) analysed at
-/// `sample_times` (sorted), with the tracked people and the cuts.
+/// `sample_times` (sorted), with the tracked people, the cuts and the user's `pins`.
 pub fn plan_camera_path(
     source: PixelSize,
     sample_times: &[TimestampUs],
     tracks: &[Track],
     cuts: &[TimestampUs],
     settings: &CameraSettings,
+    pins: &[Pin],
 ) -> PlannedPath {
+    let mut pins = pins.to_vec();
+    pins.sort_by_key(|p| p.t_us);
+    pins.dedup_by_key(|p| p.t_us);
     let crop = output_size(source, settings.ratio);
     let mut cuts: Vec<TimestampUs> = cuts.to_vec();
     cuts.sort();
@@ -334,23 +371,24 @@ pub fn plan_camera_path(
     let mut shots = Vec::with_capacity(parts.len());
     for (k, &(start, split)) in parts.iter().enumerate() {
         let (part_samples, part_tracks) = shot_part(&restarts, k, &samples, tracks);
+        let part_pins: Vec<Pin> = pins.iter().copied().filter(|p| shot_index(&restarts, p.t_us) == k).collect();
         let start_t = start.unwrap_or(TimestampUs(0));
-        let plan = |crop: PixelSize, settings: &CameraSettings| {
-            plan_shot(source, crop, start, start_t, &part_samples, &part_tracks, settings)
+        let plan = |crop: PixelSize, settings: &CameraSettings, pins: &[Pin]| {
+            plan_shot(source, crop, start, start_t, &part_samples, &part_tracks, settings, pins)
         };
         shots.push(match (split, layout) {
             (Some([first, second]), Some(l)) => {
                 let follow = |id: u32| CameraSettings { subject_track: Some(id), ..*settings };
-                let b = plan(l.half, &follow(second));
+                let b = plan(l.half, &follow(second), &[]);
                 ShotPath {
                     second: Some(HalfPath { subject_track: b.subject_track, x: b.x, y: b.y }),
-                    ..plan(l.half, &follow(first))
+                    ..plan(l.half, &follow(first), &part_pins)
                 }
             }
-            _ => plan(crop, settings),
+            _ => plan(crop, settings, &part_pins),
         });
     }
-    PlannedPath { source, crop, settings: *settings, cuts_us: restarts, shots, split: layout }
+    PlannedPath { source, crop, settings: *settings, cuts_us: restarts, shots, split: layout, pins }
 }
 
 /// The sample times and tracks of shot `shot` (shots are numbered from 0 and split by the sorted
@@ -361,12 +399,18 @@ pub fn shot_part(
     samples: &[TimestampUs],
     tracks: &[Track],
 ) -> (Vec<TimestampUs>, Vec<Track>) {
-    let inside = |t: TimestampUs| shot_index(cuts, t) == shot;
-    let shot_samples = samples.iter().copied().filter(|&t| inside(t)).collect();
+    // The shot is [cuts[shot - 1], cuts[shot]); samples and track samples are sorted by time.
+    let from = shot.checked_sub(1).and_then(|k| cuts.get(k)).copied().unwrap_or(TimestampUs(i64::MIN));
+    let to = cuts.get(shot).copied().unwrap_or(TimestampUs(i64::MAX));
+    let (a, b) = (samples.partition_point(|t| *t < from), samples.partition_point(|t| *t < to));
+    let shot_samples = samples[a..b.max(a)].to_vec();
     let shot_tracks = tracks
         .iter()
-        .map(|tr| Track { id: tr.id, samples: tr.samples.iter().copied().filter(|x| inside(x.timestamp_us)).collect() })
-        .filter(|tr| !tr.samples.is_empty())
+        .filter_map(|tr| {
+            let a = tr.samples.partition_point(|x| x.timestamp_us < from);
+            let b = tr.samples.partition_point(|x| x.timestamp_us < to).max(a);
+            (b > a).then(|| Track { id: tr.id, samples: tr.samples[a..b].to_vec() })
+        })
         .collect();
     (shot_samples, shot_tracks)
 }
@@ -383,6 +427,8 @@ enum Rule {
     Hold(usize, i64),
     /// The frame's centre.
     Centre,
+    /// A pinned framing: this crop top-left (x, y).
+    Pin(f64, f64),
 }
 
 /// One axis's geometry, in pixels.
@@ -517,6 +563,7 @@ fn even_within(v: f64, max: f64) -> f64 {
     ((v / 2.0).round() * 2.0).clamp(0.0, top.max(0.0))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_shot(
     source: PixelSize,
     crop: PixelSize,
@@ -525,6 +572,7 @@ fn plan_shot(
     samples: &[TimestampUs],
     tracks: &[Track],
     settings: &CameraSettings,
+    pins: &[Pin],
 ) -> ShotPath {
     let p = settings.smoothness.params();
     let axes = [
@@ -544,7 +592,7 @@ fn plan_shot(
     let config = subject_config(crop, settings);
     let plan = choose_subjects(samples, tracks, source, crop, &config);
     let t_first = samples.first().copied().unwrap_or(start_t);
-    if plan.framings.iter().all(|f| f.is_none()) {
+    if plan.framings.iter().all(|f| f.is_none()) && pins.is_empty() {
         return ShotPath {
             start_us: start,
             subject_track: plan.primary,
@@ -568,12 +616,77 @@ fn plan_shot(
             _ => None,
         })
         .collect();
-    let paths: Vec<AxisPath> =
-        axes.iter().map(|ax| plan_axis(ax, samples, &plan.framings, &held, &rules, &p)).collect();
+    // Pins so close that their holds are shorter than an ease time shorten this part's eases, so
+    // that each is still met (see `with_pins`).
+    let closest = pins.windows(2).map(|w| w[1].t_us.0 - w[0].t_us.0).min().unwrap_or(i64::MAX);
+    let ease_fit = 2 * (closest.saturating_mul(3) / 8 - PIN_EXACT_US);
+    let p = SmoothnessParams { ease_s: p.ease_s.min(ease_fit.max(0) as f64 / 1e6), ..p };
+    let Pinned { samples, framings, held, rules } = with_pins(samples, plan.framings, held, rules, pins, &p);
+    let paths: Vec<AxisPath> = axes.iter().map(|ax| plan_axis(ax, &samples, &framings, &held, &rules, &p)).collect();
     let mut it = paths.into_iter();
     let x = it.next().unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
     let y = it.next().unwrap_or_else(|| AxisPath::constant(t_first, 0.0));
     ShotPath { start_us: start, subject_track: plan.primary, x, y, second: None }
+}
+
+/// A shot's samples with its pins merged in.
+struct Pinned {
+    samples: Vec<TimestampUs>,
+    framings: Vec<Option<Framing>>,
+    held: Vec<Option<Region>>,
+    rules: Vec<Rule>,
+}
+
+/// Merges `pins` into a shot's samples: each pin holds its framing from half an ease time plus
+/// [`PIN_EXACT_US`] before it to as long after (three samples with [`Rule::Pin`]; samples inside
+/// that window take the pin's rule too), so the eased path (a box filter one ease time wide) is
+/// exactly the pin within [`PIN_EXACT_US`] of it; for the return time on either side of the hold
+/// the samples are free, so the camera glides from the subject to the pin and back instead of
+/// whipping.
+fn with_pins(
+    samples: &[TimestampUs],
+    framings: Vec<Option<Framing>>,
+    held: Vec<Option<Region>>,
+    rules: Vec<Rule>,
+    pins: &[Pin],
+    p: &SmoothnessParams,
+) -> Pinned {
+    let mut rows: Vec<(TimestampUs, Option<Framing>, Option<Region>, Rule)> =
+        samples.iter().copied().zip(framings).zip(held).zip(rules).map(|(((t, f), h), r)| (t, f, h, r)).collect();
+    let ease = (p.ease_s * 1e6).round() as i64;
+    let glide = (p.return_s * 1e6).round() as i64;
+    // First the glides (free), then the holds (a hold wins over a neighbour's glide).
+    for pin in pins {
+        let near = (pin.t_us.0 - ease - glide)..=(pin.t_us.0 + ease + glide);
+        for row in rows.iter_mut().filter(|r| near.contains(&r.0 .0) && r.3 != Rule::Centre) {
+            row.3 = Rule::Free;
+        }
+    }
+    for (k, pin) in pins.iter().enumerate() {
+        let rule = Rule::Pin(pin.x as f64, pin.y as f64);
+        // Not into a neighbouring pin's hold (holds take at most 3/8 of the gap each side).
+        let gap = |o: Option<&Pin>| o.map_or(i64::MAX, |o| (o.t_us.0 - pin.t_us.0).abs() * 3 / 8);
+        let half =
+            (ease / 2 + PIN_EXACT_US).min(gap(k.checked_sub(1).and_then(|j| pins.get(j)))).min(gap(pins.get(k + 1)));
+        let window = (pin.t_us.0 - half)..=(pin.t_us.0 + half);
+        for row in rows.iter_mut().filter(|r| window.contains(&r.0 .0)) {
+            row.3 = rule;
+        }
+        for t in [*window.start(), pin.t_us.0, *window.end()] {
+            if !rows.iter().any(|r| r.0 .0 == t) {
+                rows.push((TimestampUs(t), None, None, rule));
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    let mut out = Pinned { samples: Vec::new(), framings: Vec::new(), held: Vec::new(), rules: Vec::new() };
+    for (t, f, h, r) in rows {
+        out.samples.push(t);
+        out.framings.push(f);
+        out.held.push(h);
+        out.rules.push(r);
+    }
+    out
 }
 
 /// Velocity of the framed region's centre at framed sample `j` (pixels per microsecond), from the
@@ -778,6 +891,10 @@ fn plan_axis(
             Rule::Free => (0.0, ax.max),
             Rule::Hold(..) => held[k].as_ref().map_or((0.0, ax.max), |r| ax.bands(r, None).soft),
             Rule::Centre => (centre, centre),
+            Rule::Pin(x, y) => {
+                let v = even_within(if ax.vertical { y } else { x }, ax.max);
+                (v, v)
+            }
         })
         .collect();
     // Preferred level if the whole shot can be still: the mean target.
@@ -930,7 +1047,7 @@ mod tests {
     fn a_still_subject_gives_one_still_even_position() {
         let (times, tr) = still_track(1200.0, 50);
         let settings = CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced);
-        let plan = plan_camera_path(PixelSize::new(1920, 1080), &times, &[tr], &[], &settings);
+        let plan = plan_camera_path(PixelSize::new(1920, 1080), &times, &[tr], &[], &settings, &[]);
         assert_eq!(plan.crop, PixelSize::new(608, 1080));
         let x0 = plan.position_at(times[0]).0;
         for i in 0..300 {
@@ -947,7 +1064,7 @@ mod tests {
     fn nobody_means_centre() {
         let times: Vec<TimestampUs> = (0..10).map(|i| TimestampUs(i * 200_000)).collect();
         let settings = CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Calm);
-        let plan = plan_camera_path(PixelSize::new(1920, 1080), &times, &[], &[], &settings);
+        let plan = plan_camera_path(PixelSize::new(1920, 1080), &times, &[], &[], &settings, &[]);
         assert_eq!(plan.position_at(TimestampUs(500_000)), (656.0, 0.0));
     }
 
@@ -959,7 +1076,7 @@ mod tests {
             s.bbox = PersonBox::new(400.0, 900.0, 200.0, 500.0, 0.9);
         }
         let settings = CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced);
-        let plan = plan_camera_path(PixelSize::new(1080, 1920), &times, &[tr], &[], &settings);
+        let plan = plan_camera_path(PixelSize::new(1080, 1920), &times, &[tr], &[], &settings, &[]);
         assert_eq!(plan.crop, PixelSize::new(1080, 608));
         let (_, y) = plan.position_at(TimestampUs(1_000_000));
         // Person 900..1400 fits in 608 with margin and headroom: head at least 8% below the top.
@@ -977,13 +1094,13 @@ mod tests {
         }
         let settings = CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced);
         let src = PixelSize::new(1920, 1080);
-        let x = plan_camera_path(src, &times, std::slice::from_ref(&tr), &[], &settings).position_at(times[10]).0;
+        let x = plan_camera_path(src, &times, std::slice::from_ref(&tr), &[], &settings, &[]).position_at(times[10]).0;
         assert!(x > 900.0 - 608.0 + 350.0 || x + 608.0 < 1250.0, "without a face the body is centred: {x}");
         let face = Face { x: 900.0, y: 150.0, width: 350.0, height: 420.0, score: 0.9, eye_y: 320.0 };
         for s in tr.samples.iter_mut() {
             s.face = Some(face);
         }
-        let x = plan_camera_path(src, &times, &[tr], &[], &settings).position_at(times[10]).0;
+        let x = plan_camera_path(src, &times, &[tr], &[], &settings, &[]).position_at(times[10]).0;
         let m = FACE_MARGIN * 350.0;
         assert!(x <= 900.0 - m && x + 608.0 >= 1250.0 + m, "the face with its margin is inside: {x}");
     }
@@ -998,7 +1115,8 @@ mod tests {
             s.face = Some(face);
         }
         let settings = CameraSettings::new(AspectRatio::new(16, 9).unwrap(), Smoothness::Balanced);
-        let y = plan_camera_path(PixelSize::new(1080, 1920), &times, &[tr], &[], &settings).position_at(times[10]).1;
+        let y =
+            plan_camera_path(PixelSize::new(1080, 1920), &times, &[tr], &[], &settings, &[]).position_at(times[10]).1;
         let eyes = (640.0 - y) / 608.0;
         assert!((eyes - 1.0 / 3.0).abs() < 0.05, "eyes at {eyes} of the crop height (y {y})");
     }

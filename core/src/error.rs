@@ -45,6 +45,8 @@ pub enum ReframeError {
     Encode(String),
     #[error("The aspect ratio {0} is not valid. Use two positive numbers, like 9:16.")]
     BadRatio(String),
+    #[error("The pinned framing \"{0}\" is not valid. Write each pin as seconds:x,y (the crop's top-left in pixels), e.g. 2.5:640,0, separated by semicolons.")]
+    BadPin(String),
     #[error("This is not the file of the job you are resuming: {0}. Choose the original file.")]
     WrongFile(String),
     #[error("This video is already being processed in another tab or window. Finish or close it there first.")]
@@ -100,6 +102,7 @@ impl ReframeError {
             ReframeError::Decode(_) => "decode",
             ReframeError::Encode(_) => "encode",
             ReframeError::BadRatio(_) => "bad_ratio",
+            ReframeError::BadPin(_) => "bad_pin",
             ReframeError::WrongFile(_) => "wrong_file",
             ReframeError::JobBusy => "job_busy",
             ReframeError::BadAnalysis(_) => "bad_analysis",

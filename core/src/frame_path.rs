@@ -78,6 +78,7 @@ mod tests {
                 shot(Some(1_000_000), vec![key(1_000_000, 1000.0)]),
             ],
             split: None,
+            pins: vec![],
         };
         let frames: Vec<TimestampUs> = (0..60).map(|i| TimestampUs(i * 33_333)).collect();
         let path = crop_path_for_frames(&plan, &frames);

@@ -9,8 +9,11 @@
 //!   [`AUTO_SHARE`] of the primary's ([`SPLIT_SHARE`] when the user asked for split screens), that
 //!   is not cut by the frame's side edge on most of its samples (the shoulder of an
 //!   over-the-shoulder shot is nobody's half) and is not a duplicate of the primary. In automatic
-//!   mode there must be exactly two such people: with a third as prominent, the shot is a group or
-//!   a crowd, and the camera follows the primary (joined by whoever fits).
+//!   mode there must be exactly two such people, each of them either seen with a face (on at
+//!   least [`AUTO_MIN_FACES`] of their samples) or large (a mean box height of at least
+//!   [`AUTO_MIN_HEIGHT`] of the frame): with a third as prominent the shot is a group or a crowd,
+//!   and small people seen without faces are passers-by or a crowd from afar, not two people
+//!   talking; the camera then follows the primary (joined by whoever fits).
 //! - **Per sample**: the pair is split while both are seen (a missed detection is filled in over
 //!   short gaps, as for groups) and cannot share one crop: a split starts when the union of their
 //!   boxes no longer fits the single crop with half the margin on each side (the point where a
@@ -71,6 +74,10 @@ pub const AUTO_SHARE: f64 = 0.5;
 pub const SPLIT_SHARE: f64 = 0.25;
 /// Shortest stretch of one layout, seconds (shorter ones take the neighbouring layout).
 pub const MIN_LAYOUT_S: f64 = 2.0;
+/// In automatic mode, each of the two needs a face on at least this share of their samples...
+pub const AUTO_MIN_FACES: f64 = 0.3;
+/// ...or a mean box height of at least this share of the frame height.
+pub const AUTO_MIN_HEIGHT: f64 = 0.4;
 /// A track cut by the side edge of the frame on more than this share of its samples gets no half.
 pub const MAX_EDGE_SHARE: f64 = 0.5;
 
@@ -107,7 +114,7 @@ fn pair(
     source: PixelSize,
     config: &SubjectConfig,
     share: f64,
-    only_two: bool,
+    auto: bool,
 ) -> Option<(usize, usize)> {
     let scores: Vec<f64> = tracks.iter().map(|t| prominence(t, samples, source, &config.weights)).collect();
     let best = |skip: Option<usize>| {
@@ -132,10 +139,20 @@ fn pair(
         .filter(|&o| o != first && scores[o] >= share * scores[first] && scores[o] > 0.0)
         .filter(|&o| edge_share(&tracks[o], samples, source) <= MAX_EDGE_SHARE && !duplicate(o))
         .collect();
-    if only_two && others.len() > 1 {
+    if auto && others.len() > 1 {
         return None; // a group or a crowd
     }
     let second = others.into_iter().max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)))?;
+    let main_person = |k: usize| {
+        let seen: Vec<_> = samples.iter().filter_map(|&t| tracks[k].sample_at(t)).collect();
+        let n = seen.len().max(1) as f64;
+        let faces = seen.iter().filter(|s| s.face.is_some()).count() as f64 / n;
+        let height = seen.iter().map(|s| s.bbox.height as f64).sum::<f64>() / n / source.height.max(1) as f64;
+        !seen.is_empty() && (faces >= AUTO_MIN_FACES || height >= AUTO_MIN_HEIGHT)
+    };
+    if auto && !(main_person(first) && main_person(second)) {
+        return None;
+    }
     (edge_share(&tracks[first], samples, source) <= MAX_EDGE_SHARE).then_some((first, second))
 }
 
@@ -244,7 +261,7 @@ pub fn layout_spans(
 mod tests {
     use super::*;
     use crate::subject::ProminenceWeights;
-    use crate::track::{PersonBox, TrackSample};
+    use crate::track::{Face, PersonBox, TrackSample};
     use crate::units::FrameIndex;
 
     const SRC: PixelSize = PixelSize { width: 1920, height: 1080 };
@@ -269,7 +286,7 @@ mod tests {
                 timestamp_us: TimestampUs(t),
                 frame: FrameIndex(0),
                 bbox: PersonBox::new(x(t), 200.0, 200.0, height, 0.8),
-                face: None,
+                face: Some(Face { x: x(t) + 70.0, y: 220.0, width: 60.0, height: 70.0, score: 0.9, eye_y: 245.0 }),
             })
             .collect();
         Track { id, samples }
@@ -318,6 +335,26 @@ mod tests {
         assert!(layout_spans(&ts, &[main.clone(), second], SRC, CROP, &config(), TwoPeople::Split)[0].split.is_some());
         let shoulder = person(3, &t, |_| 1720.0, 880.0);
         assert!(layout_spans(&ts, &[main, shoulder], SRC, CROP, &config(), TwoPeople::Split)[0].split.is_none());
+    }
+
+    #[test]
+    fn automatic_mode_splits_only_people_whose_faces_are_seen_or_who_are_large() {
+        let (t, ts) = times(50);
+        let faceless = |mut tr: Track| {
+            tr.samples.iter_mut().for_each(|s| s.face = None);
+            tr
+        };
+        let (a, b) = (person(1, &t, |_| 150.0, 700.0), person(2, &t, |_| 1450.0, 700.0));
+        assert!(layout_spans(&ts, &[a.clone(), b.clone()], SRC, CROP, &config(), TwoPeople::Auto)[0].split.is_some());
+        // Large without a face: still one of the two.
+        assert!(layout_spans(&ts, &[a.clone(), faceless(b)], SRC, CROP, &config(), TwoPeople::Auto)[0].split.is_some());
+        // Small (a third of the frame height), no face: a passer-by.
+        let (a, walker) = (person(1, &t, |_| 150.0, 380.0), faceless(person(2, &t, |_| 1450.0, 380.0)));
+        assert!(layout_spans(&ts, &[a.clone(), walker.clone()], SRC, CROP, &config(), TwoPeople::Auto)[0]
+            .split
+            .is_none());
+        // Asked for split screens, faces are not needed.
+        assert!(layout_spans(&ts, &[a, walker], SRC, CROP, &config(), TwoPeople::Split)[0].split.is_some());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! the key of every job a user has stored. Test-only switches live apart, in
 //! [`crate::test_aids`], and never reach a key.
 
-use crate::camera_path::{CameraSettings, Smoothness};
+use crate::camera_path::{CameraSettings, Pin, Smoothness};
 use crate::layout::TwoPeople;
 use crate::units::{AspectRatio, DurationUs};
 use serde::{Deserialize, Serialize};
@@ -130,6 +130,9 @@ pub struct JobSettings {
     /// Auto mode: one crop or a split screen when two people do not fit together.
     #[serde(default)]
     pub two_people: TwoPeople,
+    /// Auto mode: framings the user pinned; the camera path passes through each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<Pin>,
 }
 
 impl Default for JobSettings {
@@ -143,8 +146,25 @@ impl Default for JobSettings {
             model: DetectorModel::Fast,
             subject_track: None,
             two_people: TwoPeople::default(),
+            pins: Vec::new(),
         }
     }
+}
+
+/// Parses pins written as "T:X,Y" separated by semicolons (see [`Pin::parse`]); the first that
+/// does not parse is the error. Blank text is no pins.
+pub fn parse_pins(text: &str) -> Result<Vec<Pin>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| Pin::parse(p).ok_or_else(|| p.to_string()))
+        .collect()
+}
+
+/// Pins written back as [`parse_pins`] reads them.
+pub fn format_pins(pins: &[Pin]) -> String {
+    let one = |p: &Pin| format!("{}:{},{}", p.t_us.0 as f64 / 1e6, p.x, p.y);
+    pins.iter().map(one).collect::<Vec<_>>().join("; ")
 }
 
 impl JobSettings {
@@ -158,8 +178,8 @@ impl JobSettings {
     }
 
     /// The settings that change the output, as the fixed text hashed into the job's key (fixed
-    /// crop: ratio and position; auto: ratio, profile, camera style, subject, model and the
-    /// two-people choice).
+    /// crop: ratio and position; auto: ratio, profile, camera style, subject, model, the
+    /// two-people choice and the pins).
     pub fn output_key(&self) -> String {
         let (w, h) = (self.ratio.w, self.ratio.h);
         match self.mode {
@@ -171,7 +191,15 @@ impl JobSettings {
                 };
                 let extra = |key: &str| if key.is_empty() { String::new() } else { format!(" {key}") };
                 let (model, two) = (extra(self.model.job_key()), extra(self.two_people.job_key()));
-                format!("auto {w}:{h} {} {} {subject}{model}{two}", self.profile.key(), smoothness_key(self.smoothness))
+                let pins = match self.pins.as_slice() {
+                    [] => String::new(),
+                    p => {
+                        let each: Vec<String> = p.iter().map(|p| format!("{}:{},{}", p.t_us.0, p.x, p.y)).collect();
+                        format!(" pins {}", each.join(";"))
+                    }
+                };
+                let (profile, style) = (self.profile.key(), smoothness_key(self.smoothness));
+                format!("auto {w}:{h} {profile} {style} {subject}{model}{two}{pins}")
             }
         }
     }
@@ -199,9 +227,15 @@ mod tests {
         let split = JobSettings { two_people: TwoPeople::Split, ..other.clone() };
         assert_eq!(split.output_key(), "auto 4:5 Fast Responsive Some(3) Quality split");
         assert_eq!(
-            JobSettings { two_people: TwoPeople::One, ..other }.output_key(),
+            JobSettings { two_people: TwoPeople::One, ..other.clone() }.output_key(),
             "auto 4:5 Fast Responsive Some(3) Quality one"
         );
+        let pinned = JobSettings { pins: parse_pins("2.5:640,0; 7:10,20").unwrap(), ..other };
+        assert_eq!(pinned.output_key(), "auto 4:5 Fast Responsive Some(3) Quality pins 2500000:640,0;7000000:10,20");
+        assert_eq!(format_pins(&pinned.pins), "2.5:640,0; 7:10,20");
+        assert_eq!(parse_pins(" ; "), Ok(vec![]));
+        assert_eq!(parse_pins("2.5:640,0; 3:abc"), Err("3:abc".to_string()));
+        assert_eq!(parse_pins("-1:0,0"), Err("-1:0,0".to_string()));
         assert_eq!(
             JobSettings { model: DetectorModel::Quality, ..fixed.clone() }.output_key(),
             fixed.output_key(),

@@ -473,7 +473,7 @@ pub fn run_scene(scene: &Scene, settings: &CameraSettings, seed: u64, render: Op
     };
     let detections = scene.detections(seed);
     let mut analysis = Analysis::new(scene.source, detections, cuts.clone());
-    let planner = analysis.crop_path(settings, &frames);
+    let planner = analysis.crop_path(settings, &[], &frames);
     let baseline =
         baseline_crop_path(scene.source, settings.ratio, &analysis.detections, &cuts, &frames, BASELINE_ALPHA);
     let truth = scene.ground_truth();

@@ -159,7 +159,13 @@ fn people_who_come_together_are_framed_together() {
 fn two_people_apart_share_a_split_screen_until_they_come_together() {
     // two_people: A stands at x 500; B enters at 3 s at x 1500 and walks to 760 by 8 s.
     let sc = scene("two_people");
-    for (choice, seed) in [(TwoPeople::Auto, 4), (TwoPeople::Split, 2), (TwoPeople::Auto, 7)] {
+    // The synthetic detections have no faces: automatic mode does not split them (it splits two
+    // people whose faces are seen, see core::layout), the user's "split screen" does.
+    for seed in [4, 2, 7] {
+        let auto = CameraSettings { two_people: TwoPeople::Auto, ..settings(Smoothness::Balanced) };
+        assert!(run_scene(&sc, &auto, seed, None).planner.iter().all(|e| e.second.is_none()));
+    }
+    for (choice, seed) in [(TwoPeople::Split, 4), (TwoPeople::Split, 2), (TwoPeople::Split, 7)] {
         let settings = CameraSettings { two_people: choice, ..settings(Smoothness::Balanced) };
         let run = run_scene(&sc, &settings, seed, None);
         let layout = run.analysis.path.as_ref().and_then(|p| p.split).expect("a split layout");
@@ -237,7 +243,7 @@ fn the_camera_never_pans_across_a_cut() {
     // first frames of shot 2 do not frame B: the check above can fail.
     let detections = sc.detections(6);
     let mut blind = Analysis::new(sc.source, detections, vec![]);
-    let path = blind.crop_path(&settings(Smoothness::Balanced), &sc.frame_timestamps());
+    let path = blind.crop_path(&settings(Smoothness::Balanced), &[], &sc.frame_timestamps());
     let (before, after) = around(&path, cut);
     let m = evaluate(&path, &truth);
     assert!(after.x < before.x + 600 || m.subject_inside < 0.99, "control: {before:?} -> {after:?}");
@@ -322,13 +328,14 @@ fn a_stored_analysis_replans_identically_and_for_other_settings() {
     // Same settings: the stored plan and a fresh one give the same crop for every frame.
     let stored = back.path.clone().unwrap();
     assert_eq!(crop_path_for_frames(&stored, &frames), run.planner);
-    assert_eq!(back.crop_path(&settings(Smoothness::Calm), &frames), run.planner);
+    assert_eq!(back.crop_path(&settings(Smoothness::Calm), &[], &frames), run.planner);
     // Another ratio from the same analysis, no detection needed.
-    let square = back.crop_path(&CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive), &frames);
+    let square =
+        back.crop_path(&CameraSettings::new(AspectRatio::new(1, 1).unwrap(), Smoothness::Responsive), &[], &frames);
     let m = evaluate(&square, &sc.ground_truth());
     assert!(m.subject_inside >= 0.99 && square[0].width == 1080);
     // The original analysis object replans the same way.
-    assert_eq!(run.analysis.crop_path(&settings(Smoothness::Calm), &frames), run.planner);
+    assert_eq!(run.analysis.crop_path(&settings(Smoothness::Calm), &[], &frames), run.planner);
 }
 
 #[test]
@@ -345,7 +352,7 @@ fn user_chosen_subject_is_followed() {
         .map(|t| t.id)
         .expect("B's track");
     let s = CameraSettings { subject_track: Some(b_track), ..settings(Smoothness::Balanced) };
-    let path = run.analysis.crop_path(&s, &sc.frame_timestamps());
+    let path = run.analysis.crop_path(&s, &[], &sc.frame_timestamps());
     let b = &sc.people[1];
     let inside =
         path.iter().filter(|e| b.box_at(e.timestamp_us.seconds()).is_some_and(|bb| box_inside(&bb, e))).count();
@@ -419,7 +426,7 @@ fn garbage_detections_never_panic_and_crops_stay_in_the_frame() {
     let frames: Vec<TimestampUs> = (0..900).map(|i| TimestampUs(i * 33_333)).collect();
     for s in ALL {
         let mut a = Analysis::new(source, detections.clone(), vec![TimestampUs(10_000_000), TimestampUs(10_000_000)]);
-        let path = a.crop_path(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, s), &frames);
+        let path = a.crop_path(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, s), &[], &frames);
         assert_eq!(path.len(), frames.len());
         for e in &path {
             assert!(e.x + e.width <= 1280 && e.y + e.height <= 720 && e.x % 2 == 0 && e.y % 2 == 0, "{e:?}");
@@ -429,5 +436,58 @@ fn garbage_detections_never_panic_and_crops_stay_in_the_frame() {
         if let Ok(text) = a.to_json() {
             let _ = Analysis::from_json(&text);
         }
+    }
+}
+
+#[test]
+fn the_path_passes_through_every_pin_and_stays_smooth_around_it() {
+    use reframe_core::camera_path::{Pin, PIN_EXACT_US};
+    for (name, smoothness) in
+        [("walk", Smoothness::Balanced), ("stop_and_go", Smoothness::Calm), ("still", Smoothness::Responsive)]
+    {
+        let sc = scene(name);
+        let s = settings(smoothness);
+        let run = run_scene(&sc, &s, 2, None);
+        let frames = sc.frame_timestamps();
+        let max_x = sc.source.width - run.planner[0].width;
+        // One pin far left, one far right, one beyond the frame (clamped), one odd (made even).
+        // 2.5 s apart, far from the subject.
+        let pins = [
+            Pin { t_us: TimestampUs(1_500_000), x: 40, y: 0 },
+            Pin { t_us: TimestampUs(4_000_000), x: 1200, y: 0 },
+            Pin { t_us: TimestampUs(6_500_000), x: 5000, y: 0 },
+            Pin { t_us: TimestampUs(9_000_000), x: 501, y: 0 },
+        ];
+        let mut a = run.analysis.clone();
+        let path = a.crop_path(&s, &pins, &frames);
+        for pin in &pins {
+            let want = (pin.x.min(max_x) / 2) * 2 + if pin.x == 501 { 2 } else { 0 };
+            let held: Vec<u32> =
+                path.iter().filter(|e| (e.timestamp_us.0 - pin.t_us.0).abs() <= PIN_EXACT_US).map(|e| e.x).collect();
+            assert!(!held.is_empty() && held.iter().all(|&x| x == want), "{name}: pin {pin:?}: {held:?}");
+            // The frame at the pin's time shows exactly the pin.
+            let at = path.iter().find(|e| e.timestamp_us >= pin.t_us).unwrap();
+            assert_eq!((at.x, at.y), (want, 0), "{name}: {pin:?}");
+        }
+        // Continuous and eased: no jump, and accelerations of the same order as the planner's own.
+        let steps: Vec<i64> = path.windows(2).map(|w| w[1].x as i64 - w[0].x as i64).collect();
+        let max_step = steps.iter().map(|d| d.abs()).max().unwrap();
+        let accel = steps.windows(2).map(|w| (w[1] - w[0]).abs()).max().unwrap();
+        assert!(max_step <= 60, "{name}: a step of {max_step} px");
+        assert!(accel <= 6, "{name}: a change of speed of {accel} px/frame in one frame");
+        // The pins are in the plan (stored with the analysis).
+        assert_eq!(a.path.as_ref().unwrap().pins.len(), 4);
+        // Without pins, the same plan as before.
+        assert_eq!(a.crop_path(&s, &[], &frames), run.planner);
+    }
+    // Two pins 0.4 s apart (less than an ease time): both met at their frames.
+    let sc = scene("walk");
+    let s = settings(Smoothness::Calm);
+    let mut a = run_scene(&sc, &s, 2, None).analysis;
+    let pins = [Pin { t_us: TimestampUs(3_000_000), x: 300, y: 0 }, Pin { t_us: TimestampUs(3_400_000), x: 700, y: 0 }];
+    let path = a.crop_path(&s, &pins, &sc.frame_timestamps());
+    for pin in &pins {
+        let at = path.iter().find(|e| e.timestamp_us >= pin.t_us).unwrap();
+        assert_eq!(at.x, pin.x, "{pin:?}");
     }
 }

@@ -545,6 +545,7 @@ fn variants(model: Model) -> Vec<Variant> {
         v("+ prominence (no faces)", ANALYSIS_MIN_SCORE, tracker, ProminenceWeights { face: 0.0, ..new }, false, one),
         v("+ faces", ANALYSIS_MIN_SCORE, tracker, new, true, one),
         v("new (+ split screen, auto)", ANALYSIS_MIN_SCORE, tracker, new, true, TwoPeople::Auto),
+        v("  (split screen asked for)", ANALYSIS_MIN_SCORE, tracker, new, true, TwoPeople::Split),
     ]
 }
 
@@ -705,7 +706,7 @@ fn truth_rows(
             boxes_at(&dets, i).map(|_| chosen.iter().filter(|(s, _)| *s == t).map(|(_, b)| *b).collect())
         })
         .0;
-        let path = analysis.crop_path(&settings, &clip.frames);
+        let path = analysis.crop_path(&settings, &[], &clip.frames);
         if std::env::var_os("EVAL_CUTS").is_some() && v.faces {
             for (i, e) in path.iter().enumerate() {
                 if let Some(t) = truth.at(i as u64) {
@@ -785,7 +786,7 @@ fn main() {
             let settings = CameraSettings::new(ratio, smoothness);
             let crop = output_size(source, ratio);
             let t0 = Instant::now();
-            let planner: Vec<CropPathEntry> = analysis.crop_path(&settings, &frames);
+            let planner: Vec<CropPathEntry> = analysis.crop_path(&settings, &[], &frames);
             let plan_ms = t0.elapsed().as_secs_f64() * 1e3;
             let primary: Vec<Option<u32>> =
                 analysis.path.as_ref().unwrap().shots.iter().map(|s| s.subject_track).collect();

@@ -24,6 +24,9 @@ Options:
                           auto mode, when two people do not fit in one crop: a split screen
                           if both matter (auto, the default, as the page), always one crop, or
                           a split screen whenever a second person of some importance is there
+  --pin T:X,Y             auto mode, repeatable: at T seconds the crop window's top-left is at
+                          X,Y (display pixels of the source, made even); the camera passes
+                          exactly through each pin (frames within 0.1 s of T show it)
   --pos-x 0..100          fixed crop position, 0 = left, 100 = right (default 50)
   --pos-y 0..100          fixed crop position, 0 = top, 100 = bottom (default 50)
   --decode-only           benchmark aid: open the page with ?decode_only=1 (no output file)
@@ -69,6 +72,7 @@ Exit codes:
 class UsageError extends Error {}
 
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
+const REPEATED = new Set(['pin']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'two-people', 'pos-x', 'pos-y',
   'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'detect-workers', 'crash-detector-worker-at', 'preprocess', 'reload-at', 'restart-browser-at',
@@ -95,12 +99,13 @@ function parseArgs(argv) {
     if (FLAGS.has(name)) {
       if (value !== undefined) throw new UsageError(`--${name} takes no value`);
       raw[name] = true;
-    } else if (VALUES.has(name)) {
+    } else if (VALUES.has(name) || REPEATED.has(name)) {
       if (value === undefined) {
         if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
         value = argv[++i];
       }
-      raw[name] = value;
+      if (REPEATED.has(name)) (raw[name] = raw[name] || []).push(value);
+      else raw[name] = value;
     } else {
       throw new UsageError(`unknown option --${name}`);
     }
@@ -118,6 +123,7 @@ function parseArgs(argv) {
     profile: raw.profile || 'fast',
     model: raw.model || 'quality',
     twoPeople: raw['two-people'] || 'auto',
+    pins: raw.pin || [],
     posX: 50,
     posY: 50,
     decodeOnly: Boolean(raw['decode-only']),
@@ -146,6 +152,10 @@ function parseArgs(argv) {
     throw new UsageError(`--detector must be auto, webgpu or cpu, got "${opts.detector}"`);
   }
   if (!['fast', 'quality'].includes(opts.model)) throw new UsageError(`--model must be fast or quality, got "${opts.model}"`);
+  for (const p of opts.pins) {
+    if (!/^\s*\d+(\.\d+)?\s*:\s*\d+\s*,\s*\d+\s*$/.test(p)) throw new UsageError(`--pin must look like 2.5:640,0 (seconds:x,y), got "${p}"`);
+  }
+  if (opts.pins.length && opts.mode !== 'auto') throw new UsageError('--pin needs --mode auto');
   if (!['auto', 'one', 'split'].includes(opts.twoPeople)) {
     throw new UsageError(`--two-people must be auto, one or split, got "${opts.twoPeople}"`);
   }

@@ -6,6 +6,7 @@
 //   select#profile          fast | balanced | quality
 //   select#model            fast | quality (the person detector)
 //   select#two-people       auto | one | split
+//   input#pins              "T:X,Y; T:X,Y" pinned framings (auto mode)
 //   input#pos-x, #pos-y     range 0..100
 //   input#file-input        the file (setInputFiles = the drop)
 //   button#start            starts the job
@@ -139,6 +140,7 @@ async function applySettings(page, opts, warn) {
   await setSelect(page, 'select#profile', opts.profile, given.has('profile'), warn);
   await setSelect(page, 'select#model', opts.model, given.has('model'), warn);
   if (opts.twoPeople) await setSelect(page, 'select#two-people', opts.twoPeople, given.has('two-people'), warn);
+  if (opts.pins && opts.pins.length) await setInputValue(page, 'input#pins', opts.pins.join('; '), true, warn);
   await setInputValue(page, 'input#pos-x', opts.posX, given.has('pos-x'), warn);
   await setInputValue(page, 'input#pos-y', opts.posY, given.has('pos-y'), warn);
 }
@@ -156,7 +158,12 @@ function readSettings(page) {
     };
     let ratio = val('select#ratio');
     if (ratio === 'custom') ratio = val('input#custom-ratio');
-    return { ratio, mode: val('select#mode'), profile: val('select#profile'), model: val('select#model'), two_people: val('select#two-people'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
+    const settings = { ratio, mode: val('select#mode'), profile: val('select#profile'), model: val('select#model'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
+    // Controls added later: reported where the page has them.
+    for (const [key, sel] of [['two_people', 'select#two-people'], ['pins', 'input#pins']]) {
+      if (val(sel) !== null) settings[key] = val(sel);
+    }
+    return settings;
   });
 }
 

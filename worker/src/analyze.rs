@@ -25,7 +25,6 @@ use crate::source::FileSource;
 use reframe_core::analysis::Analysis;
 use reframe_core::batch_tuner::{BatchTrial, BatchTuner};
 use reframe_core::busy_time::BusyTime;
-use reframe_core::camera_path::CameraSettings;
 use reframe_core::demux::Movie;
 use reframe_core::job::JobRecord;
 use reframe_core::records::{AnalysisChunk, CropPathRecord};
@@ -351,13 +350,12 @@ pub async fn run(
 ) -> Result<AnalysisResult, Stop> {
     let v = &a.movie.video;
     let display = v.display_size();
-    let camera = a.settings.camera();
 
     // A finished analysis of this file and profile: plan the new path from it.
     if let Some(json) = db.analysis(a.analysis_id).await? {
         if let Ok(mut analysis) = Analysis::from_json(&json) {
             if analysis.source_size == display {
-                let crop_path = planned_path(&mut analysis, &camera, a.shown);
+                let crop_path = planned_path(&mut analysis, a.settings, a.shown);
                 let report = report(&mut analysis, DetectorRun::reused(), a.settings);
                 return Ok(AnalysisResult { crop_path, report, json });
             }
@@ -489,7 +487,7 @@ pub async fn run(
     let tracker = TrackerConfig::for_detector(a.settings.model);
     let mut analysis = Analysis::with_tracker(display, detections, cuts, tracker);
     analysis.source_file = Some(a.file.clone());
-    let crop_path = planned_path(&mut analysis, &camera, a.shown);
+    let crop_path = planned_path(&mut analysis, a.settings, a.shown);
     if crop_path.entries.len() != a.shown.len() {
         return Err(ReframeError::Internal(format!(
             "the camera path has {} of {} frames",
@@ -544,9 +542,10 @@ impl DetectorRun {
     }
 }
 
-/// The crop of every shown frame planned from `analysis` for `camera`, and the output layout.
-fn planned_path(analysis: &mut Analysis, camera: &CameraSettings, shown: &[TimestampUs]) -> CropPathRecord {
-    let entries = analysis.crop_path(camera, shown);
+/// The crop of every shown frame planned from `analysis` for `settings` (with its pins), and the
+/// output layout.
+fn planned_path(analysis: &mut Analysis, settings: &JobSettings, shown: &[TimestampUs]) -> CropPathRecord {
+    let entries = analysis.crop_path(&settings.camera(), &settings.pins, shown);
     CropPathRecord { entries, split: analysis.path.as_ref().and_then(|p| p.split) }
 }
 
@@ -554,8 +553,8 @@ fn planned_path(analysis: &mut Analysis, camera: &CameraSettings, shown: &[Times
 pub fn report(analysis: &mut Analysis, run: DetectorRun, settings: &JobSettings) -> AnalysisReport {
     let camera = settings.camera();
     let path = match &analysis.path {
-        Some(p) if p.settings == camera => p,
-        _ => analysis.plan(&camera),
+        Some(p) if p.settings == camera && p.pins == settings.pins => p,
+        _ => analysis.plan(&camera, &settings.pins),
     };
     let layout = LayoutPart::of_path(path);
     AnalysisReport {

@@ -1,0 +1,100 @@
+//! How long re-planning takes (a new ratio, camera style, subject, two-people choice or pin),
+//! natively, for 1, 10 and 60 minutes of analysis: synthetic detections at 3 analysed frames a
+//! second of a 1920x1080 30 fps video, a cut every 8 s, two to four people walking per shot. The
+//! tracker runs once (as when the analysis finishes); each figure after it is a re-plan from the
+//! stored tracks, as the editor does, including one crop window per output frame.
+//!
+//! ```sh
+//! cargo run --release -p reframe-core --example plan_bench
+//! ```
+
+use reframe_core::analysis::Analysis;
+use reframe_core::camera_path::{CameraSettings, Pin, Smoothness};
+use reframe_core::layout::TwoPeople;
+use reframe_core::synthetic::Rng;
+use reframe_core::track::{Detection, PersonBox};
+use reframe_core::units::{AspectRatio, FrameIndex, PixelSize, TimestampUs};
+use std::time::Instant;
+
+const FPS: f64 = 30.0;
+const ANALYSED_PER_S: f64 = 3.0;
+const SHOT_S: f64 = 8.0;
+
+/// Detections of `minutes` of video, and the cut times.
+fn synthetic(minutes: f64) -> (Vec<Detection>, Vec<TimestampUs>) {
+    let mut rng = Rng::new(7);
+    let samples = (minutes * 60.0 * ANALYSED_PER_S) as usize;
+    let shot_len = (SHOT_S * ANALYSED_PER_S) as usize;
+    let mut detections = Vec::with_capacity(samples);
+    let mut cuts = Vec::new();
+    let mut people: Vec<(f64, f64, f64)> = Vec::new(); // (x, speed px/sample, height)
+    for i in 0..samples {
+        let t = TimestampUs((i as f64 / ANALYSED_PER_S * 1e6).round() as i64);
+        if i % shot_len == 0 {
+            if i > 0 {
+                cuts.push(t);
+            }
+            let n = 2 + (rng.unit() * 3.0) as usize;
+            people =
+                (0..n).map(|_| (rng.range(100.0, 1700.0), rng.range(-20.0, 20.0), rng.range(300.0, 900.0))).collect();
+        }
+        let mut boxes = Vec::new();
+        for p in &mut people {
+            p.0 = (p.0 + p.1 + rng.range(-4.0, 4.0)).clamp(0.0, 1800.0);
+            if rng.unit() < 0.9 {
+                let (w, h) = (p.2 * 0.35, p.2);
+                boxes.push(PersonBox::new(
+                    p.0 as f32,
+                    (1080.0 - h - 20.0) as f32,
+                    w as f32,
+                    h as f32,
+                    rng.range(0.3, 0.95) as f32,
+                ));
+            }
+        }
+        let frame = FrameIndex((t.0 as f64 * FPS / 1e6).round() as u64);
+        detections.push(Detection { timestamp_us: t, frame, boxes, faces: Vec::new() });
+    }
+    (detections, cuts)
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let source = PixelSize::new(1920, 1080);
+    println!(
+        "{:>8} {:>9} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "video", "samples", "frames", "track ms", "plan ms", "+ratio ms", "+split ms", "+3 pins ms"
+    );
+    for minutes in [1.0, 10.0, 60.0] {
+        let (detections, cuts) = synthetic(minutes);
+        let frames: Vec<TimestampUs> =
+            (0..(minutes * 60.0 * FPS) as i64).map(|i| TimestampUs((i as f64 * 1e6 / FPS).round() as i64)).collect();
+        let samples = detections.len();
+        let t = Instant::now();
+        let mut analysis = Analysis::new(source, detections, cuts);
+        let track_ms = ms(t);
+        let base = CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Balanced);
+        let mut time = |settings: &CameraSettings, pins: &[Pin]| {
+            let t = Instant::now();
+            let path = analysis.crop_path(settings, pins, &frames);
+            assert_eq!(path.len(), frames.len());
+            ms(t)
+        };
+        let plan_ms = time(&base, &[]);
+        let ratio_ms = time(&CameraSettings { ratio: AspectRatio::new(4, 5).unwrap(), ..base }, &[]);
+        let split_ms = time(&CameraSettings { two_people: TwoPeople::Split, ..base }, &[]);
+        let pins: Vec<Pin> = [0.2, 0.5, 0.8]
+            .iter()
+            .map(|f| Pin { t_us: TimestampUs((minutes * 60e6 * f) as i64), x: 300, y: 0 })
+            .collect();
+        let pins_ms = time(&base, &pins);
+        println!(
+            "{:>6.0} m {samples:>9} {:>8} {track_ms:>10.1} {plan_ms:>10.1} {ratio_ms:>10.1} {split_ms:>10.1} {pins_ms:>10.1}",
+            minutes,
+            frames.len()
+        );
+    }
+}
