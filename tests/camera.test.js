@@ -230,9 +230,9 @@ test('process-headless --pin: the exported path passes exactly through each pin 
   const out = path.join(dir, 'out.mp4');
   const report = path.join(dir, 'report.json');
   // vtest-short: 768x576, 10 fps, 6 s; a 9:16 crop is 324x576 (x from 0 to 444). Pins at both
-  // edges, one odd (made even), one beyond the frame (clamped).
+  // edges, odd ones (made even: the nearest even pixel, halves up), one beyond the frame (clamped).
   const pins = ['1.5:0,0', '3:443,0', '4.5:201,0', '5.5:5000,0'];
-  const want = [0, 442, 202, 444];
+  const want = [0, 444, 202, 444];
   const r = await runHeadless(['--input', input, '--out', out, '--report', report, '--mode', 'auto', ...pins.flatMap((p) => ['--pin', p]), ...BUILD_ARGS], { reportPath: report });
   assert.equal(r.code, 0, `process-headless exited ${r.code}\n${tail(r.stderr)}`);
   const rep = r.report;

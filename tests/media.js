@@ -34,8 +34,8 @@ const TWO_APART = {
     face: placed([62, 85, 105, 140], [15, 60], 900 / 420, [120, 140]),
   },
   right: {
-    person: placed([70, 60, 455, 335], [40, 30], 520 / 312, [1120, 380]),
-    face: placed([210, 68, 256, 128], [40, 30], 520 / 312, [1120, 380]),
+    person: placed([70, 60, 455, 335], [40, 30], 600 / 312, [1040, 380]),
+    face: placed([210, 68, 256, 128], [40, 30], 600 / 312, [1040, 380]),
   },
 };
 
@@ -181,8 +181,8 @@ const CLIPS = {
       '-loop', '1', '-framerate', '30', '-i', MESSI,
       ...audioInput(4),
       '-filter_complex',
-      '[1:v]crop=170:420:15:60,scale=-2:900[a];[2:v]crop=440:312:40:30,scale=-2:520[b];' +
-        '[0:v][a]overlay=120:140:shortest=1[ab];[ab][b]overlay=1120:380:shortest=1,noise=alls=5:allf=t[v]',
+      '[1:v]crop=170:420:15:60,scale=-2:900[a];[2:v]crop=440:312:40:30,scale=-2:600[b];' +
+        '[0:v][a]overlay=120:140:shortest=1[ab];[ab][b]overlay=1040:380:shortest=1,noise=alls=5:allf=t[v]',
       '-map', '[v]', '-map', '3:a', '-t', '4', ...X264(2), ...AAC, out,
     ]]],
     expect: { codec: 'h264', width: 1920, height: 1080, display: [1920, 1080], rotation: 0, frames: 120, audio: true, bframes: true },
