@@ -139,6 +139,11 @@ impl Page {
             let _ = body.set_attribute("data-state", state.name());
         }
         let running = state == PageState::Running;
+        if running {
+            // A new job: its own progress from zero.
+            self.progress.set_value(0.0);
+            self.progress_text.set_text_content(None);
+        }
         self.start.set_disabled(running || state == PageState::Loading);
         self.cancel.set_hidden(!running);
         self.file_input.set_disabled(running);
@@ -171,6 +176,7 @@ impl Page {
     }
 
     pub fn show_progress(&self, p: &Progress) {
+        self.progress.set_hidden(false);
         self.stage_label.set_text_content(Some(p.stage.label()));
         if p.frames_total > 0 {
             self.progress.set_max(p.frames_total as f64);
@@ -189,6 +195,15 @@ impl Page {
 
     pub fn show_error(&self, message: &str, code: &str) {
         expose("error", &reframe_core::error::UserError { code: code.to_string(), message: message.to_string() });
+        // The progress area says how far a stopped job got (it resumes from there); otherwise (no
+        // job was running, or it had done nothing) it is emptied, so only the message shows.
+        if self.state() == PageState::Running && self.progress.value() > 0.0 {
+            self.stage_label.set_text_content(Some("Stopped"));
+        } else {
+            self.stage_label.set_text_content(None);
+            self.progress_text.set_text_content(None);
+            self.progress.set_hidden(true);
+        }
         self.error.set_text_content(Some(message));
         let _ = self.error.set_attribute("data-code", code);
         self.error.set_hidden(false);
