@@ -25,7 +25,7 @@
 //!
 //! Where the single crop already shows the whole frame, there is nothing to split.
 
-use crate::subject::{box_near, prominence, Region, SubjectConfig, EDGE_TOUCH, GROUP_JOIN};
+use crate::subject::{box_near, cut_by_side_edge, prominence, Region, SubjectConfig, GROUP_JOIN};
 use crate::track::Track;
 use crate::units::{PixelSize, TimestampUs};
 use serde::{Deserialize, Serialize};
@@ -91,13 +91,11 @@ pub struct LayoutSpan {
 
 /// Share of the track's samples among `samples` where its box touches the side edges of the frame.
 fn edge_share(track: &Track, samples: &[TimestampUs], source: PixelSize) -> f64 {
-    let w = source.width as f64;
-    let touch = EDGE_TOUCH * w;
     let (mut seen, mut cut) = (0usize, 0usize);
     for &t in samples {
         if let Some(b) = track.box_at(t) {
             seen += 1;
-            cut += ((b.x as f64) <= touch || b.right() as f64 >= w - touch) as usize;
+            cut += cut_by_side_edge(&b, source) as usize;
         }
     }
     if seen == 0 {

@@ -185,6 +185,14 @@ pub fn box_near(track: &Track, t: TimestampUs, max_gap_us: i64, extend_ends: boo
     ))
 }
 
+/// Whether box `b` touches the left or right edge of a frame of `source` size (within [`EDGE_TOUCH`]
+/// of its width).
+pub fn cut_by_side_edge(b: &PersonBox, source: PixelSize) -> bool {
+    let w = source.width as f64;
+    let touch = EDGE_TOUCH * w;
+    (b.x as f64) <= touch || b.right() as f64 >= w - touch
+}
+
 /// How much a track dominates the samples `samples` of a frame of `source` size (see module docs).
 pub fn prominence(track: &Track, samples: &[TimestampUs], source: PixelSize, w: &ProminenceWeights) -> f64 {
     if samples.is_empty() {
@@ -203,8 +211,7 @@ pub fn prominence(track: &Track, samples: &[TimestampUs], source: PixelSize, w: 
             let off = ((b.centre_x() as f64 - half_w).abs() / half_w).min(1.0);
             central += 1.0 - 0.5 * off;
             conf += b.score as f64;
-            let touch = EDGE_TOUCH * frame_w;
-            framing += if (b.x as f64) <= touch || b.right() as f64 >= frame_w - touch { w.edge_cut } else { 1.0 };
+            framing += if cut_by_side_edge(&b, source) { w.edge_cut } else { 1.0 };
         }
     }
     if n == 0 {
