@@ -35,15 +35,17 @@ test('pick the person to follow, re-export without detecting, export and import 
   assert.match(first.backend, /^(cpu|webgpu)/);
   assert.ok(first.people.length >= 2, `people found: ${JSON.stringify(first.people)}`);
 
-  // The preview draws the people of the nearest analysed frame (those scored 0.3 or more: the
-  // analysis keeps weaker boxes for the tracker) and that frame's crop.
+  // The preview draws the tracked people of the nearest analysed frame (those scored 0.3 or more:
+  // the analysis keeps weaker boxes for the tracker), each with their track id.
   const shown = (x) => x.boxes.filter((b) => b.score >= 0.3);
   const d = first.detections.find((x) => shown(x).length >= 2);
   await page.evaluate((s) => {
     const v = document.querySelector('#preview-video');
     v.currentTime = s;
   }, d.timestamp_us / 1e6 + 0.01);
-  await page.waitForFunction((n) => document.querySelectorAll('#boxes div').length === n, shown(d).length, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#boxes div').length >= 2, null, { timeout: 10000 });
+  const drawn = await page.$$eval('#boxes div', (bs) => bs.map((b) => b.dataset.trackId));
+  assert.ok(drawn.length <= shown(d).length && drawn.every((id) => /^\d+$/.test(id)), `boxes with track ids: ${drawn}`);
 
   // Choose the second person listed (not the automatic choice) and export again.
   const chosen = first.people[1];
@@ -69,7 +71,8 @@ test('pick the person to follow, re-export without detecting, export and import 
   const file = path.join(dir, 'analysis.json');
   await download.saveAs(file);
   const analysis = JSON.parse(fs.readFileSync(file, 'utf8'));
-  assert.equal(analysis.version, 1);
+  assert.equal(analysis.version, 2);
+  assert.equal(analysis.edits.subject_track, chosen.track_id, 'the file carries the edit');
   assert.equal(analysis.detections.length, first.detections.length);
   assert.ok(analysis.tracks.length >= 2 && analysis.source_file && analysis.source_file.size > 0, 'tracks and the source file');
 
@@ -86,7 +89,9 @@ test('pick the person to follow, re-export without detecting, export and import 
   await page.click('#start');
   const third = await finishJob(page, assert);
   assert.match(third.backend, /^reused/, 'the imported analysis is used');
-  assert.deepEqual(third.crop_path, first.crop_path, 'the same camera path as the original analysis');
+  // The file's edit (the chosen person) fills the empty form: the path is the second export's.
+  assert.equal(third.subject_track, chosen.track_id);
+  assert.deepEqual(third.crop_path, second.crop_path, 'the same camera path as the export with those edits');
 
   // An analysis of another video is refused in plain words.
   const other = await media.clipPath('h264-bframes');

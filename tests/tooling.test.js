@@ -65,7 +65,11 @@ test('process-headless arguments: defaults, values and mistakes', () => {
   assert.equal(p.timeoutS, 30);
   assert.ok(p.given.has('pos-x') && !p.given.has('mode'));
   assert.equal(parseArgs(['--help']).help, true);
+  assert.equal(o.subject, null);
+  assert.equal(parseArgs(['--input', 'a', '--out', 'o', '--mode', 'auto', '--subject', ' 3 ']).subject, '3');
   const bad = [
+    ['--input', 'a.mp4', '--out', 'o', '--mode', 'auto', '--subject', 'bob'],
+    ['--input', 'a.mp4', '--out', 'o', '--subject', '2'], // needs --mode auto
     [],
     ['--input', 'a.mp4'], // no --out
     ['--input', 'a.mp4', '--out', 'o', '--ratio', '9x16'],

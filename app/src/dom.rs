@@ -9,8 +9,8 @@ use reframe_core::summary::JobSummary;
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Document, HtmlAnchorElement, HtmlButtonElement, HtmlElement, HtmlInputElement, HtmlProgressElement,
-    HtmlSelectElement, HtmlVideoElement,
+    Document, HtmlAnchorElement, HtmlButtonElement, HtmlCanvasElement, HtmlElement, HtmlInputElement,
+    HtmlProgressElement, HtmlSelectElement, HtmlVideoElement,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,17 @@ pub struct Page {
     pub people: HtmlElement,
     pub people_list: HtmlElement,
     pub export_analysis: HtmlButtonElement,
+    pub subject: HtmlInputElement,
+    pub stage: HtmlElement,
+    pub crop_preview: HtmlCanvasElement,
+    pub editor: HtmlElement,
+    pub play: HtmlButtonElement,
+    pub time: HtmlElement,
+    pub undo: HtmlButtonElement,
+    pub redo: HtmlButtonElement,
+    pub reset_shot: HtmlButtonElement,
+    pub show_boxes: HtmlInputElement,
+    pub timeline: HtmlCanvasElement,
 }
 
 fn el<T: JsCast>(document: &Document, id: &str) -> Option<T> {
@@ -120,6 +131,17 @@ impl Page {
             people: el(d, "people")?,
             people_list: el(d, "people-list")?,
             export_analysis: el(d, "export-analysis")?,
+            subject: el(d, "subject")?,
+            stage: el(d, "stage")?,
+            crop_preview: el(d, "crop-preview")?,
+            editor: el(d, "editor")?,
+            play: el(d, "play")?,
+            time: el(d, "time")?,
+            undo: el(d, "undo")?,
+            redo: el(d, "redo")?,
+            reset_shot: el(d, "reset-shot")?,
+            show_boxes: el(d, "show-boxes")?,
+            timeline: el(d, "timeline")?,
             document,
         })
     }
@@ -150,7 +172,7 @@ impl Page {
         for s in [&self.ratio, &self.mode, &self.profile, &self.model, &self.smoothness, &self.two_people] {
             s.set_disabled(running);
         }
-        for i in [&self.custom_ratio, &self.pos_x, &self.pos_y, &self.pins] {
+        for i in [&self.custom_ratio, &self.pos_x, &self.pos_y, &self.pins, &self.subject] {
             i.set_disabled(running);
         }
     }

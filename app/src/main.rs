@@ -2,11 +2,13 @@
 //! crop window over the video, offer the result for download. All heavy work is in the worker.
 //!
 //! Modules: [`dom`] (the page's elements), [`link`] (the worker and its messages),
-//! [`preview`] (the crop window drawn over the video), [`download`] (the finished file),
-//! [`jobs`] (stored jobs: resume, download, delete).
+//! [`preview`] (the fixed crop window drawn over the video), [`editor`] (the planned path over
+//! the video, the cropped preview, the timeline and the edits), [`people`] (whom to follow),
+//! [`download`] (the finished file), [`jobs`] (stored jobs: resume, download, delete).
 
 mod dom;
 mod download;
+mod editor;
 mod jobs;
 mod link;
 mod people;
@@ -14,12 +16,12 @@ mod preview;
 
 use dom::{Page, PageState};
 use gloo::events::EventListener;
-use reframe_core::camera_path::Smoothness;
+use reframe_core::analysis::{Analysis, Edits};
+use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::job::JobListEntry;
 use reframe_core::layout::TwoPeople;
-use reframe_core::protocol::{FromWorker, ToWorker};
+use reframe_core::protocol::{FromWorker, SourceInfo, ToWorker};
 use reframe_core::settings::{format_pins, parse_pins, CropMode, CropPosition, DetectorModel, JobSettings, Profile};
-use reframe_core::summary::JobSummary;
 use reframe_core::test_aids::TestAids;
 use reframe_core::units::AspectRatio;
 use reframe_core::ReframeError;
@@ -44,10 +46,10 @@ struct App {
     handle: Option<JsValue>,
     /// Stored jobs' file handles, by job id (from the worker's `Jobs` message).
     job_handles: JsValue,
-    /// The last finished auto job's summary: the preview draws its path and people.
-    planned: Option<JobSummary>,
-    /// The person the user chose to follow (a track id of `planned`'s people).
-    subject: Option<u32>,
+    /// The editor of the last job's analysis (auto mode), from when the analysis exists.
+    editor: Option<editor::EditorView>,
+    /// What the worker found out about the chosen file.
+    source: Option<SourceInfo>,
     /// An analysis file the user chose, sent with the next Start.
     import_json: Option<String>,
     /// The job the worker runs or ran last.
@@ -83,8 +85,8 @@ fn main() {
         resume: None,
         handle: None,
         job_handles: JsValue::UNDEFINED,
-        planned: None,
-        subject: None,
+        editor: None,
+        source: None,
         import_json: None,
         job_id: None,
     }));
@@ -151,42 +153,36 @@ fn wire(app: &Rc<RefCell<App>>) {
     })
     .forget();
 
-    // Settings that move the crop window redraw the preview.
+    // Settings that move the crop window redraw the preview; in the editor they re-plan.
     for el in [
         page.ratio.clone().unchecked_into::<web_sys::EventTarget>(),
         page.custom_ratio.clone().into(),
         page.pos_x.clone().into(),
         page.pos_y.clone().into(),
+        page.mode.clone().into(),
+        page.smoothness.clone().into(),
+        page.two_people.clone().into(),
     ] {
         for kind in ["input", "change"] {
             let a = app.clone();
-            EventListener::new(&el, kind, move |_| {
-                let mut app = a.borrow_mut();
-                app.planned = None;
-                preview::clear_planned(&app.page);
-                app.page.custom_ratio.set_hidden(app.page.ratio.value() != "custom");
-                preview::draw(&app.page, read_ratio(&app.page).ok());
-            })
-            .forget();
+            EventListener::new(&el, kind, move |_| settings_changed(&a)).forget();
         }
     }
-    let a = app.clone();
-    EventListener::new(&page.preview_video, "loadedmetadata", move |_| {
-        let app = a.borrow();
-        preview::draw(&app.page, read_ratio(&app.page).ok());
-    })
-    .forget();
-    // After an auto job, the preview follows the planned path and shows the people found.
-    for kind in ["timeupdate", "seeked"] {
+    // Pins or a subject typed into the form are edits too.
+    for el in [page.pins.clone(), page.subject.clone()] {
         let a = app.clone();
-        EventListener::new(&page.preview_video, kind, move |_| {
-            let app = a.borrow();
-            if let Some(summary) = &app.planned {
-                preview::draw_planned(&app.page, summary, (app.page.preview_video.current_time() * 1e6) as i64);
+        EventListener::new(&el, "change", move |_| {
+            let typed = read_edits(&a.borrow().page);
+            match typed {
+                Ok(edits) => editor::edit(&a, move |m, _| m.edit(edits)),
+                Err(e) => a.borrow().page.show_note(&e.to_string()),
             }
         })
         .forget();
     }
+    let a = app.clone();
+    EventListener::new(&page.preview_video, "loadedmetadata", move |_| settings_changed(&a)).forget();
+    editor::wire(app);
     let a = app.clone();
     EventListener::new(&page.import_analysis, "change", move |_| {
         let file = a.borrow().page.import_analysis.files().and_then(|l| l.get(0));
@@ -197,6 +193,12 @@ fn wire(app: &Rc<RefCell<App>>) {
             let mut app = a.borrow_mut();
             match text {
                 Some(t) => {
+                    // The file's edits (format 2) fill the form, unless it holds edits already.
+                    let edits = Analysis::from_json(&t).map(|x| x.edits).unwrap_or_default();
+                    if !edits.is_empty() && read_edits(&app.page).is_ok_and(|e| e.is_empty()) {
+                        app.page.pins.set_value(&format_pins(&edits.pins));
+                        app.page.subject.set_value(&edits.subject_track.map(|i| i.to_string()).unwrap_or_default());
+                    }
                     app.import_json = Some(t);
                     app.page.mode.set_value("auto");
                     app.page.show_note(&format!(
@@ -280,6 +282,7 @@ fn apply_settings(page: &Page, s: &JobSettings) {
         TwoPeople::Split => "split",
     });
     page.pins.set_value(&format_pins(&s.pins));
+    page.subject.set_value(&s.subject_track.map(|i| i.to_string()).unwrap_or_default());
     page.pos_x.set_value_as_number(s.position.x * 100.0);
     page.pos_y.set_value_as_number(s.position.y * 100.0);
 }
@@ -355,9 +358,8 @@ fn choose_file(app: &Rc<RefCell<App>>, file: File) {
     }
     a.page.set_file_name(&file.name(), file.size());
     a.file = Some(file);
-    a.planned = None;
-    a.subject = None;
-    preview::clear_planned(&a.page);
+    a.source = None;
+    editor::close(&mut a);
     a.page.clear_error();
     a.page.start.set_disabled(false);
     a.page.set_state(PageState::Ready);
@@ -372,6 +374,43 @@ fn read_ratio(page: &Page) -> Result<AspectRatio, ReframeError> {
     AspectRatio::parse(&text).ok_or(ReframeError::BadRatio(text))
 }
 
+/// The form's subject and pins: the edits Start exports.
+fn read_edits(page: &Page) -> Result<Edits, ReframeError> {
+    let pins = parse_pins(&page.pins.value()).map_err(ReframeError::BadPin)?;
+    let text = page.subject.value();
+    let subject_track = match text.trim() {
+        "" => None,
+        t => Some(t.parse::<u32>().map_err(|_| ReframeError::BadSubject(t.to_string()))?),
+    };
+    Ok(Edits { subject_track, pins })
+}
+
+/// What the panel asks of the camera planner (ratio, camera style, two people), when valid.
+fn read_camera(app: &App) -> Option<CameraSettings> {
+    read_settings(app).ok().map(|s| CameraSettings { subject_track: None, ..s.camera() })
+}
+
+/// A setting changed: in auto mode with an analysis, the editor re-plans; else the preview shows
+/// the fixed crop window.
+fn settings_changed(app: &Rc<RefCell<App>>) {
+    let camera = {
+        let mut a = app.borrow_mut();
+        a.page.custom_ratio.set_hidden(a.page.ratio.value() != "custom");
+        let auto = a.page.mode.value() == "auto";
+        if !auto && a.editor.is_some() {
+            editor::close(&mut a);
+        }
+        if a.editor.is_none() {
+            preview::draw(&a.page, read_ratio(&a.page).ok());
+            return;
+        }
+        read_camera(&a)
+    };
+    if let Some(camera) = camera {
+        editor::set_camera(app, camera);
+    }
+}
+
 fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
     let page = &app.page;
     let position = CropPosition { x: page.pos_x.value_as_number() / 100.0, y: page.pos_y.value_as_number() / 100.0 };
@@ -384,8 +423,7 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
     let model = if page.model.value() == "quality" { DetectorModel::Quality } else { DetectorModel::Fast };
     let smoothness = Smoothness::parse(&page.smoothness.value()).unwrap_or_default();
     let two_people = TwoPeople::parse(&page.two_people.value()).unwrap_or_default();
-    let pins =
-        if mode == CropMode::Auto { parse_pins(&page.pins.value()).map_err(ReframeError::BadPin)? } else { Vec::new() };
+    let edits = if mode == CropMode::Auto { read_edits(page)? } else { Edits::default() };
     Ok(JobSettings {
         ratio: read_ratio(page)?,
         mode,
@@ -393,9 +431,9 @@ fn read_settings(app: &App) -> Result<JobSettings, ReframeError> {
         profile,
         smoothness,
         model,
-        subject_track: if mode == CropMode::Auto { app.subject } else { None },
+        subject_track: edits.subject_track,
         two_people,
-        pins,
+        pins: edits.pins,
     })
 }
 
@@ -462,10 +500,13 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         FromWorker::AnalysisFile { file_name, json } => dom::save_text_file(&file_name, &json, "application/json"),
         FromWorker::Notice { message } => app.borrow().page.show_note(&message),
         FromWorker::Probed { source } => {
-            let a = app.borrow();
+            let mut a = app.borrow_mut();
             a.page.show_source(&source);
             dom::expose("source", &source);
+            a.source = Some(source);
         }
+        // Only the running job posts it (a finished job's comes before its `Started`).
+        FromWorker::Analysed { analysis_id, json, .. } => editor::open(app, analysis_id, &json),
         FromWorker::Progress { progress } => {
             dom::expose("progress", &progress);
             app.borrow().page.show_progress(&progress);
@@ -473,10 +514,11 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         FromWorker::Done { summary } => {
             dom::expose("summary", &summary);
             if summary.analysis.is_some() {
-                let mut a = app.borrow_mut();
-                a.planned = Some(summary.clone());
-                people::show(app, &a.page, &summary, a.subject);
+                let a = app.borrow();
                 a.page.export_analysis.set_hidden(false);
+                if a.editor.is_some() {
+                    a.page.people.set_hidden(false);
+                }
             }
             if summary.output_path.is_empty() {
                 let a = app.borrow();

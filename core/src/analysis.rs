@@ -13,8 +13,9 @@ use crate::track::{track_people, Detection, Track, TrackerConfig};
 use crate::units::{PixelSize, TimestampUs};
 use serde::{Deserialize, Serialize};
 
-/// The analysis file format this code writes and reads.
-pub const ANALYSIS_VERSION: u32 = 1;
+/// The analysis file format this code writes and reads (2: the user's [`Edits`]; format 1 files,
+/// without them, still read).
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Why an analysis file could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -51,6 +52,37 @@ pub struct PersonSummary {
     pub best_box: crate::track::PersonBox,
 }
 
+/// What the user changed in the editor, kept with the analysis so that a reload, or an exported
+/// and imported analysis file, keeps it: whom to follow and the pinned framings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Edits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_track: Option<u32>,
+    /// Sorted by time, one per time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<Pin>,
+}
+
+impl Edits {
+    pub fn is_empty(&self) -> bool {
+        self.subject_track.is_none() && self.pins.is_empty()
+    }
+
+    /// These edits with `pin` added (replacing a pin at the same time).
+    pub fn with_pin(&self, pin: Pin) -> Edits {
+        let mut pins: Vec<Pin> = self.pins.iter().copied().filter(|p| p.t_us != pin.t_us).collect();
+        let at = pins.partition_point(|p| p.t_us < pin.t_us);
+        pins.insert(at, pin);
+        Edits { pins, ..self.clone() }
+    }
+
+    /// These edits without the pins in `[from, to)`.
+    pub fn without_pins_in(&self, from: TimestampUs, to: TimestampUs) -> Edits {
+        let pins = self.pins.iter().copied().filter(|p| p.t_us < from || p.t_us >= to).collect();
+        Edits { pins, ..self.clone() }
+    }
+}
+
 /// Everything the analysis learnt about one video.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
@@ -69,6 +101,9 @@ pub struct Analysis {
     /// The video this analysis is of (added in Reframe's resume work; absent in older files).
     #[serde(default)]
     pub source_file: Option<crate::fingerprint::FileFingerprint>,
+    /// The user's edits (format 2; none in older files).
+    #[serde(default, skip_serializing_if = "Edits::is_empty")]
+    pub edits: Edits,
 }
 
 impl Analysis {
@@ -88,7 +123,16 @@ impl Analysis {
         cuts_us.sort();
         cuts_us.dedup();
         let tracks = track_people(&detections, &cuts_us, tracker);
-        Analysis { version: ANALYSIS_VERSION, source_size, detections, tracks, cuts_us, path: None, source_file: None }
+        Analysis {
+            version: ANALYSIS_VERSION,
+            source_size,
+            detections,
+            tracks,
+            cuts_us,
+            path: None,
+            source_file: None,
+            edits: Edits::default(),
+        }
     }
 
     /// The analysed frames' timestamps.
@@ -183,6 +227,10 @@ impl Analysis {
         for t in &mut a.tracks {
             t.samples.sort_by_key(|s| s.timestamp_us);
         }
+        a.edits.pins.sort_by_key(|p| p.t_us);
+        a.edits.pins.dedup_by_key(|p| p.t_us);
+        // Written again, the file is of this version.
+        a.version = ANALYSIS_VERSION;
         if let Some(p) = &mut a.path {
             for shot in &mut p.shots {
                 shot.x.keys.sort_by_key(|k| k.t_us);
@@ -265,9 +313,36 @@ mod tests {
         a.plan(&CameraSettings::new(AspectRatio::PORTRAIT_9_16, Smoothness::Calm), &[]);
         assert_eq!(a.tracks.len(), 2, "the cut ends the first track");
         let text = a.to_json().unwrap();
-        assert!(text.contains("\"version\":1"));
+        assert!(text.contains("\"version\":2"));
+        assert!(!text.contains("edits"), "no edits, no field");
         let b = Analysis::from_json(&text).unwrap();
         assert_eq!(a, b);
+        a.edits = Edits::default().with_pin(Pin { t_us: TimestampUs(2_000_000), x: 40, y: 0 });
+        a.edits.subject_track = Some(1);
+        let b = Analysis::from_json(&a.to_json().unwrap()).unwrap();
+        assert_eq!(b.edits, a.edits);
+    }
+
+    #[test]
+    fn format_1_files_still_read() {
+        let mut a = sample();
+        a.version = 1;
+        let text = a.to_json().unwrap();
+        assert!(text.contains("\"version\":1"));
+        let b = Analysis::from_json(&text).unwrap();
+        assert_eq!(b.version, ANALYSIS_VERSION);
+        assert_eq!(b.edits, Edits::default());
+        assert_eq!(b.tracks, a.tracks);
+    }
+
+    #[test]
+    fn edits_keep_one_pin_per_time_in_order() {
+        let pin = |t: i64, x: u32| Pin { t_us: TimestampUs(t), x, y: 0 };
+        let e = Edits::default().with_pin(pin(3, 30)).with_pin(pin(1, 10)).with_pin(pin(2, 20)).with_pin(pin(1, 11));
+        assert_eq!(e.pins, vec![pin(1, 11), pin(2, 20), pin(3, 30)]);
+        assert_eq!(e.without_pins_in(TimestampUs(2), TimestampUs(3)).pins, vec![pin(1, 11), pin(3, 30)]);
+        assert!(!e.is_empty());
+        assert!(Edits::default().is_empty());
     }
 
     #[test]
@@ -286,13 +361,13 @@ mod tests {
 
     #[test]
     fn future_versions_and_garbage_are_refused() {
-        let text = sample().to_json().unwrap().replace("\"version\":1", "\"version\":7");
+        let text = sample().to_json().unwrap().replace("\"version\":2", "\"version\":7");
         let err = Analysis::from_json(&text).unwrap_err();
         assert_eq!(err, AnalysisError::TooNew { found: 7, supported: ANALYSIS_VERSION });
         assert!(err.to_string().contains("newer version of Reframe (format 7)"), "{err}");
         assert!(matches!(Analysis::from_json("{}"), Err(AnalysisError::NotAnalysis(_))));
         assert!(matches!(Analysis::from_json("not json"), Err(AnalysisError::NotAnalysis(_))));
-        assert!(matches!(Analysis::from_json("{\"version\": 1}"), Err(AnalysisError::Corrupt(_))));
+        assert!(matches!(Analysis::from_json("{\"version\": 2}"), Err(AnalysisError::Corrupt(_))));
         let user: crate::error::ReframeError = err.into();
         assert_eq!(user.code(), "read");
     }

@@ -47,6 +47,8 @@ pub enum ReframeError {
     BadRatio(String),
     #[error("The pinned framing \"{0}\" is not valid. Write each pin as seconds:x,y (the crop's top-left in pixels), e.g. 2.5:640,0, separated by semicolons.")]
     BadPin(String),
+    #[error("The person to follow \"{0}\" is not valid. Write the number shown on their box or in the list of people, or leave the field empty.")]
+    BadSubject(String),
     #[error("This is not the file of the job you are resuming: {0}. Choose the original file.")]
     WrongFile(String),
     #[error("This video is already being processed in another tab or window. Finish or close it there first.")]
@@ -103,6 +105,7 @@ impl ReframeError {
             ReframeError::Encode(_) => "encode",
             ReframeError::BadRatio(_) => "bad_ratio",
             ReframeError::BadPin(_) => "bad_pin",
+            ReframeError::BadSubject(_) => "bad_subject",
             ReframeError::WrongFile(_) => "wrong_file",
             ReframeError::JobBusy => "job_busy",
             ReframeError::BadAnalysis(_) => "bad_analysis",

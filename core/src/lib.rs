@@ -18,7 +18,9 @@
 //! - [`subject`]: who the camera frames in each shot.
 //! - [`camera_path`] (with its solver [`taut_string`]) and [`frame_path`]: the planned path and
 //!   one window per output frame.
-//! - [`analysis`]: the stored, exportable analysis of a video.
+//! - [`analysis`]: the stored, exportable analysis of a video, with the user's edits.
+//! - [`editor`]: the editor's model (edits, undo/redo, re-planning, who is under a click).
+//! - [`timeline`]: what the editor's timeline shows (people seen, camera state, cuts, pins).
 //! - [`batch_tuner`], [`busy_time`]: how many frames a detector run takes, and its busy time.
 //! - [`camera_eval`], [`synthetic`]: measuring a path against ground truth on synthetic scenes.
 //!
@@ -52,6 +54,7 @@ pub mod batch_tuner;
 pub mod busy_time;
 pub mod camera_eval;
 pub mod camera_path;
+pub mod editor;
 pub mod frame_path;
 pub mod frame_scale;
 pub mod layout;
@@ -59,6 +62,7 @@ pub mod shots;
 pub mod subject;
 pub mod synthetic;
 pub mod taut_string;
+pub mod timeline;
 pub mod track;
 
 pub use error::{ReframeError, Result};

@@ -5,6 +5,7 @@
 //! serialise these with `serde-wasm-bindgen`. The input `File` cannot be serialised, so the page
 //! posts `[ToWorker, File, handle?]` for `Start` (see ARCHITECTURE.md).
 
+use crate::analysis::Edits;
 use crate::error::UserError;
 use crate::job::JobListEntry;
 use crate::settings::{DetectorModel, JobSettings};
@@ -38,6 +39,8 @@ pub enum ToWorker {
     },
     /// Send the analysis of a stored job (answer: `AnalysisFile`).
     ExportAnalysis { job_id: String },
+    /// Keep the editor's edits with a stored analysis (no answer; a failure is a `Notice`).
+    SaveEdits { analysis_id: String, edits: Edits },
     /// List the stored jobs (answer: `Jobs`).
     ListJobs,
     /// Delete a stored job and its files (answer: `Jobs`).
@@ -146,6 +149,13 @@ pub enum FromWorker {
     /// Something the user should know that does not stop a job (e.g. a delete was refused).
     Notice {
         message: String,
+    },
+    /// The running job's analysis, as soon as it exists (before the encode; at once when it was
+    /// stored or imported), as the analysis JSON: the page's editor plans from it.
+    Analysed {
+        job_id: String,
+        analysis_id: String,
+        json: String,
     },
     /// A job's analysis as a versioned JSON file, for the user to keep.
     AnalysisFile {

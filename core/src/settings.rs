@@ -152,13 +152,20 @@ impl Default for JobSettings {
 }
 
 /// Parses pins written as "T:X,Y" separated by semicolons (see [`Pin::parse`]); the first that
-/// does not parse is the error. Blank text is no pins.
+/// does not parse is the error. Blank text is no pins. The pins come back sorted by time, one per
+/// time (the last written wins), as the planner keeps them, so a job's key and its stored plan
+/// do not depend on the order they were typed in.
 pub fn parse_pins(text: &str) -> Result<Vec<Pin>, String> {
-    text.split(';')
+    let mut pins = text
+        .split(';')
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .map(|p| Pin::parse(p).ok_or_else(|| p.to_string()))
-        .collect()
+        .collect::<Result<Vec<Pin>, String>>()?;
+    pins.reverse();
+    pins.sort_by_key(|p| p.t_us);
+    pins.dedup_by_key(|p| p.t_us);
+    Ok(pins)
 }
 
 /// Pins written back as [`parse_pins`] reads them.
@@ -234,6 +241,7 @@ mod tests {
         assert_eq!(pinned.output_key(), "auto 4:5 Fast Responsive Some(3) Quality pins 2500000:640,0;7000000:10,20");
         assert_eq!(format_pins(&pinned.pins), "2.5:640,0; 7:10,20");
         assert_eq!(parse_pins(" ; "), Ok(vec![]));
+        assert_eq!(format_pins(&parse_pins("7:10,20; 2.5:640,0; 7:12,22").unwrap()), "2.5:640,0; 7:12,22");
         assert_eq!(parse_pins("2.5:640,0; 3:abc"), Err("3:abc".to_string()));
         assert_eq!(parse_pins("-1:0,0"), Err("-1:0,0".to_string()));
         assert_eq!(

@@ -27,6 +27,10 @@ Options:
   --pin T:X,Y             auto mode, repeatable: at T seconds the crop window's top-left is at
                           X,Y (display pixels of the source, made even); the camera passes
                           exactly through each pin (frames within 0.1 s of T show it)
+  --subject ID            auto mode: follow this person (a track id: the number on their box in
+                          the page, or a person's track_id in an earlier report's "people"; the
+                          ids are those of the stored analysis, so the same video, model and
+                          profile give the same ids) instead of the most prominent one
   --pos-x 0..100          fixed crop position, 0 = left, 100 = right (default 50)
   --pos-y 0..100          fixed crop position, 0 = top, 100 = bottom (default 50)
   --decode-only           benchmark aid: open the page with ?decode_only=1 (no output file)
@@ -74,7 +78,7 @@ class UsageError extends Error {}
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
 const REPEATED = new Set(['pin']);
 const VALUES = new Set([
-  'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'two-people', 'pos-x', 'pos-y',
+  'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'two-people', 'subject', 'pos-x', 'pos-y',
   'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'detect-workers', 'crash-detector-worker-at', 'preprocess', 'reload-at', 'restart-browser-at',
 ]);
 
@@ -124,6 +128,7 @@ function parseArgs(argv) {
     model: raw.model || 'quality',
     twoPeople: raw['two-people'] || 'auto',
     pins: raw.pin || [],
+    subject: raw.subject === undefined ? null : raw.subject,
     posX: 50,
     posY: 50,
     decodeOnly: Boolean(raw['decode-only']),
@@ -156,6 +161,11 @@ function parseArgs(argv) {
     if (!/^\s*\d+(\.\d+)?\s*:\s*\d+\s*,\s*\d+\s*$/.test(p)) throw new UsageError(`--pin must look like 2.5:640,0 (seconds:x,y), got "${p}"`);
   }
   if (opts.pins.length && opts.mode !== 'auto') throw new UsageError('--pin needs --mode auto');
+  if (opts.subject !== null) {
+    if (!/^\d+$/.test(opts.subject.trim())) throw new UsageError(`--subject must be a person's number (a track id), got "${opts.subject}"`);
+    if (opts.mode !== 'auto') throw new UsageError('--subject needs --mode auto');
+    opts.subject = opts.subject.trim();
+  }
   if (!['auto', 'one', 'split'].includes(opts.twoPeople)) {
     throw new UsageError(`--two-people must be auto, one or split, got "${opts.twoPeople}"`);
   }

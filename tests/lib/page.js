@@ -7,6 +7,7 @@
 //   select#model            fast | quality (the person detector)
 //   select#two-people       auto | one | split
 //   input#pins              "T:X,Y; T:X,Y" pinned framings (auto mode)
+//   input#subject           the person to follow, a track id (auto mode; empty: automatic)
 //   input#pos-x, #pos-y     range 0..100
 //   input#file-input        the file (setInputFiles = the drop)
 //   button#start            starts the job
@@ -141,6 +142,7 @@ async function applySettings(page, opts, warn) {
   await setSelect(page, 'select#model', opts.model, given.has('model'), warn);
   if (opts.twoPeople) await setSelect(page, 'select#two-people', opts.twoPeople, given.has('two-people'), warn);
   if (opts.pins && opts.pins.length) await setInputValue(page, 'input#pins', opts.pins.join('; '), true, warn);
+  if (opts.subject != null) await setInputValue(page, 'input#subject', opts.subject, true, warn);
   await setInputValue(page, 'input#pos-x', opts.posX, given.has('pos-x'), warn);
   await setInputValue(page, 'input#pos-y', opts.posY, given.has('pos-y'), warn);
 }
@@ -160,7 +162,7 @@ function readSettings(page) {
     if (ratio === 'custom') ratio = val('input#custom-ratio');
     const settings = { ratio, mode: val('select#mode'), profile: val('select#profile'), model: val('select#model'), pos_x: num('input#pos-x'), pos_y: num('input#pos-y') };
     // Controls added later: reported where the page has them.
-    for (const [key, sel] of [['two_people', 'select#two-people'], ['pins', 'input#pins']]) {
+    for (const [key, sel] of [['two_people', 'select#two-people'], ['pins', 'input#pins'], ['subject', 'input#subject']]) {
       if (val(sel) !== null) settings[key] = val(sel);
     }
     return settings;

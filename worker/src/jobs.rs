@@ -2,6 +2,7 @@
 
 use crate::db::Db;
 use crate::{detect, js, messages, store};
+use reframe_core::analysis::{Analysis, Edits};
 use reframe_core::job::JobRecord;
 use reframe_core::protocol::FromWorker;
 use reframe_core::ReframeError;
@@ -68,6 +69,18 @@ pub async fn evict(keep_bytes: u64, except: &str) -> Result<usize, ReframeError>
         delete_from(&db, &mut jobs, id).await?;
     }
     Ok(ids.len())
+}
+
+/// Keeps the editor's `edits` with the stored analysis `analysis_id` (so a reload, and the
+/// exported analysis file, have them).
+pub async fn save_edits(analysis_id: &str, edits: Edits) -> Result<(), ReframeError> {
+    let db = Db::open().await?;
+    let Some(json) = db.analysis(analysis_id).await? else {
+        return Err(ReframeError::Storage("the analysis is no longer stored".into()));
+    };
+    let mut analysis = Analysis::from_json(&json)?;
+    analysis.edits = edits;
+    db.put_analysis(analysis_id, &analysis.to_json()?).await
 }
 
 /// Posts a stored job's analysis as a file (`AnalysisFile`), or a notice when there is none.

@@ -74,6 +74,11 @@ pub fn start() {
                     messages::post(&FromWorker::Notice { message: format!("The analysis could not be exported. {e}") });
                 }
             }),
+            ToWorker::SaveEdits { analysis_id, edits } => wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = jobs::save_edits(&analysis_id, edits).await {
+                    messages::post(&FromWorker::Notice { message: format!("Your edits could not be stored. {e}") });
+                }
+            }),
             ToWorker::DeleteJob { id } => {
                 let busy = busy.get();
                 wasm_bindgen_futures::spawn_local(async move {

@@ -224,11 +224,11 @@ async fn finished(db: &Db, keys: &Keys, record: Option<&JobRecord>) -> Result<Op
         return Ok(None);
     };
     let analysis = match &job.analysis_id {
-        Some(a) => db
-            .analysis(a)
-            .await?
-            .and_then(|j| Analysis::from_json(&j).ok())
-            .map(|mut a| analyze::report(&mut a, analyze::DetectorRun::reused(), &job.settings)),
+        Some(aid) => db.analysis(aid).await?.and_then(|json| {
+            let mut a = Analysis::from_json(&json).ok()?;
+            post_analysed(&keys.id, aid, json);
+            Some(analyze::report(&mut a, analyze::DetectorRun::reused(), &job.settings))
+        }),
         None => None,
     };
     Ok(Some(JobSummary { crop_path: crop_path.entries, split_layout: crop_path.split, analysis, ..summary.clone() }))
@@ -355,10 +355,12 @@ async fn plan(
     };
     let (path, report) = match crop_path {
         Some(stored) => {
-            let analysis = db.analysis(aid).await?.and_then(|j| Analysis::from_json(&j).ok());
-            let Some(mut analysis) = analysis else {
+            let json = db.analysis(aid).await?;
+            let analysis = json.as_deref().and_then(|j| Analysis::from_json(j).ok());
+            let (Some(mut analysis), Some(json)) = (analysis, json) else {
                 return Err(ReframeError::Internal("the stored analysis is missing".into()).into());
             };
+            post_analysed(&keys.id, aid, json);
             (stored, analyze::report(&mut analysis, analyze::DetectorRun::reused(), &req.settings))
         }
         None => {
@@ -378,12 +380,18 @@ async fn plan(
             job.stage = JobStage::Encoding;
             job.updated_ms = now_epoch_ms();
             db.commit_analysis(aid, &result.json, &result.crop_path, job).await?;
+            post_analysed(&keys.id, aid, result.json);
             (result.crop_path, result.report)
         }
     };
     let v = &input.movie.video;
     let plan = Rc::new(CropPlan::from_path(&path.entries, path.split, v.coded_size, v.rotation));
     Ok(Planned { plan, crop_path: path, report: Some(report) })
+}
+
+/// Hands the job's analysis to the page's editor (see `FromWorker::Analysed`).
+fn post_analysed(job_id: &str, analysis_id: &str, json: String) {
+    messages::post(&FromWorker::Analysed { job_id: job_id.into(), analysis_id: analysis_id.into(), json });
 }
 
 /// Step 5: encodes the segments not stored yet (after checking the disk can hold them), and
