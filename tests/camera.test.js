@@ -227,7 +227,7 @@ test('two people far apart: a split screen, each half following its person at so
   await run('ffmpeg', ['-v', 'error', '-y', '-i', out, '-vf', 'select=eq(n\\,60),scale=540:960', '-frames:v', '1', path.join(artifacts, 'split-screen-frame.png')], { check: true });
 });
 
-test('process-headless --pin: the exported path passes exactly through each pin and stays continuous', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('process-headless --pin and --subject: the exported path passes exactly through each pin and stays continuous; another person is followed', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   await ensureSite('camera');
   const input = await clipOrSkip(t, 'vtest-short');
   if (!input) return;
@@ -265,4 +265,17 @@ test('process-headless --pin: the exported path passes exactly through each pin 
     assert.ok(p.psnr_y >= MIN_PSNR_DB, `frame ${p.frame}: ${p.psnr_y} dB against the pinned crop`);
   }
   assert.equal(await countFrames(out), 60);
+
+  // --subject: follow another person of the same analysis (ids are the analysis's, so they
+  // are the same on every run of this video, model and profile).
+  const other = rep.people.find((p) => p.track_id !== rep.layout[0].subject_track && p.samples >= 10);
+  assert.ok(other, `a second person: ${JSON.stringify(rep.people)}`);
+  const report2 = path.join(dir, 'report-subject.json');
+  const r2 = await runHeadless(['--input', input, '--out', path.join(dir, 'subject.mp4'), '--report', report2, '--mode', 'auto', '--subject', String(other.track_id), ...BUILD_ARGS], { reportPath: report2 });
+  assert.equal(r2.code, 0, `process-headless exited ${r2.code}\n${tail(r2.stderr)}`);
+  assert.equal(r2.report.settings.subject, String(other.track_id));
+  assert.equal(r2.report.subject_track, other.track_id);
+  const at = r2.report.crop_path.reduce((best, c) => (Math.abs(c.timestamp_us - other.best_us) < Math.abs(best.timestamp_us - other.best_us) ? c : best));
+  const cx = other.best_box.x + other.best_box.width / 2;
+  assert.ok(cx >= at.x && cx <= at.x + at.width, `person ${other.track_id} (centre ${cx}) inside the crop ${JSON.stringify(at)}`);
 });

@@ -2,7 +2,8 @@
 // End-to-end test of the editor as a user drives it with mouse and keyboard: the editor opens
 // once the analysis exists, the timeline seeks (click, arrows), a click on a person in the player
 // follows them (export checked), dragging the crop window pins a framing (export checked from the
-// report's crop_path and from pixels), undo/redo, and the edits come back after a reload.
+// report's crop_path and from pixels), the exported file plays beside the source (before/after),
+// people have thumbnails, undo/redo, and the edits come back after a reload.
 // Screenshots (wide, phone-sized, dark mode) are saved in tests/artifacts/editor-*.png.
 //
 // Run: tests/run-e2e tests/editor.test.js
@@ -58,7 +59,11 @@ test('editor: seek on the timeline, click a person to follow, drag a pin, undo/r
   // The editor opens as soon as the analysis exists (before the encode ends).
   await page.waitForFunction(() => window.__reframe && window.__reframe.editor, null, { timeout: 600000 });
   const first = await finishJob(page, assert);
-  assert.ok(await page.isVisible('#editor') && await page.isVisible('#crop-preview') && await page.isVisible('#timeline'));
+  assert.ok(await page.isVisible('#editor') && await page.isVisible('#timeline'));
+  // Once exported, the file plays beside the source; unticked, the live cropped preview is back.
+  assert.ok(await page.isVisible('#result-video') && !(await page.isVisible('#crop-preview')));
+  await page.click('#show-output');
+  assert.ok(!(await page.isVisible('#result-video')) && await page.isVisible('#crop-preview'));
   assert.equal(await page.getAttribute('#preview-video', 'controls'), null, 'the editor\'s own controls replace the native ones');
   // vtest-short: 768x576 at 10 fps, 6 s; a 9:16 window is 324x576.
   assert.equal(first.crop_path.length, 60);
@@ -170,6 +175,26 @@ test('editor: seek on the timeline, click a person to follow, drag a pin, undo/r
     assert.ok(p.psnr_y >= MIN_PSNR_DB, `frame ${p.frame}: ${p.psnr_y} dB against the pinned crop`);
   }
   assert.equal(await countFrames(out), 60);
+
+  // Before / after: the exported file plays beside the source, in step with it.
+  assert.ok(await page.isVisible('#result-video') && !(await page.isVisible('#crop-preview')), 'the exported video replaces the cropped preview');
+  assert.equal(await page.isChecked('#show-output'), true);
+  await seekTo(page, 2.0);
+  await page.evaluate(() => document.querySelector('#preview-video').play());
+  await page.waitForTimeout(1500);
+  const [src, res] = await page.evaluate(() => [document.querySelector('#preview-video').currentTime, document.querySelector('#result-video').currentTime]);
+  await page.evaluate(() => document.querySelector('#preview-video').pause());
+  t.diagnostic(`playing: source at ${src.toFixed(2)} s, exported video at ${res.toFixed(2)} s`);
+  assert.ok(src > 2.5 && Math.abs(src - res) < 0.3, `in step: source ${src} s, output ${res} s`);
+  await seekTo(page, 3.0);
+  await page.waitForFunction(() => Math.abs(document.querySelector('#result-video').currentTime - 3.0) < 0.05, null, { timeout: 5000 });
+  // Each person in the list has a thumbnail drawn from the video.
+  await page.waitForFunction(() => {
+    const cs = [...document.querySelectorAll('#people-list canvas.thumb')];
+    const drawn = (c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 16) if (d[i] > 0) return true; return false; };
+    return cs.length >= 2 && cs.every(drawn);
+  }, null, { timeout: 30000 });
+  await page.screenshot({ path: path.join(ARTIFACTS, 'editor-before-after.png'), fullPage: true });
 
   // A reload keeps the edits: the same file and settings restore them into the editor and form.
   const saved = (await editorState(page)).edits;

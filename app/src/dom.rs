@@ -84,6 +84,9 @@ pub struct Page {
     pub reset_shot: HtmlButtonElement,
     pub show_boxes: HtmlInputElement,
     pub timeline: HtmlCanvasElement,
+    pub result_video: HtmlVideoElement,
+    pub show_output: HtmlInputElement,
+    pub show_output_label: HtmlElement,
 }
 
 fn el<T: JsCast>(document: &Document, id: &str) -> Option<T> {
@@ -142,6 +145,9 @@ impl Page {
             reset_shot: el(d, "reset-shot")?,
             show_boxes: el(d, "show-boxes")?,
             timeline: el(d, "timeline")?,
+            result_video: el(d, "result-video")?,
+            show_output: el(d, "show-output")?,
+            show_output_label: el(d, "show-output-label")?,
             document,
         })
     }

@@ -103,7 +103,7 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
         crate::preview::fit_stage(&a.page, v.model.plan().source);
     }
     a.page.editor.set_hidden(false);
-    a.page.crop_preview.set_hidden(false);
+    crate::compare::apply(&a.page);
     a.page.preview_video.set_controls(false);
     let _ = a.page.stage.class_list().add_1("editing");
     drop(a);
@@ -115,7 +115,7 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
 pub fn close(app: &mut App) {
     app.editor = None;
     app.page.editor.set_hidden(true);
-    app.page.crop_preview.set_hidden(true);
+    crate::compare::apply(&app.page);
     app.page.preview_video.set_controls(true);
     let _ = app.page.stage.class_list().remove_1("editing");
     app.page.boxes.set_inner_html("");
@@ -157,6 +157,8 @@ fn changed(app: &Rc<RefCell<App>>) {
     let a = app.borrow();
     let Some(view) = a.editor.as_ref() else { return };
     write_form(&a.page, view.model.edits());
+    // The exported file no longer shows this plan: the cropped preview takes its place.
+    crate::compare::stale(&a.page);
     a.worker.send(&ToWorker::SaveEdits { analysis_id: view.analysis_id.clone(), edits: view.model.edits().clone() });
     drop(a);
     crate::people::show(app);

@@ -4,8 +4,10 @@
 //! Modules: [`dom`] (the page's elements), [`link`] (the worker and its messages),
 //! [`preview`] (the fixed crop window drawn over the video), [`editor`] (the planned path over
 //! the video, the cropped preview, the timeline and the edits), [`people`] (whom to follow),
-//! [`download`] (the finished file), [`jobs`] (stored jobs: resume, download, delete).
+//! [`compare`] (the exported file beside the source), [`download`] (the finished file),
+//! [`jobs`] (stored jobs: resume, download, delete).
 
+mod compare;
 mod dom;
 mod download;
 mod editor;
@@ -183,6 +185,7 @@ fn wire(app: &Rc<RefCell<App>>) {
     let a = app.clone();
     EventListener::new(&page.preview_video, "loadedmetadata", move |_| settings_changed(&a)).forget();
     editor::wire(app);
+    compare::wire(app);
     let a = app.clone();
     EventListener::new(&page.import_analysis, "change", move |_| {
         let file = a.borrow().page.import_analysis.files().and_then(|l| l.get(0));
@@ -360,6 +363,7 @@ fn choose_file(app: &Rc<RefCell<App>>, file: File) {
     a.file = Some(file);
     a.source = None;
     editor::close(&mut a);
+    compare::clear(&a.page);
     a.page.clear_error();
     a.page.start.set_disabled(false);
     a.page.set_state(PageState::Ready);
@@ -396,6 +400,7 @@ fn settings_changed(app: &Rc<RefCell<App>>) {
     let camera = {
         let mut a = app.borrow_mut();
         a.page.custom_ratio.set_hidden(a.page.ratio.value() != "custom");
+        compare::stale(&a.page);
         let auto = a.page.mode.value() == "auto";
         if !auto && a.editor.is_some() {
             editor::close(&mut a);
@@ -458,6 +463,7 @@ fn start(app: &Rc<RefCell<App>>) {
     if let Some(url) = a.download_url.take() {
         let _ = web_sys::Url::revoke_object_url(&url);
     }
+    compare::clear(&a.page);
     a.page.clear_error();
     a.page.hide_result();
     a.page.set_state(PageState::Running);
@@ -532,6 +538,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
                     Ok(url) => {
                         let mut a = app.borrow_mut();
                         a.page.show_result(&summary, Some(&url));
+                        compare::show(&a.page, &url);
                         a.download_url = Some(url);
                         a.page.set_state(PageState::Done);
                     }
