@@ -201,12 +201,16 @@ test('editor: seek on the timeline, click a person to follow, drag a pin, undo/r
   await open(page);
   await page.selectOption('#mode', 'auto');
   await page.setInputFiles('#file-input', input);
-  await page.click('#start');
-  await page.waitForFunction(() => window.__reframe && window.__reframe.editor, null, { timeout: 600000 });
-  await finishJob(page, assert);
+  // The stored analysis opens the editor as soon as the file is chosen, before Start.
+  await page.waitForFunction(() => window.__reframe && window.__reframe.editor, null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'ready', 'no job was started');
   assert.deepEqual((await editorState(page)).edits, saved, 'the edits came back');
   assert.equal(await page.inputValue('#pins'), `3:${pin.x},${pin.y}`);
   assert.equal(await page.inputValue('#subject'), String(target.id));
+  // Start exports them: the job with these edits is the one stored earlier.
+  await page.click('#start');
+  const again = await finishJob(page, assert);
+  assert.deepEqual(again.crop_path, pinned.crop_path, 'the pinned export');
 
   // Screenshots: phone-sized and dark mode.
   await seekTo(page, 3.0);

@@ -59,6 +59,7 @@ impl WorkerLink {
 
     /// Starts (or resumes) a job; `handle` is the file's `FileSystemFileHandle` when the browser
     /// gave one, kept by the worker so that a resume can reopen the file.
+    /// Posts `job` (`Start` or `Open`) with the file beside it.
     pub fn start_job(&self, job: ToWorker, file: &File, handle: Option<&JsValue>) {
         self.post(&job, Some(file), handle);
     }

@@ -184,6 +184,18 @@ fn wire(app: &Rc<RefCell<App>>) {
     }
     let a = app.clone();
     EventListener::new(&page.preview_video, "loadedmetadata", move |_| settings_changed(&a)).forget();
+    // The settings that choose the analysis: another analysis closes the editor, a stored one
+    // opens it again.
+    for (el, other_analysis) in [(page.mode.clone(), false), (page.profile.clone(), true), (page.model.clone(), true)] {
+        let a = app.clone();
+        EventListener::new(&el, "change", move |_| {
+            if other_analysis && a.borrow().page.state() != PageState::Running {
+                editor::close(&mut a.borrow_mut());
+            }
+            open_stored(&a);
+        })
+        .forget();
+    }
     editor::wire(app);
     compare::wire(app);
     let a = app.clone();
@@ -370,7 +382,22 @@ fn choose_file(app: &Rc<RefCell<App>>, file: File) {
     if a.resume.is_some() {
         drop(a);
         start(app);
+    } else {
+        drop(a);
+        open_stored(app);
     }
+}
+
+/// Auto mode, a file chosen, no editor yet: asks the worker for this file's stored analysis, so
+/// the editor opens before Start (with the edits stored with it).
+fn open_stored(app: &Rc<RefCell<App>>) {
+    let a = app.borrow();
+    let (Some(file), None) = (a.file.as_ref(), a.editor.as_ref()) else { return };
+    if a.page.mode.value() != "auto" || a.page.state() == PageState::Running {
+        return;
+    }
+    let Ok(settings) = read_settings(&a) else { return };
+    a.worker.start_job(ToWorker::Open { settings, file_name: file.name() }, file, None);
 }
 
 fn read_ratio(page: &Page) -> Result<AspectRatio, ReframeError> {

@@ -37,6 +37,9 @@ pub enum ToWorker {
         #[serde(default)]
         test_aids: TestAids,
     },
+    /// Look up the stored analysis of the file posted next to this message, for these settings'
+    /// profile and model (answer: `Probed`, then `Analysed` when there is one; nothing on failure).
+    Open { settings: JobSettings, file_name: String },
     /// Send the analysis of a stored job (answer: `AnalysisFile`).
     ExportAnalysis { job_id: String },
     /// Keep the editor's edits with a stored analysis (no answer; a failure is a `Notice`).

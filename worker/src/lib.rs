@@ -74,6 +74,13 @@ pub fn start() {
                     messages::post(&FromWorker::Notice { message: format!("The analysis could not be exported. {e}") });
                 }
             }),
+            ToWorker::Open { settings, file_name } => {
+                let Some(file) = file.filter(|_| !busy.get()) else { return };
+                wasm_bindgen_futures::spawn_local(async move {
+                    // Quiet on failure: the job started on this file says what is wrong.
+                    let _ = pipeline::open_stored_analysis(file, file_name, settings).await;
+                });
+            }
             ToWorker::SaveEdits { analysis_id, edits } => wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = jobs::save_edits(&analysis_id, edits).await {
                     messages::post(&FromWorker::Notice { message: format!("Your edits could not be stored. {e}") });

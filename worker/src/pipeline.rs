@@ -157,12 +157,39 @@ pub async fn run(req: JobRequest, cancel: Rc<Cell<bool>>) -> Result<JobSummary, 
     finish(&req, &input, &keys, &db, job, encoded, planned, times).await
 }
 
+/// The editor before any job: posts `Probed`, and `Analysed` when this file has a stored analysis
+/// for these settings (profile and model), so the page shows the plan and the stored edits as
+/// soon as the file is chosen. Nothing else is posted, failures included: Start reports them.
+pub async fn open_stored_analysis(file: File, file_name: String, settings: JobSettings) -> Result<(), ReframeError> {
+    let req = JobRequest {
+        file,
+        handle: None,
+        import_analysis: None,
+        file_name,
+        settings,
+        test_aids: TestAids::default(),
+        resume: None,
+    };
+    let mut input = open_input(&req).await?;
+    let keys = job_keys(&req, &mut input)?;
+    let Some(aid) = &keys.analysis_id else { return Ok(()) };
+    if let Some(json) = Db::open().await?.analysis(aid).await? {
+        post_analysed(&keys.id, aid, json);
+    }
+    Ok(())
+}
+
 /// Step 1: the file's index and a decoder the browser has for its video.
 async fn open(req: &JobRequest) -> Result<Input, ReframeError> {
+    post_stage(Stage::Reading, 0, 0);
+    open_input(req).await
+}
+
+/// [`open`] without the progress message.
+async fn open_input(req: &JobRequest) -> Result<Input, ReframeError> {
     if !decode::has_webcodecs() {
         return Err(ReframeError::NoWebCodecs);
     }
-    post_stage(Stage::Reading, 0, 0);
     let mut source = FileSource::new(req.file.clone())?;
     let movie = read_movie(&mut source)?;
     messages::post(&FromWorker::Probed { source: source_info(&movie, &req.file_name) });
