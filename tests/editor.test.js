@@ -1,6 +1,7 @@
 'use strict';
 // End-to-end test of the editor as a user drives it with mouse and keyboard: the editor opens
-// once the analysis exists, the timeline seeks (click, arrows), a click on a person in the player
+// once the analysis exists, the timeline seeks (click, arrows) and shows the frame under the
+// pointer, a click on a person in the player
 // follows them (export checked), dragging the crop window pins a framing (export checked from the
 // report's crop_path and from pixels), the exported file plays beside the source (before/after),
 // people have thumbnails, undo/redo, and the edits come back after a reload.
@@ -72,6 +73,17 @@ test('editor: seek on the timeline, click a person to follow, drag a pin, undo/r
   const tl = await boxOf(page, '#timeline');
   await page.mouse.click(tl.x + tl.width * 0.25, tl.y + tl.height / 2);
   await page.waitForFunction(() => Math.abs(document.querySelector('#preview-video').currentTime - 1.5) < 0.05, null, { timeout: 5000 });
+  // Hovering shows the frame under the pointer above the timeline (the player stays put).
+  await page.mouse.move(tl.x + tl.width * 0.75, tl.y + tl.height / 2);
+  await page.waitForFunction(() => window.__reframe.scrub && Math.abs(window.__reframe.scrub.t_s - 4.5) < 0.05, null, { timeout: 5000 });
+  await page.waitForSelector('#scrub:not([hidden])', { timeout: 5000 });
+  const scrub = await reframe(page, 'scrub');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'editor-scrub.png') });
+  assert.match(await page.textContent('#scrub-time'), /^0:04\.5$/);
+  assert.ok(Math.abs((await currentTime(page)) - 1.5) < 0.05, 'hovering does not move the player');
+  t.diagnostic(`timeline hover: the frame at ${scrub.t_s} s shown ${scrub.ms.toFixed(0)} ms after the pointer moved`);
+  await page.mouse.move(tl.x + tl.width / 2, tl.y - 200);
+  await page.waitForSelector('#scrub', { state: 'hidden', timeout: 5000 });
   await page.focus('#timeline');
   const t0 = await currentTime(page);
   await page.keyboard.press('ArrowRight');

@@ -62,6 +62,8 @@ struct Exposed<'a> {
     can_undo: bool,
     can_redo: bool,
     last_plan_ms: f64,
+    /// How long the last timeline hover took to show its frame, ms.
+    last_scrub_ms: Option<f64>,
     /// The window(s) at the moment shown.
     now: CropPathEntry,
 }
@@ -102,6 +104,9 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
     if let Some(v) = a.editor.as_ref() {
         crate::preview::fit_stage(&a.page, v.model.plan().source);
     }
+    if let Some(url) = a.preview_url.clone() {
+        crate::scrub::open(&a.page, &url);
+    }
     a.page.editor.set_hidden(false);
     crate::compare::apply(&a.page);
     a.page.preview_video.set_controls(false);
@@ -114,6 +119,7 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
 /// Closes the editor (another file, or fixed crop chosen).
 pub fn close(app: &mut App) {
     app.editor = None;
+    crate::scrub::close();
     app.page.editor.set_hidden(true);
     crate::compare::apply(&app.page);
     app.page.preview_video.set_controls(true);
@@ -210,6 +216,7 @@ pub fn render(app: &mut App) {
             can_undo: view.model.can_undo(),
             can_redo: view.model.can_redo(),
             last_plan_ms: view.last_plan_ms,
+            last_scrub_ms: crate::scrub::last_ms(),
             now: w,
         },
     );
@@ -520,16 +527,20 @@ pub fn wire(app: &Rc<RefCell<App>>) {
     .forget();
     let (a, d) = (app.clone(), dragging.clone());
     EventListener::new(&page.timeline, "pointermove", move |e| {
-        if !*d.borrow() {
-            return;
-        }
         let e: &PointerEvent = e.unchecked_ref();
         let t = timeline_time(&a.borrow(), e.client_x());
-        if let Some(t) = t {
+        let Some(t) = t else { return };
+        if *d.borrow() {
+            // Dragging moves the player itself.
+            crate::scrub::hide();
             seek(&a, t);
+        } else {
+            let left = a.borrow().page.timeline.get_bounding_client_rect().left();
+            crate::scrub::hover(t as f64 / 1e6, e.client_x() - left);
         }
     })
     .forget();
+    EventListener::new(&page.timeline, "pointerleave", |_| crate::scrub::hide()).forget();
     for kind in ["pointerup", "pointercancel"] {
         let d = dragging.clone();
         EventListener::new(&page.timeline, kind, move |_| *d.borrow_mut() = false).forget();

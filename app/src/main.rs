@@ -15,6 +15,7 @@ mod jobs;
 mod link;
 mod people;
 mod preview;
+mod scrub;
 
 use dom::{Page, PageState};
 use gloo::events::EventListener;
