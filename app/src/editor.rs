@@ -9,7 +9,7 @@
 use crate::dom::{self, Page};
 use crate::App;
 use gloo::events::{EventListener, EventListenerOptions};
-use reframe_core::analysis::{Analysis, Edits};
+use reframe_core::analysis::{Analysis, Edits, SHOWN_MIN_SCORE};
 use reframe_core::camera_path::CameraSettings;
 use reframe_core::crop::CropPathEntry;
 use reframe_core::editor::Editor;
@@ -23,10 +23,6 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, KeyboardEvent, PointerEvent};
-
-/// People boxes below this score are not drawn (the analysis keeps boxes down to 0.1 for the
-/// tracker to confirm; drawn, they clutter a crowd).
-const SHOWN_MIN_SCORE: f32 = 0.3;
 
 /// A pointer that moves less than this (CSS pixels) between press and release is a click.
 const CLICK_SLOP_PX: f64 = 4.0;

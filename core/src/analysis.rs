@@ -36,8 +36,19 @@ impl From<AnalysisError> for crate::error::ReframeError {
     }
 }
 
-/// Tracks seen on fewer analysed frames are not offered as subjects (passers-by, false alarms).
+/// Tracks seen on fewer analysed frames (with a box of at least [`SHOWN_MIN_SCORE`]) are not
+/// offered as subjects (passers-by, false alarms).
 pub const MIN_PERSON_SAMPLES: usize = 3;
+
+/// Boxes below this detector score are not shown to the user (the analysis keeps boxes down to
+/// 0.1 for the tracker to confirm; shown, they clutter a crowd with cones and shadows).
+pub const SHOWN_MIN_SCORE: f32 = 0.3;
+
+/// Whether a track is a person to show and offer: seen on [`MIN_PERSON_SAMPLES`] analysed frames
+/// with a box of [`SHOWN_MIN_SCORE`] or more.
+pub fn is_person(track: &Track) -> bool {
+    track.samples.iter().filter(|s| s.bbox.score >= SHOWN_MIN_SCORE).count() >= MIN_PERSON_SAMPLES
+}
 
 /// A person the user can choose to follow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,13 +170,13 @@ impl Analysis {
         crop_path_for_frames(plan, frame_timestamps)
     }
 
-    /// The people found, for the page to offer as subjects: every track seen on at least
-    /// `MIN_PERSON_SAMPLES` analysed frames, most seen first, with the box where they are largest.
+    /// The people found, for the page to offer as subjects: every track that [`is_person`], most
+    /// seen first, with the box where they are largest.
     pub fn people(&self) -> Vec<PersonSummary> {
         let mut people: Vec<PersonSummary> = self
             .tracks
             .iter()
-            .filter(|t| t.samples.len() >= MIN_PERSON_SAMPLES)
+            .filter(|t| is_person(t))
             .filter_map(|t| {
                 let best = t.samples.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))?;
                 Some(PersonSummary {
@@ -275,7 +286,18 @@ mod tests {
             d.boxes.push(PersonBox::new(1500.0, 380.0, 150.0, 450.0, 0.8));
         }
         dets[10].boxes.push(PersonBox::new(900.0, 100.0, 60.0, 150.0, 0.6));
+        // A cone the detector believed in on two frames and half believed in on six more:
+        // tracked (the strong boxes start a track, the weak ones extend it), not a person.
+        for (k, d) in dets.iter_mut().skip(10).take(8).enumerate() {
+            d.boxes.push(PersonBox::new(50.0, 900.0, 40.0, 80.0, if k < 2 { 0.65 } else { 0.2 }));
+        }
         let a = Analysis::new(PixelSize::new(1920, 1080), dets, vec![]);
+        let weak = a.tracks.iter().find(|t| t.samples.iter().filter(|s| s.bbox.score < 0.3).count() >= 5);
+        assert!(
+            weak.is_some_and(|t| t.samples.len() >= MIN_PERSON_SAMPLES),
+            "the weak boxes are a track: {:?}",
+            a.tracks
+        );
         let people = a.people();
         assert_eq!(people.len(), 2, "{people:?}");
         assert_eq!(people[0].samples, 20);

@@ -4,7 +4,7 @@
 //! and timeline follow each edit. The page (`app/src/editor.rs`) only draws it and turns pointer
 //! and key events into calls here.
 
-use crate::analysis::{Analysis, Edits};
+use crate::analysis::{is_person, Analysis, Edits};
 use crate::camera_path::{CameraSettings, Pin, PlannedPath};
 use crate::crop::CropPathEntry;
 use crate::frame_path::{crop_path_for_frames, snap_even};
@@ -138,8 +138,8 @@ impl Editor {
         crop_path_for_frames(self.plan(), &[t])[0]
     }
 
-    /// The tracked people at `t`: each track's box on the nearest analysed frame within
-    /// [`BOXES_WITHIN_US`], with its track id.
+    /// The tracked people at `t` (tracks that [`is_person`]): each one's box on the nearest
+    /// analysed frame within [`BOXES_WITHIN_US`], with its track id.
     pub fn people_at(&self, t: TimestampUs) -> Vec<(u32, PersonBox)> {
         let times = &self.analysis.detections;
         let i = times.partition_point(|d| d.timestamp_us < t);
@@ -153,6 +153,7 @@ impl Editor {
         self.analysis
             .tracks
             .iter()
+            .filter(|tr| is_person(tr))
             .filter_map(|tr| {
                 let k = tr.samples.binary_search_by_key(&frame, |s| s.timestamp_us).ok()?;
                 Some((tr.id, tr.samples[k].bbox))

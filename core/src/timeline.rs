@@ -3,7 +3,7 @@
 //! moving, or holding with no subject in sight), whether a shot starts there and whether a pin
 //! is there. Pure and cheap, so the page redraws it on every re-plan.
 
-use crate::analysis::{Analysis, MIN_PERSON_SAMPLES};
+use crate::analysis::{is_person, Analysis};
 use crate::camera_path::PlannedPath;
 use crate::units::TimestampUs;
 
@@ -31,7 +31,7 @@ const SEEN_WITHIN_US: i64 = 400_000;
 pub struct Column {
     pub start_us: TimestampUs,
     pub end_us: TimestampUs,
-    /// The most people (tracks seen on at least [`MIN_PERSON_SAMPLES`] analysed frames) seen on one
+    /// The most people (tracks that [`is_person`]) seen on one
     /// analysed frame of the span; for a span narrower than the gap between analysed frames, on
     /// the analysed frame nearest its middle (within [`SEEN_WITHIN_US`]).
     pub people: u32,
@@ -87,11 +87,11 @@ fn nearest(times: &[TimestampUs], t: TimestampUs) -> Option<usize> {
 }
 
 /// People seen on each analysed frame (in `analysis.detections` order): the tracks with a
-/// sample at that frame, counting only tracks seen on at least [`MIN_PERSON_SAMPLES`] frames.
+/// sample at that frame, counting only tracks that [`is_person`].
 pub fn people_counts(analysis: &Analysis) -> Vec<u32> {
     let times: Vec<TimestampUs> = analysis.detections.iter().map(|d| d.timestamp_us).collect();
     let mut counts = vec![0u32; times.len()];
-    for track in analysis.tracks.iter().filter(|t| t.samples.len() >= MIN_PERSON_SAMPLES) {
+    for track in analysis.tracks.iter().filter(|t| is_person(t)) {
         for s in &track.samples {
             if let Ok(i) = times.binary_search(&s.timestamp_us) {
                 counts[i] += 1;
