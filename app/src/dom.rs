@@ -300,7 +300,6 @@ impl Page {
 
     pub fn hide_result(&self) {
         self.result.set_hidden(true);
-        self.people.set_hidden(true);
         self.export_analysis.set_hidden(true);
     }
 }

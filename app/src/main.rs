@@ -548,11 +548,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         FromWorker::Done { summary } => {
             dom::expose("summary", &summary);
             if summary.analysis.is_some() {
-                let a = app.borrow();
-                a.page.export_analysis.set_hidden(false);
-                if a.editor.is_some() {
-                    a.page.people.set_hidden(false);
-                }
+                app.borrow().page.export_analysis.set_hidden(false);
             }
             if summary.output_path.is_empty() {
                 let a = app.borrow();

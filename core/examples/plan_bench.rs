@@ -14,53 +14,12 @@ use reframe_core::analysis::{Analysis, Edits};
 use reframe_core::camera_path::{CameraSettings, Pin, Smoothness};
 use reframe_core::editor::Editor;
 use reframe_core::layout::TwoPeople;
-use reframe_core::synthetic::Rng;
+use reframe_core::synthetic::long_detections;
 use reframe_core::timeline;
-use reframe_core::track::{Detection, PersonBox};
-use reframe_core::units::{AspectRatio, FrameIndex, PixelSize, TimestampUs};
+use reframe_core::units::{AspectRatio, PixelSize, TimestampUs};
 use std::time::Instant;
 
 const FPS: f64 = 30.0;
-const ANALYSED_PER_S: f64 = 3.0;
-const SHOT_S: f64 = 8.0;
-
-/// Detections of `minutes` of video, and the cut times.
-fn synthetic(minutes: f64) -> (Vec<Detection>, Vec<TimestampUs>) {
-    let mut rng = Rng::new(7);
-    let samples = (minutes * 60.0 * ANALYSED_PER_S) as usize;
-    let shot_len = (SHOT_S * ANALYSED_PER_S) as usize;
-    let mut detections = Vec::with_capacity(samples);
-    let mut cuts = Vec::new();
-    let mut people: Vec<(f64, f64, f64)> = Vec::new(); // (x, speed px/sample, height)
-    for i in 0..samples {
-        let t = TimestampUs((i as f64 / ANALYSED_PER_S * 1e6).round() as i64);
-        if i % shot_len == 0 {
-            if i > 0 {
-                cuts.push(t);
-            }
-            let n = 2 + (rng.unit() * 3.0) as usize;
-            people =
-                (0..n).map(|_| (rng.range(100.0, 1700.0), rng.range(-20.0, 20.0), rng.range(300.0, 900.0))).collect();
-        }
-        let mut boxes = Vec::new();
-        for p in &mut people {
-            p.0 = (p.0 + p.1 + rng.range(-4.0, 4.0)).clamp(0.0, 1800.0);
-            if rng.unit() < 0.9 {
-                let (w, h) = (p.2 * 0.35, p.2);
-                boxes.push(PersonBox::new(
-                    p.0 as f32,
-                    (1080.0 - h - 20.0) as f32,
-                    w as f32,
-                    h as f32,
-                    rng.range(0.3, 0.95) as f32,
-                ));
-            }
-        }
-        let frame = FrameIndex((t.0 as f64 * FPS / 1e6).round() as u64);
-        detections.push(Detection { timestamp_us: t, frame, boxes, faces: Vec::new() });
-    }
-    (detections, cuts)
-}
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
@@ -74,7 +33,7 @@ fn main() {
     );
     let mut analyses = Vec::new();
     for minutes in [1.0, 10.0, 60.0] {
-        let (detections, cuts) = synthetic(minutes);
+        let (detections, cuts) = long_detections(minutes);
         let frames: Vec<TimestampUs> =
             (0..(minutes * 60.0 * FPS) as i64).map(|i| TimestampUs((i as f64 * 1e6 / FPS).round() as i64)).collect();
         let samples = detections.len();
