@@ -411,3 +411,22 @@ pub fn save_text_file(name: &str, text: &str, mime: &str) {
     })
     .forget();
 }
+
+/// A muted video element kept off the page (for thumbnails and the timeline's frame under the
+/// pointer), reading ahead.
+pub fn hidden_video() -> Option<HtmlVideoElement> {
+    let video: HtmlVideoElement = gloo::utils::document().create_element("video").ok()?.dyn_into().ok()?;
+    video.set_muted(true);
+    video.set_preload("auto");
+    Some(video)
+}
+
+/// The 2D drawing context of `canvas`.
+pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<web_sys::CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+}
+
+/// A monotonic clock in milliseconds (sub-millisecond where the browser allows).
+pub fn now_ms() -> f64 {
+    gloo::utils::window().performance().map_or_else(js_sys::Date::now, |p| p.now())
+}

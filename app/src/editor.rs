@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, KeyboardEvent, PointerEvent};
+use web_sys::{KeyboardEvent, PointerEvent};
 
 /// A pointer that moves less than this (CSS pixels) between press and release is a click.
 const CLICK_SLOP_PX: f64 = 4.0;
@@ -82,7 +82,7 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
     let edits = if restored { analysis.edits.clone() } else { form };
     let (duration_us, frames) = a.source.as_ref().map(|s| (s.duration_us, s.frames)).unwrap_or((0, 0));
     let duration_us = duration_us.max(analysis.detections.last().map_or(0, |d| d.timestamp_us.0)).max(1);
-    let t0 = now_ms();
+    let t0 = dom::now_ms();
     let model = Editor::new(analysis, camera, edits);
     let view = EditorView {
         model,
@@ -90,7 +90,7 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
         duration_us,
         frame_us: if frames > 0 { duration_us / frames as i64 } else { 33_333 },
         columns: Vec::new(),
-        last_plan_ms: now_ms() - t0,
+        last_plan_ms: dom::now_ms() - t0,
     };
     a.editor = Some(view);
     if restored {
@@ -129,9 +129,9 @@ pub fn set_camera(app: &Rc<RefCell<App>>, camera: CameraSettings) {
     {
         let mut a = app.borrow_mut();
         let Some(view) = a.editor.as_mut() else { return };
-        let t0 = now_ms();
+        let t0 = dom::now_ms();
         view.model.set_camera(camera);
-        view.last_plan_ms = now_ms() - t0;
+        view.last_plan_ms = dom::now_ms() - t0;
         view.columns.clear();
     }
     redraw(app);
@@ -144,11 +144,11 @@ pub fn edit(app: &Rc<RefCell<App>>, f: impl FnOnce(&mut Editor, TimestampUs) -> 
         let mut a = app.borrow_mut();
         let t = now(&a.page);
         let Some(view) = a.editor.as_mut() else { return };
-        let t0 = now_ms();
+        let t0 = dom::now_ms();
         if !f(&mut view.model, t) {
             return;
         }
-        view.last_plan_ms = now_ms() - t0;
+        view.last_plan_ms = dom::now_ms() - t0;
         view.columns.clear();
     }
     changed(app);
@@ -171,11 +171,6 @@ fn changed(app: &Rc<RefCell<App>>) {
 fn write_form(page: &Page, edits: &Edits) {
     page.pins.set_value(&format_pins(&edits.pins));
     page.subject.set_value(&edits.subject_track.map(|i| i.to_string()).unwrap_or_default());
-}
-
-/// A monotonic clock in milliseconds (sub-millisecond where the browser allows).
-fn now_ms() -> f64 {
-    gloo::utils::window().performance().map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// The moment the player shows.
@@ -250,7 +245,7 @@ fn draw_crop_preview(page: &Page, view: &EditorView, w: &CropPathEntry) {
         let _ = canvas.style().set_property("width", &format!("{css_w:.0}px"));
         let _ = canvas.style().set_property("height", &format!("{css_h:.0}px"));
     }
-    let Some(ctx) = context(canvas) else { return };
+    let Some(ctx) = dom::context_2d(canvas) else { return };
     let video = &page.preview_video;
     let draw = |from: PixelRect, to: (f64, f64, f64, f64)| {
         let _ = ctx.draw_image_with_html_video_element_and_sw_and_sh_and_dx_and_dy_and_dw_and_dh(
@@ -277,10 +272,6 @@ fn draw_crop_preview(page: &Page, view: &EditorView, w: &CropPathEntry) {
         }
         _ => draw(w.rect(), (0.0, 0.0, cw, ch)),
     }
-}
-
-fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
 }
 
 /// The tracked people of the nearest analysed frame, labelled with their number; the person the
@@ -341,7 +332,7 @@ fn draw_timeline(page: &Page, view: &mut EditorView, t: TimestampUs) {
         canvas.set_width(pw);
         canvas.set_height(ph);
     }
-    let Some(ctx) = context(canvas) else { return };
+    let Some(ctx) = dom::context_2d(canvas) else { return };
     let (w, h) = (pw as f64, ph as f64);
     // One column per 2 device pixels; made again only when the plan or the width changed.
     let n = ((w / 2.0) as usize).max(1);

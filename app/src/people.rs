@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement};
+use web_sys::{HtmlCanvasElement, HtmlVideoElement};
 
 /// Thumbnail size, CSS pixels (people are tall).
 const THUMB_W: u32 = 36;
@@ -91,13 +91,7 @@ fn thumb_canvas() -> Option<HtmlCanvasElement> {
 /// Draws each person's thumbnail from a hidden player of the video at `url`, one seek at a time;
 /// stops when another analysis has taken over.
 async fn draw_thumbs(url: String, analysis_id: String, people: Vec<PersonSummary>) {
-    let Some(video) =
-        gloo::utils::document().create_element("video").ok().and_then(|v| v.dyn_into::<HtmlVideoElement>().ok())
-    else {
-        return;
-    };
-    video.set_muted(true);
-    video.set_preload("auto");
+    let Some(video) = crate::dom::hidden_video() else { return };
     let loaded = wait_for(&video, "loadeddata", || video.set_src(&url)).await;
     for p in people.iter().filter(|_| loaded) {
         let current = THUMBS.with(|t| t.borrow().0 == analysis_id);
@@ -116,10 +110,7 @@ async fn draw_thumbs(url: String, analysis_id: String, people: Vec<PersonSummary
 
 /// The person's largest box (with a little room around it) fitted into `canvas`.
 fn draw_person(video: &HtmlVideoElement, canvas: &HtmlCanvasElement, p: &PersonSummary) {
-    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
-    };
+    let Some(ctx) = crate::dom::context_2d(canvas) else { return };
     let (vw, vh) = (video.video_width() as f64, video.video_height() as f64);
     let b = p.best_box;
     let pad = 0.08 * b.height as f64;

@@ -5,8 +5,7 @@
 use crate::dom::Page;
 use gloo::events::EventListener;
 use std::cell::RefCell;
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlVideoElement};
+use web_sys::HtmlVideoElement;
 
 /// The preview's width, CSS pixels (its height follows the video's proportions).
 const WIDTH_CSS: f64 = 160.0;
@@ -29,19 +28,9 @@ thread_local! {
     static SCRUB: RefCell<Option<Scrub>> = const { RefCell::new(None) };
 }
 
-fn now_ms() -> f64 {
-    gloo::utils::window().performance().map_or_else(js_sys::Date::now, |p| p.now())
-}
-
 /// Starts the hidden player on the video at `url` (the editor's source).
 pub fn open(page: &Page, url: &str) {
-    let Some(video) =
-        gloo::utils::document().create_element("video").ok().and_then(|v| v.dyn_into::<HtmlVideoElement>().ok())
-    else {
-        return;
-    };
-    video.set_muted(true);
-    video.set_preload("auto");
+    let Some(video) = crate::dom::hidden_video() else { return };
     video.set_src(url);
     let seeked = EventListener::new(&video, "seeked", |_| on_seeked());
     SCRUB.with(|s| {
@@ -78,7 +67,7 @@ pub fn hover(t_s: f64, x: f64) {
             scrub.next = Some((t_s, x));
             return;
         }
-        scrub.asked_at = Some(now_ms());
+        scrub.asked_at = Some(crate::dom::now_ms());
         scrub.x = x;
         scrub.video.set_current_time(t_s);
     });
@@ -116,7 +105,7 @@ fn on_seeked() {
         let mut guard = s.borrow_mut();
         let Some(scrub) = guard.as_mut() else { return };
         if let Some(asked) = scrub.asked_at.take() {
-            let ms = now_ms() - asked;
+            let ms = crate::dom::now_ms() - asked;
             LAST_MS.with(|l| *l.borrow_mut() = Some(ms));
             // For tests and benchmarks: the last preview's time and how long it took.
             crate::dom::expose("scrub", &Shown { t_s: scrub.video.current_time(), ms });
@@ -125,7 +114,7 @@ fn on_seeked() {
             draw(scrub);
         }
         if let Some((t, x)) = scrub.next.take() {
-            scrub.asked_at = Some(now_ms());
+            scrub.asked_at = Some(crate::dom::now_ms());
             scrub.x = x;
             scrub.video.set_current_time(t);
         }
@@ -148,10 +137,7 @@ fn draw(scrub: &Scrub) {
         let _ = canvas.style().set_property("width", &format!("{WIDTH_CSS}px"));
         let _ = canvas.style().set_property("height", &format!("{css_h}px"));
     }
-    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-    else {
-        return;
-    };
+    let Some(ctx) = crate::dom::context_2d(canvas) else { return };
     let _ = ctx.draw_image_with_html_video_element_and_dw_and_dh(&scrub.video, 0.0, 0.0, pw as f64, ph as f64);
     let t = scrub.video.current_time();
     let m = (t / 60.0).floor();
