@@ -482,40 +482,6 @@ pub fn run_scene(scene: &Scene, settings: &CameraSettings, seed: u64, render: Op
     SceneRun { cuts, analysis, planner, baseline, planner_metrics, baseline_metrics }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rng_is_deterministic_and_uniformish() {
-        let mut a = Rng::new(5);
-        let mut b = Rng::new(5);
-        let xs: Vec<f64> = (0..1000).map(|_| a.unit()).collect();
-        assert!(xs.iter().zip((0..1000).map(|_| b.unit())).all(|(x, y)| *x == y));
-        let mean = xs.iter().sum::<f64>() / 1000.0;
-        assert!((mean - 0.5).abs() < 0.05 && xs.iter().all(|&x| (0.0..1.0).contains(&x)));
-    }
-
-    #[test]
-    fn ground_truth_and_detections_agree() {
-        let s = &standard_scenes()[1];
-        let gt = s.ground_truth();
-        assert_eq!(gt.frames.len(), s.frames);
-        let dets = s.detections(1);
-        assert_eq!(dets.len(), s.frames / s.sample_every);
-        // Most analysed frames have a box on the truth, within the jitter.
-        let on_truth = dets
-            .iter()
-            .filter(|d| {
-                let f = gt.frames.iter().find(|f| f.timestamp_us == d.timestamp_us).unwrap();
-                let truth = f.subject.unwrap();
-                d.boxes.iter().any(|b| (b.x - truth.x).abs() <= 4.0 && (b.y - truth.y).abs() <= 4.0)
-            })
-            .count();
-        assert!(on_truth >= dets.len() * 9 / 10 && on_truth < dets.len(), "{on_truth} of {}", dets.len());
-    }
-}
-
 /// Detections of `minutes` of a 1920x1080 30 fps video analysed 3 times a second, for
 /// benchmarks of planning and of the editor (`core/examples/plan_bench.rs`,
 /// `core/examples/long_analysis.rs`): a cut every 8 s, two to four people walking in each shot,
@@ -558,4 +524,38 @@ pub fn long_detections(minutes: f64) -> (Vec<Detection>, Vec<TimestampUs>) {
         detections.push(Detection { timestamp_us: t, frame, boxes, faces: Vec::new() });
     }
     (detections, cuts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rng_is_deterministic_and_uniformish() {
+        let mut a = Rng::new(5);
+        let mut b = Rng::new(5);
+        let xs: Vec<f64> = (0..1000).map(|_| a.unit()).collect();
+        assert!(xs.iter().zip((0..1000).map(|_| b.unit())).all(|(x, y)| *x == y));
+        let mean = xs.iter().sum::<f64>() / 1000.0;
+        assert!((mean - 0.5).abs() < 0.05 && xs.iter().all(|&x| (0.0..1.0).contains(&x)));
+    }
+
+    #[test]
+    fn ground_truth_and_detections_agree() {
+        let s = &standard_scenes()[1];
+        let gt = s.ground_truth();
+        assert_eq!(gt.frames.len(), s.frames);
+        let dets = s.detections(1);
+        assert_eq!(dets.len(), s.frames / s.sample_every);
+        // Most analysed frames have a box on the truth, within the jitter.
+        let on_truth = dets
+            .iter()
+            .filter(|d| {
+                let f = gt.frames.iter().find(|f| f.timestamp_us == d.timestamp_us).unwrap();
+                let truth = f.subject.unwrap();
+                d.boxes.iter().any(|b| (b.x - truth.x).abs() <= 4.0 && (b.y - truth.y).abs() <= 4.0)
+            })
+            .count();
+        assert!(on_truth >= dets.len() * 9 / 10 && on_truth < dets.len(), "{on_truth} of {}", dets.len());
+    }
 }
