@@ -227,7 +227,7 @@ test('two people far apart: a split screen, each half following its person at so
   await run('ffmpeg', ['-v', 'error', '-y', '-i', out, '-vf', 'select=eq(n\\,60),scale=540:960', '-frames:v', '1', path.join(artifacts, 'split-screen-frame.png')], { check: true });
 });
 
-test('process-headless --pin and --subject: the exported path passes exactly through each pin and stays continuous; another person is followed', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('process-headless --pin, --subject and two ratios: the exported paths pass exactly through each pin and stay continuous; another person is followed', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   await ensureSite('camera');
   const input = await clipOrSkip(t, 'vtest-short');
   if (!input) return;
@@ -238,7 +238,11 @@ test('process-headless --pin and --subject: the exported path passes exactly thr
   // edges, odd ones (made even: the nearest even pixel, halves up), one beyond the frame (clamped).
   const pins = ['1.5:0,0', '3:443,0', '4.5:201,0', '5.5:5000,0'];
   const want = [0, 444, 202, 444];
-  const r = await runHeadless(['--input', input, '--out', out, '--report', report, '--mode', 'auto', ...pins.flatMap((p) => ['--pin', p]), ...BUILD_ARGS], { reportPath: report });
+  // A 1:1 output in the same export: each pin keeps its window's centre (a 576x576 window, x
+  // from 0 to 192): 0 -> 0, 443 -> 318 -> 192, 201 -> 76, 5000 -> 192.
+  const square = path.join(dir, 'square.mp4');
+  const wantSquare = [0, 192, 76, 192];
+  const r = await runHeadless(['--input', input, '--out', out, '--out', square, '--ratio', '9:16,1:1', '--report', report, '--mode', 'auto', ...pins.flatMap((p) => ['--pin', p]), ...BUILD_ARGS], { reportPath: report });
   assert.equal(r.code, 0, `process-headless exited ${r.code}\n${tail(r.stderr)}`);
   const rep = r.report;
   assert.equal(rep.settings.pins, pins.join('; '), 'the page held the pins');
@@ -265,6 +269,28 @@ test('process-headless --pin and --subject: the exported path passes exactly thr
     assert.ok(p.psnr_y >= MIN_PSNR_DB, `frame ${p.frame}: ${p.psnr_y} dB against the pinned crop`);
   }
   assert.equal(await countFrames(out), 60);
+
+  // The 1:1 output: from the same analysis and the same decode, through its own pins.
+  const sq = rep.outputs[1];
+  assert.equal(sq.ratio, '1:1');
+  assert.deepEqual(sq.output_size, { width: 576, height: 576 });
+  assert.equal(rep.frames_decoded, 60, 'one decode for both ratios');
+  const sqFrames = [];
+  pins.forEach((p, k) => {
+    const tUs = Number(p.split(':')[0]) * 1e6;
+    for (const [n, c] of sq.crop_path.entries()) {
+      if (Math.abs(c.timestamp_us - tUs) > 100000) continue;
+      assert.deepEqual([c.x, c.y, c.width], [wantSquare[k], 0, 576], `1:1 frame ${n} at pin ${p}: ${JSON.stringify(c)}`);
+      sqFrames.push({ n, x: wantSquare[k] });
+    }
+  });
+  const sqSteps = sq.crop_path.slice(1).map((c, i) => Math.abs(c.x - sq.crop_path[i].x));
+  assert.ok(Math.max(...sqSteps) <= 90, `1:1 largest step ${Math.max(...sqSteps)} px`);
+  const sqGroups = sqFrames.map(({ n, x }) => ({ rect: { x, y: 0, width: 576, height: 576 }, frames: [n] }));
+  for (const p of await cropPsnr(input, square, sqGroups)) {
+    assert.ok(p.psnr_y >= MIN_PSNR_DB, `1:1 frame ${p.frame}: ${p.psnr_y} dB against the pinned crop`);
+  }
+  assert.equal(await countFrames(square), 60);
 
   // --subject: follow another person of the same analysis (ids are the analysis's, so they
   // are the same on every run of this video, model and profile).

@@ -70,6 +70,38 @@ test('portrait-rotated: 16:9 at the bottom (width limits, rotated source)', { ti
 test('odd-1921x1081: 9:16 at the right edge', { timeout: TEST_TIMEOUT_MS },
   (t) => processAndCheck(t, 'odd-1921x1081', { ratio: '9:16', posX: 100 }));
 
+// ---- several ratios in one export ----
+test('vp9-mp4: 9:16, 1:1 and 4:5 in one export: three files from one decode, each checked against ffmpeg', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  const input = await clipOrSkip(t, 'vp9-mp4');
+  if (!input) return;
+  const dir = outDir('vp9-mp4-three-ratios');
+  const folder = path.join(dir, 'outputs');
+  const report = path.join(dir, 'report.json');
+  // Out of the page's order (its boxes are 9:16, 1:1, 4:5, 16:9): the report keeps this order.
+  const ratios = ['4:5', '9:16', '1:1'];
+  const r = await runHeadless(['--input', input, '--out', `${folder}/`, '--report', report, '--ratio', ratios.join(','),
+    '--timeout-s', String(JOB_TIMEOUT_S), '--keep-browser-log', path.join(dir, 'browser.log'), ...BUILD_ARGS], { reportPath: report });
+  assert.equal(r.code, 0, `process-headless exited ${r.code}; see ${dir}\n${tail(r.stderr)}`);
+  const outs = r.report.outputs;
+  assert.deepEqual(outs.map((o) => o.ratio), ratios);
+  assert.equal(r.report.settings.more_ratios, '9:16,1:1', 'the page held the further ratios');
+  assert.deepEqual(fs.readdirSync(folder).sort(), outs.map((o) => o.download_name).sort(), 'one file per ratio, under its download name');
+  for (const [i, o] of outs.entries()) {
+    assert.equal(o.output, path.join(folder, o.download_name));
+    assert.match(o.download_name, new RegExp(`-${ratios[i].replace(':', 'x')}\\.mp4$`));
+    const facts = await checkOutput(input, o.output, o, { ratio: ratios[i] });
+    t.diagnostic(`${ratios[i]}: ${JSON.stringify(facts)}`);
+  }
+  // One decode of the source for the three encoders: each output's summary says the encoding
+  // pass decoded every frame once (a decode per ratio would be three times as many).
+  assert.equal(r.report.frames_decoded, r.report.frames_in, 'frames decoded for output');
+  for (const o of outs) assert.equal(r.report.frames_decoded, o.frames_in);
+  // The first ratio's output is the report's own.
+  assert.equal(r.report.output, outs[0].output);
+  assert.deepEqual(r.report.output_size, outs[0].output_size);
+});
+
 // ---- auto mode: the crop follows the people ----
 for (const model of ['fast', 'quality']) test(`vtest-short: auto mode with the ${model.toUpperCase()} detector follows the people in real footage`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const report = await processAndCheck(t, 'vtest-short', { ratio: '9:16', mode: 'auto', profile: 'fast', model });

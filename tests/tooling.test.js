@@ -67,8 +67,23 @@ test('process-headless arguments: defaults, values and mistakes', () => {
   assert.equal(parseArgs(['--help']).help, true);
   assert.equal(o.subject, null);
   assert.equal(parseArgs(['--input', 'a', '--out', 'o', '--mode', 'auto', '--subject', ' 3 ']).subject, '3');
+  // Several ratios: one --out per ratio, or a folder; further ratios are the page's boxes.
+  const three = parseArgs(['--input', 'a', '--ratio', '9:16, 1:1,18:32,4:5', '--out', 'x.mp4', '--out', 'y.mp4', '--out', 'z.mp4']);
+  assert.deepEqual(three.ratios, ['9:16', '1:1', '4:5']);
+  assert.equal(three.ratio, '9:16');
+  assert.deepEqual(three.outs, ['x.mp4', 'y.mp4', 'z.mp4']);
+  assert.equal(three.outFolder, null);
+  const folder = parseArgs(['--input', 'a', '--ratio', '2:3,1:1', '--out', 'outs/']);
+  assert.equal(folder.outFolder, 'outs/');
+  assert.equal(folder.ratio, '2:3');
+  assert.equal(parseArgs(['--input', 'a', '--out', os.tmpdir()]).outFolder, os.tmpdir());
   const bad = [
-    ['--input', 'a.mp4', '--out', 'o', '--mode', 'auto', '--subject', 'bob'],
+    ['--input', 'a.mp4', '--ratio', '9:16,1:1', '--out', 'o.mp4'], // one file for two ratios
+    ['--input', 'a.mp4', '--ratio', '9:16,1:1', '--out', 'a.mp4', '--out', 'b.mp4', '--out', 'c.mp4'],
+    ['--input', 'a.mp4', '--ratio', '9:16,2:3', '--out', 'outs/'], // 2:3 has no box
+    ['--input', 'a.mp4', '--ratio', '9:16,', '--out', 'outs/'],
+    ['--input', 'a.mp4', '--ratio', '9:16,1:1', '--out', 'outs/', '--reload-at', '0.5'],
+    ['--input', 'a.mp4', '--mode', 'auto', '--subject', 'bob', '--out', 'o'],
     ['--input', 'a.mp4', '--out', 'o', '--subject', '2'], // needs --mode auto
     [],
     ['--input', 'a.mp4'], // no --out

@@ -6,6 +6,7 @@
 
 use reframe_core::protocol::{Progress, SourceInfo};
 use reframe_core::summary::JobSummary;
+use reframe_core::units::AspectRatio;
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 use web_sys::{
@@ -90,10 +91,18 @@ pub struct Page {
     pub scrub_time: HtmlElement,
     pub show_output: HtmlInputElement,
     pub show_output_label: HtmlElement,
+    /// "Also export as": one checkbox per ratio.
+    pub more_ratios: Vec<HtmlInputElement>,
+    pub more_downloads: HtmlElement,
 }
 
 fn el<T: JsCast>(document: &Document, id: &str) -> Option<T> {
     document.get_element_by_id(id)?.dyn_into::<T>().ok()
+}
+
+fn all<T: JsCast>(document: &Document, selector: &str) -> Option<Vec<T>> {
+    let list = document.query_selector_all(selector).ok()?;
+    (0..list.length()).map(|i| list.item(i)?.dyn_into::<T>().ok()).collect()
 }
 
 impl Page {
@@ -154,6 +163,8 @@ impl Page {
             scrub_time: el(d, "scrub-time")?,
             show_output: el(d, "show-output")?,
             show_output_label: el(d, "show-output-label")?,
+            more_ratios: all(d, "#more-ratios input")?,
+            more_downloads: el(d, "more-downloads")?,
             document,
         })
     }
@@ -187,6 +198,28 @@ impl Page {
         for i in [&self.custom_ratio, &self.pos_x, &self.pos_y, &self.pins, &self.subject] {
             i.set_disabled(running);
         }
+        self.sync_more_ratios(running);
+    }
+
+    /// The ticked "Also export as" ratios (the main ratio's box is disabled: it is exported anyway).
+    pub fn more_ratios(&self) -> Vec<AspectRatio> {
+        let main = self.main_ratio();
+        let ticked = self.more_ratios.iter().filter(|b| b.checked()).filter_map(|b| AspectRatio::parse(&b.value()));
+        ticked.filter(|r| Some(*r) != main).collect()
+    }
+
+    /// Disables the "Also export as" box of the main ratio, and all of them while a job runs.
+    pub fn sync_more_ratios(&self, running: bool) {
+        let main = self.main_ratio();
+        for b in &self.more_ratios {
+            b.set_disabled(running || AspectRatio::parse(&b.value()) == main);
+        }
+    }
+
+    /// The main ratio as chosen, when it reads.
+    pub fn main_ratio(&self) -> Option<AspectRatio> {
+        let custom = self.ratio.value() == "custom";
+        AspectRatio::parse(&if custom { self.custom_ratio.value() } else { self.ratio.value() })
     }
 
     pub fn set_file_name(&self, name: &str, bytes: f64) {
@@ -298,7 +331,22 @@ impl Page {
         self.result.set_hidden(false);
     }
 
+    /// A download link for one more output of the export (another ratio).
+    pub fn add_more_download(&self, s: &JobSummary, url: &str) {
+        let Ok(a) = self.document.create_element("a") else { return };
+        let a: HtmlAnchorElement = a.unchecked_into();
+        a.set_class_name("button secondary download-more");
+        a.set_href(url);
+        a.set_download(&s.download_name);
+        a.set_text_content(Some(&format!(
+            "Download {} ({}x{})",
+            s.download_name, s.output_size.width, s.output_size.height
+        )));
+        let _ = self.more_downloads.append_child(&a);
+    }
+
     pub fn hide_result(&self) {
+        self.more_downloads.set_text_content(None);
         self.result.set_hidden(true);
         self.export_analysis.set_hidden(true);
     }

@@ -38,6 +38,9 @@ pub struct EditorView {
     columns: Vec<Column>,
     /// Milliseconds the last re-plan took (shown to tests and benchmarks).
     last_plan_ms: f64,
+    /// The edits the worker has stored with the analysis (sent again only when they change:
+    /// storing rewrites the whole analysis).
+    stored: Edits,
 }
 
 /// A press on the player, until it is released.
@@ -80,6 +83,7 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
     let form = crate::read_edits(&a.page).unwrap_or_default();
     let restored = form.is_empty() && !analysis.edits.is_empty();
     let edits = if restored { analysis.edits.clone() } else { form };
+    let stored = analysis.edits.clone();
     let (duration_us, frames) = a.source.as_ref().map(|s| (s.duration_us, s.frames)).unwrap_or((0, 0));
     let duration_us = duration_us.max(analysis.detections.last().map_or(0, |d| d.timestamp_us.0)).max(1);
     let t0 = dom::now_ms();
@@ -91,6 +95,7 @@ pub fn open(app: &Rc<RefCell<App>>, analysis_id: String, json: &str) {
         frame_us: if frames > 0 { duration_us / frames as i64 } else { 33_333 },
         columns: Vec::new(),
         last_plan_ms: dom::now_ms() - t0,
+        stored,
     };
     a.editor = Some(view);
     if restored {
@@ -156,13 +161,18 @@ pub fn edit(app: &Rc<RefCell<App>>, f: impl FnOnce(&mut Editor, TimestampUs) -> 
 
 /// After an edit: the form holds the edits, the worker stores them, everything is drawn again.
 fn changed(app: &Rc<RefCell<App>>) {
-    let a = app.borrow();
-    let Some(view) = a.editor.as_ref() else { return };
-    write_form(&a.page, view.model.edits());
-    // The exported file no longer shows this plan: the cropped preview takes its place.
-    crate::compare::stale(&a.page);
-    a.worker.send(&ToWorker::SaveEdits { analysis_id: view.analysis_id.clone(), edits: view.model.edits().clone() });
-    drop(a);
+    {
+        let mut guard = app.borrow_mut();
+        let a = &mut *guard;
+        let Some(view) = a.editor.as_mut() else { return };
+        write_form(&a.page, view.model.edits());
+        // The exported file no longer shows this plan: the cropped preview takes its place.
+        crate::compare::stale(&a.page);
+        if view.model.edits() != &view.stored {
+            view.stored = view.model.edits().clone();
+            a.worker.send(&ToWorker::SaveEdits { analysis_id: view.analysis_id.clone(), edits: view.stored.clone() });
+        }
+    }
     crate::people::show(app);
     redraw(app);
 }

@@ -39,7 +39,8 @@ struct App {
     worker: link::WorkerLink,
     file: Option<File>,
     preview_url: Option<String>,
-    download_url: Option<String>,
+    /// Object URLs of the last export's files (revoked at the next Start).
+    download_urls: Vec<String>,
     /// Test and benchmark switches from the URL query (`reframe_core::test_aids`), sent with
     /// every job.
     test_aids: TestAids,
@@ -83,7 +84,7 @@ fn main() {
         worker,
         file: None,
         preview_url: None,
-        download_url: None,
+        download_urls: Vec::new(),
         test_aids,
         resume: None,
         handle: None,
@@ -402,8 +403,13 @@ fn open_stored(app: &Rc<RefCell<App>>) {
 }
 
 fn read_ratio(page: &Page) -> Result<AspectRatio, ReframeError> {
-    let text = if page.ratio.value() == "custom" { page.custom_ratio.value() } else { page.ratio.value() };
-    AspectRatio::parse(&text).ok_or(ReframeError::BadRatio(text))
+    page.main_ratio().ok_or_else(|| {
+        ReframeError::BadRatio(if page.ratio.value() == "custom" {
+            page.custom_ratio.value()
+        } else {
+            page.ratio.value()
+        })
+    })
 }
 
 /// The form's subject and pins: the edits Start exports.
@@ -428,6 +434,7 @@ fn settings_changed(app: &Rc<RefCell<App>>) {
     let camera = {
         let mut a = app.borrow_mut();
         a.page.custom_ratio.set_hidden(a.page.ratio.value() != "custom");
+        a.page.sync_more_ratios(false);
         compare::stale(&a.page);
         let auto = a.page.mode.value() == "auto";
         if !auto && a.editor.is_some() {
@@ -488,7 +495,7 @@ fn start(app: &Rc<RefCell<App>>) {
             }
         },
     };
-    if let Some(url) = a.download_url.take() {
+    for url in a.download_urls.drain(..) {
         let _ = web_sys::Url::revoke_object_url(&url);
     }
     compare::clear(&a.page);
@@ -500,7 +507,10 @@ fn start(app: &Rc<RefCell<App>>) {
     let import_analysis = if settings.mode == CropMode::Auto { a.import_json.take() } else { None };
     // An analysis file is used once; clearing the input lets the user choose the same file again.
     a.page.import_analysis.set_value("");
+    // A resumed job is one output: its own ratio.
+    let more_ratios = if resume_id.is_some() { Vec::new() } else { a.page.more_ratios() };
     let job = ToWorker::Start {
+        more_ratios,
         settings,
         file_name: file.name(),
         resume: resume_id.clone(),
@@ -545,8 +555,10 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
             dom::expose("progress", &progress);
             app.borrow().page.show_progress(&progress);
         }
-        FromWorker::Done { summary } => {
+        FromWorker::Done { summary, more } => {
             dom::expose("summary", &summary);
+            // Every output of the export, the main ratio first.
+            dom::expose("summaries", &std::iter::once(&summary).chain(&more).collect::<Vec<_>>());
             if summary.analysis.is_some() {
                 app.borrow().page.export_analysis.set_hidden(false);
             }
@@ -563,11 +575,24 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
                         let mut a = app.borrow_mut();
                         a.page.show_result(&summary, Some(&url));
                         compare::show(&a.page, &url);
-                        a.download_url = Some(url);
-                        a.page.set_state(PageState::Done);
+                        a.download_urls.push(url);
                     }
-                    Err(e) => app.borrow().page.show_error(&e.to_string(), e.code()),
+                    Err(e) => {
+                        app.borrow().page.show_error(&e.to_string(), e.code());
+                        return;
+                    }
                 }
+                for s in &more {
+                    match download::object_url(&s.output_path).await {
+                        Ok(url) => {
+                            let mut a = app.borrow_mut();
+                            a.page.add_more_download(s, &url);
+                            a.download_urls.push(url);
+                        }
+                        Err(e) => app.borrow().page.show_error(&e.to_string(), e.code()),
+                    }
+                }
+                app.borrow().page.set_state(PageState::Done);
             });
         }
         FromWorker::Failed { error } => {

@@ -8,11 +8,11 @@ use crate::settings::CropPosition;
 use crate::units::{AspectRatio, PixelRect, PixelSize, Rotation, TimestampUs};
 use serde::{Deserialize, Serialize};
 
-fn floor_even(v: u32) -> u32 {
+pub(crate) fn floor_even(v: u32) -> u32 {
     v & !1
 }
 
-fn round_even(v: f64) -> u32 {
+pub(crate) fn round_even(v: f64) -> u32 {
     ((v / 2.0).round() * 2.0).max(0.0) as u32
 }
 

@@ -11,7 +11,7 @@ use crate::job::JobListEntry;
 use crate::settings::{DetectorModel, JobSettings};
 use crate::summary::{JobSummary, Stage};
 use crate::test_aids::TestAids;
-use crate::units::PixelSize;
+use crate::units::{AspectRatio, PixelSize};
 use serde::{Deserialize, Serialize};
 
 /// Page -> worker.
@@ -33,6 +33,10 @@ pub enum ToWorker {
         /// it matches the video.
         #[serde(default)]
         import_analysis: Option<String>,
+        /// More outputs of the same export, one per ratio (each its own stored job, with these
+        /// settings for that ratio: `JobSettings::for_ratio`), from one decode of the source.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more_ratios: Vec<AspectRatio>,
         /// Test and benchmark switches from the page's URL query (not part of the job's key).
         #[serde(default)]
         test_aids: TestAids,
@@ -142,8 +146,12 @@ pub enum FromWorker {
     Progress {
         progress: Progress,
     },
+    /// The export is finished: `summary` is its first ratio's output, `more` the other ratios'
+    /// (`ToWorker::Start::more_ratios`), in the order asked.
     Done {
         summary: JobSummary,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        more: Vec<JobSummary>,
     },
     Failed {
         error: UserError,

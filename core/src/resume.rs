@@ -73,6 +73,21 @@ pub fn runs_to_do(done: &[bool]) -> Vec<Range<u64>> {
     runs
 }
 
+/// The runs of chunks any of several outputs still has to do (each output's runs as
+/// [`runs_to_do`] gives them): one export decodes each run once for all its outputs.
+pub fn union_of_runs(outputs: &[Vec<Range<u64>>]) -> Vec<Range<u64>> {
+    let mut all: Vec<Range<u64>> = outputs.iter().flatten().filter(|&r| !r.is_empty()).cloned().collect();
+    all.sort_by_key(|r| r.start);
+    let mut runs: Vec<Range<u64>> = Vec::new();
+    for r in all {
+        match runs.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => runs.push(r),
+        }
+    }
+    runs
+}
+
 /// The presentation index (position among the shown frames) of each sample, in decode order;
 /// `None` for samples outside the edit list.
 pub fn presentation_indices(track: &VideoTrack, shown: &[TimestampUs]) -> Vec<Option<u64>> {
@@ -226,6 +241,15 @@ impl AnalysisResume {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // runs of chunks: a list of ranges, one or more
+    fn outputs_share_the_decode_of_every_chunk_any_of_them_needs() {
+        assert_eq!(union_of_runs(&[]), Vec::<Range<u64>>::new());
+        assert_eq!(union_of_runs(&[vec![0..3], vec![]]), vec![0..3]);
+        assert_eq!(union_of_runs(&[vec![0..2, 5..6], vec![1..3], vec![3..4, 8..9]]), vec![0..4, 5..6, 8..9]);
+        assert_eq!(union_of_runs(&[vec![4..6], vec![0..1, 2..5]]), vec![0..1, 2..6]);
+    }
     use crate::demux::{EditWindow, Sample, VideoCodecConfig};
     use crate::mux::VideoEncoding;
     use crate::records::SegmentSample;

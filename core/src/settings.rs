@@ -7,8 +7,9 @@
 //! [`crate::test_aids`], and never reach a key.
 
 use crate::camera_path::{CameraSettings, Pin, Smoothness};
+use crate::crop;
 use crate::layout::TwoPeople;
-use crate::units::{AspectRatio, DurationUs};
+use crate::units::{AspectRatio, DurationUs, PixelSize};
 use serde::{Deserialize, Serialize};
 
 /// How the crop window is placed.
@@ -175,6 +176,41 @@ pub fn format_pins(pins: &[Pin]) -> String {
 }
 
 impl JobSettings {
+    /// The same job for another ratio, as one more output of one export (one decode of the
+    /// source, one encoder per ratio). Pins were set on this ratio's window (its top-left in
+    /// display pixels of a `display`-sized frame): each keeps its window's centre, the other
+    /// ratio's window centred on it and kept inside the frame (even, like every crop).
+    pub fn for_ratio(&self, ratio: AspectRatio, display: PixelSize) -> JobSettings {
+        let from = crop::output_size(display, self.ratio);
+        let to = crop::output_size(display, ratio);
+        let moved = |p: &Pin| {
+            let centre = |pos: u32, from: u32, to: u32, room: u32| {
+                let c = pos as f64 + from as f64 / 2.0 - to as f64 / 2.0;
+                let max = crop::floor_even(room.saturating_sub(to));
+                crop::round_even(c.max(0.0)).min(max)
+            };
+            Pin {
+                t_us: p.t_us,
+                x: centre(p.x, from.width, to.width, display.width),
+                y: centre(p.y, from.height, to.height, display.height),
+            }
+        };
+        JobSettings { ratio, pins: self.pins.iter().map(moved).collect(), ..self.clone() }
+    }
+}
+
+/// The ratios of one export beyond `first`, in the order given, each once.
+pub fn more_ratios(first: AspectRatio, more: &[AspectRatio]) -> Vec<AspectRatio> {
+    let mut out: Vec<AspectRatio> = Vec::new();
+    for &r in more {
+        if r != first && !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+impl JobSettings {
     /// What the camera planner is asked for.
     pub fn camera(&self) -> CameraSettings {
         CameraSettings {
@@ -215,6 +251,34 @@ impl JobSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_ratio_keeps_each_pin_centred_inside_the_frame() {
+        let display = PixelSize::new(1920, 1080);
+        let pins = parse_pins("1:640,0; 2:0,0; 3:1312,0").unwrap();
+        let job = JobSettings { mode: CropMode::Auto, subject_track: Some(2), pins, ..JobSettings::default() };
+        // 9:16 windows are 608x1080; 1:1 are 1080x1080, 4:5 864x1080, 16:9 the whole frame.
+        let square = job.for_ratio(AspectRatio::new(1, 1).unwrap(), display);
+        assert_eq!(square.ratio, AspectRatio::new(1, 1).unwrap());
+        assert_eq!(square.subject_track, Some(2));
+        // Centre 944 -> left 404; the left edge stays at 0; the right edge stays at 1920.
+        assert_eq!(format_pins(&square.pins), "1:404,0; 2:0,0; 3:840,0");
+        let portrait = job.for_ratio(AspectRatio::new(4, 5).unwrap(), display);
+        assert_eq!(format_pins(&portrait.pins), "1:512,0; 2:0,0; 3:1056,0");
+        let wide = job.for_ratio(AspectRatio::new(16, 9).unwrap(), display);
+        assert_eq!(format_pins(&wide.pins), "1:0,0; 2:0,0; 3:0,0");
+        // The same ratio gives the same job (and so the same key).
+        assert_eq!(job.for_ratio(job.ratio, display), job);
+        // Another ratio is another job.
+        assert_ne!(square.output_key(), job.output_key());
+    }
+
+    #[test]
+    fn more_ratios_are_each_given_once_without_the_first() {
+        let r = |t: &str| AspectRatio::parse(t).unwrap();
+        let more = more_ratios(r("9:16"), &[r("1:1"), r("9:16"), r("18:32"), r("4:5"), r("1:1")]);
+        assert_eq!(more, vec![r("1:1"), r("4:5")]);
+    }
 
     #[test]
     fn output_keys_are_fixed_text() {

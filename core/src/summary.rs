@@ -61,6 +61,10 @@ pub struct JobSummary {
     pub stages: Vec<StageTime>,
     pub decode_fps: f64,
     pub encode_fps: f64,
+    /// Frames the encoding pass decoded for output, once for all the ratios of one export (0:
+    /// nothing was encoded in this run, or a summary of an earlier version).
+    #[serde(default)]
+    pub frames_decoded: u64,
     /// Whether the decoder ran with hardware acceleration preferred.
     pub hardware_decode: bool,
     pub crop_path: Vec<CropPathEntry>,

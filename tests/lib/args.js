@@ -12,9 +12,15 @@ JSON report.
 
 Options:
   --input FILE            video to process (required)
-  --out FILE              where to save the downloaded MP4 (required unless --decode-only)
+  --out FILE              where to save the downloaded MP4 (required unless --decode-only);
+                          with several ratios, once per ratio in their order, or one folder
+                          (an existing directory, or a path ending in /) that gets each file
+                          under the page's download name
   --report FILE           where to write the JSON report (default: print it on stdout)
-  --ratio W:H             9:16 (default), 1:1, 4:5, 16:9 or any W:H (uses the "custom" choice)
+  --ratio W:H[,W:H...]    9:16 (default), 1:1, 4:5, 16:9 or any W:H (uses the "custom" choice);
+                          a comma list exports every ratio from one decode of the source (the
+                          page's "Also export as"; ratios after the first: 9:16, 1:1, 4:5, 16:9);
+                          the report describes the first and lists all in "outputs"
   --mode fixed|auto       crop mode (default fixed)
   --profile fast|balanced|quality
                           analysed frames a second: 3, 6 or 10 (default fast, as the page)
@@ -76,7 +82,7 @@ Exit codes:
 class UsageError extends Error {}
 
 const FLAGS = new Set(['decode-only', 'no-build', 'quiet', 'help']);
-const REPEATED = new Set(['pin']);
+const REPEATED = new Set(['pin', 'out']);
 const VALUES = new Set([
   'input', 'out', 'report', 'ratio', 'mode', 'profile', 'model', 'two-people', 'subject', 'pos-x', 'pos-y',
   'timeout-s', 'keep-browser-log', 'cpu-profile', 'url', 'chromium', 'detector', 'chunk-s', 'detect-batch', 'detect-workers', 'crash-detector-worker-at', 'preprocess', 'reload-at', 'restart-browser-at',
@@ -120,9 +126,11 @@ function parseArgs(argv) {
 
   const opts = {
     input: raw.input,
-    out: raw.out || null,
+    out: raw.out ? raw.out[0] : null,
+    outs: raw.out || [],
     report: raw.report || null,
-    ratio: raw.ratio || '9:16',
+    ratio: (raw.ratio || '9:16').split(',')[0].trim(),
+    ratios: (raw.ratio || '9:16').split(',').map((r) => r.trim()),
     mode: raw.mode || 'fixed',
     profile: raw.profile || 'fast',
     model: raw.model || 'quality',
@@ -151,7 +159,22 @@ function parseArgs(argv) {
 
   if (!opts.input) throw new UsageError('--input is required');
   if (!opts.out && !opts.decodeOnly) throw new UsageError('--out is required (unless --decode-only)');
-  if (!parseRatio(opts.ratio)) throw new UsageError(`--ratio must look like 9:16, got "${opts.ratio}"`);
+  for (const r of opts.ratios) {
+    if (!parseRatio(r)) throw new UsageError(`--ratio must look like 9:16 (or a comma list of such), got "${r}"`);
+  }
+  opts.ratios = opts.ratios.map(normaliseRatio).filter((r, i, all) => all.indexOf(r) === i);
+  opts.ratio = opts.ratios[0];
+  for (const r of opts.ratios.slice(1)) {
+    if (!PRESET_RATIOS.includes(r)) throw new UsageError(`ratios after the first must be one of ${PRESET_RATIOS.join(', ')}, got "${r}"`);
+  }
+  if (opts.decodeOnly && opts.ratios.length > 1) throw new UsageError('--decode-only makes no output: give one --ratio');
+  opts.outFolder = opts.outs.length === 1 && isFolder(opts.outs[0]) ? opts.outs[0] : null;
+  if (!opts.outFolder && opts.outs.length > 1 && opts.outs.length !== opts.ratios.length) {
+    throw new UsageError(`give one --out per ratio (${opts.ratios.length}), or one folder; got ${opts.outs.length}`);
+  }
+  if (!opts.outFolder && opts.outs.length === 1 && opts.ratios.length > 1) {
+    throw new UsageError(`several ratios need one --out per ratio, or a folder (an existing directory, or a path ending in /)`);
+  }
   if (!['fixed', 'auto'].includes(opts.mode)) throw new UsageError(`--mode must be fixed or auto, got "${opts.mode}"`);
   if (!['auto', 'webgpu', 'cpu'].includes(opts.detector)) {
     throw new UsageError(`--detector must be auto, webgpu or cpu, got "${opts.detector}"`);
@@ -222,18 +245,33 @@ function parseArgs(argv) {
   fractions('reload-at', 'reload');
   fractions('restart-browser-at', 'restart_browser');
   opts.interruptions.sort((a, b) => a.at - b.at);
+  if (opts.interruptions.length && opts.ratios.length > 1) {
+    throw new UsageError('--reload-at and --restart-browser-at resume one output: give one --ratio');
+  }
   if (opts.interruptions.length && opts.decodeOnly) throw new UsageError('--reload-at and --restart-browser-at need a real job (not --decode-only)');
   if (opts.url && !/^https?:\/\//.test(opts.url)) throw new UsageError(`--url must start with http:// or https://`);
   return opts;
 }
 
+/** An existing directory, or a path written as one (ending in a slash). */
+function isFolder(p) {
+  if (/[\\/]$/.test(p)) return true;
+  try {
+    return require('fs').statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** "9:16" style ratios offered directly by select#ratio; anything else goes through "custom". */
 const PRESET_RATIOS = ['9:16', '1:1', '4:5', '16:9'];
 
-/** Normalises "09 : 16" to "9:16". */
+/** Normalises "09 : 16" and "18:32" to "9:16" (as the page reads them). */
 function normaliseRatio(text) {
   const r = parseRatio(text);
-  return `${r.w}:${r.h}`;
+  const gcd = (a, b) => (b ? gcd(b, a % b) : a);
+  const g = gcd(r.w, r.h) || 1;
+  return `${r.w / g}:${r.h / g}`;
 }
 
 module.exports = { parseArgs, UsageError, USAGE, PRESET_RATIOS, normaliseRatio };

@@ -2,6 +2,8 @@
 // Drives one job through the page contract:
 //   body[data-state]        loading -> ready -> running -> done | error
 //   select#ratio            9:16 | 1:1 | 4:5 | 16:9 | custom (+ input#custom-ratio "W:H")
+//   #more-ratios input[value=W:H]  "Also export as" checkboxes (one more output each)
+//   #more-downloads a.download-more  their results, once done, in the order of the boxes
 //   select#mode             fixed | auto
 //   select#profile          fast | balanced | quality
 //   select#model            fast | quality (the person detector)
@@ -140,6 +142,12 @@ async function applySettings(page, opts, warn) {
   await setSelect(page, 'select#mode', opts.mode, given.has('mode'), warn);
   await setSelect(page, 'select#profile', opts.profile, given.has('profile'), warn);
   await setSelect(page, 'select#model', opts.model, given.has('model'), warn);
+  // More ratios of one export: the "Also export as" boxes.
+  for (const r of (opts.ratios || []).slice(1)) {
+    const box = `#more-ratios input[value="${r}"]`;
+    if (!(await page.$(box))) throw new ContractError(`${box} is missing`);
+    await page.check(box, { timeout: 5000 });
+  }
   if (opts.twoPeople) await setSelect(page, 'select#two-people', opts.twoPeople, given.has('two-people'), warn);
   if (opts.pins && opts.pins.length) await setInputValue(page, 'input#pins', opts.pins.join('; '), true, warn);
   if (opts.subject != null) await setInputValue(page, 'input#subject', opts.subject, true, warn);
@@ -165,6 +173,8 @@ function readSettings(page) {
     for (const [key, sel] of [['two_people', 'select#two-people'], ['pins', 'input#pins'], ['subject', 'input#subject']]) {
       if (val(sel) !== null) settings[key] = val(sel);
     }
+    const more = [...document.querySelectorAll('#more-ratios input:checked:not(:disabled)')].map((b) => b.value);
+    if (more.length) settings.more_ratios = more.join(',');
     return settings;
   });
 }
@@ -283,14 +293,34 @@ async function runJob(page, opts) {
   // The download link is ready once it has an href; that ends elapsed_s.
   await waitForDownloadLink(page, opts.deadline);
   const elapsedS = now() - t0;
-  const [download] = await Promise.all([
-    page.waitForEvent('download', { timeout: Math.max(1000, (opts.deadline - now()) * 1000) }),
-    page.click('a#download'),
-  ]);
-  const failure = await download.failure();
-  if (failure) throw new ContractError(`the download failed: ${failure}`);
-  await download.saveAs(opts.out);
-  return { settings, summary, elapsedS, download: { path: opts.out, suggestedName: download.suggestedFilename() }, reloads, missed, page };
+  // The first ratio's link, then one a.download-more per further ratio, in their order.
+  const links = ['a#download'];
+  const more = (opts.ratios || []).length - 1;
+  for (let i = 1; i <= more; i++) links.push(`#more-downloads a.download-more:nth-child(${i})`);
+  const summaries = await page.evaluate(() => (window.__reframe && window.__reframe.summaries) || null);
+  if (more > 0 && (!Array.isArray(summaries) || summaries.length !== more + 1)) {
+    throw new ContractError(`asked for ${more + 1} ratios, the page made ${Array.isArray(summaries) ? summaries.length : 'no list of'} outputs`);
+  }
+  // The page lists the further ratios in the order of its boxes; the caller's order is kept.
+  const ratios = opts.ratios || [opts.ratio];
+  const pageOrder = [ratios[0], ...PRESET_RATIOS.filter((r) => r !== ratios[0] && ratios.slice(1).includes(r))];
+  const downloads = [];
+  const inOrder = [];
+  for (const [i, link] of links.entries()) {
+    const at = ratios.indexOf(pageOrder[i]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: Math.max(1000, (opts.deadline - now()) * 1000) }),
+      page.click(link, { timeout: 10000 }),
+    ]);
+    const failure = await download.failure();
+    if (failure) throw new ContractError(`the download failed: ${failure}`);
+    const suggestedName = download.suggestedFilename();
+    const target = opts.outFor ? opts.outFor(at, suggestedName) : opts.out;
+    await download.saveAs(target);
+    downloads[at] = { path: target, suggestedName };
+    inOrder[at] = (summaries || [summary])[i];
+  }
+  return { settings, summary, summaries: inOrder, elapsedS, download: downloads[0], downloads, reloads, missed, page };
 }
 
 /** The job's overall progress 0..1 from the page's last progress (auto mode: analysis is the first

@@ -103,6 +103,7 @@ pub async fn run(
         stages: vec![StageTime { stage: Stage::Processing, seconds: (t_end - t0) / 1000.0 }],
         decode_fps: fps,
         encode_fps: 0.0,
+        frames_decoded: c.frames,
         hardware_decode: false,
         crop_path: Vec::new(),
         split_layout: None,

@@ -106,7 +106,15 @@ pub fn start() {
                     jobs::post_list().await;
                 });
             }
-            ToWorker::Start { settings, file_name, resume, keep_finished_bytes, import_analysis, test_aids } => {
+            ToWorker::Start {
+                settings,
+                file_name,
+                resume,
+                keep_finished_bytes,
+                import_analysis,
+                more_ratios,
+                test_aids,
+            } => {
                 if busy.get() {
                     return;
                 }
@@ -127,12 +135,28 @@ pub fn start() {
                             });
                         }
                     }
-                    let request =
-                        pipeline::JobRequest { file, handle, import_analysis, file_name, settings, test_aids, resume };
+                    let request = pipeline::JobRequest {
+                        file,
+                        handle,
+                        import_analysis,
+                        file_name,
+                        settings,
+                        test_aids,
+                        resume,
+                        more_ratios,
+                    };
                     let result = pipeline::run(request, cancel.clone()).await;
                     busy.set(false);
                     match result {
-                        Ok(summary) => messages::post(&FromWorker::Done { summary }),
+                        Ok(summaries) => {
+                            let mut each = summaries.into_iter();
+                            match each.next() {
+                                Some(summary) => messages::post(&FromWorker::Done { summary, more: each.collect() }),
+                                None => messages::post(&FromWorker::Failed {
+                                    error: ReframeError::Internal("the export made no output".into()).to_user(),
+                                }),
+                            }
+                        }
                         Err(feed::Stop::Cancelled) => messages::post(&FromWorker::Cancelled),
                         Err(feed::Stop::Failed(e)) => messages::post(&FromWorker::Failed { error: e.to_user() }),
                     }

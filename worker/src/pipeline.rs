@@ -1,16 +1,19 @@
-//! One job, from a `File` to a finished MP4 in OPFS, resumable at every step. [`run`] reads as
-//! the job's steps, each a function below:
+//! One export, from a `File` to finished MP4s in OPFS, resumable at every step. An export has one
+//! output per ratio asked for, each its own stored job (key, record, segments, output file); they
+//! share the analysis and one decode of the source. [`run`] reads as the steps, each a function
+//! below:
 //!
 //! 1. [`open`]: read the file's index (`demux`), pick a decoder, fingerprint the file (the job's
 //!    key);
-//! 2. [`claim`]: check a resume is of this file, take the job's Web Lock (one tab per job);
-//! 3. [`load_record`] and [`load_stored`]: what is stored of the job (IndexedDB, OPFS), checked
-//!    by `reframe_core::resume`;
+//! 2. [`claim`]: check a resume is of this file, take each output job's Web Lock (one tab per
+//!    job);
+//! 3. [`finished`], or [`load_record`] and [`load_stored`]: what is stored of each output's job
+//!    (IndexedDB, OPFS), checked by `reframe_core::resume`;
 //! 4. [`plan`]: the crop of every frame: fixed, or (auto mode) from the analysis pass
-//!    (`analyze`), resumed or reused;
-//! 5. [`encode`]: encode the segments not stored yet (`transcode`);
-//! 6. [`finish`]: assemble the MP4 from the segments and the source's audio (`assemble`), and
-//!    record the job as done.
+//!    (`analyze`), resumed or reused (the first output analyses, the others reuse it);
+//! 5. [`encode`]: encode the segments not stored yet, of every output in one pass (`transcode`);
+//! 6. [`finish`]: assemble each MP4 from its segments and the source's audio (`assemble`), and
+//!    record its job as done.
 //!
 //! Memory stays flat: at most a few frames are in flight (back-pressure on the decoder's and
 //! encoder's queues), and samples are read and written one at a time.
@@ -23,7 +26,7 @@ use crate::feed::Stop;
 use crate::lock::{self, JobLock};
 use crate::progress::post_stage;
 use crate::source::FileSource;
-use crate::transcode::{self, EncodeJob, EncodeStats};
+use crate::transcode::{self, EncodeJob, EncodeStats, Output};
 use crate::{decode_only, encode, js, messages, store};
 use reframe_core::analysis::Analysis;
 use reframe_core::crop::{self, CropPathEntry, CropPlan};
@@ -34,10 +37,10 @@ use reframe_core::job::{JobRecord, JobStage, JOB_SCHEMA};
 use reframe_core::protocol::{FromWorker, ResumeInfo, SourceInfo};
 use reframe_core::records::{CropPathRecord, SegmentIndex};
 use reframe_core::resume::{self, presentation_indices, AnalysisResume, ChunkLayout, EncodeResume, CHUNK_DURATION};
-use reframe_core::settings::{CropMode, JobSettings};
+use reframe_core::settings::{more_ratios, CropMode, JobSettings};
 use reframe_core::summary::{AnalysisReport, JobSummary, Stage, StageTime};
 use reframe_core::test_aids::TestAids;
-use reframe_core::units::{PixelSize, TimestampUs};
+use reframe_core::units::{AspectRatio, PixelSize, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::Cell;
 use std::rc::Rc;
@@ -56,6 +59,8 @@ pub struct JobRequest {
     pub test_aids: TestAids,
     /// The stored job the user resumes: the file must be that job's.
     pub resume: Option<String>,
+    /// More outputs, one per ratio (beyond `settings.ratio`; `settings::more_ratios`).
+    pub more_ratios: Vec<AspectRatio>,
 }
 
 /// The opened input.
@@ -65,11 +70,18 @@ struct Input {
     decoder: DecoderChoice,
 }
 
-/// The job's key and the frames it covers.
+/// One output of the export: its settings (the request's, for its ratio) and its job's key.
+struct OutputKey {
+    settings: JobSettings,
+    id: String,
+}
+
+/// The export's keys and the frames it covers.
 struct Keys {
     fingerprint: FileFingerprint,
-    id: String,
-    /// Auto mode: the analysis this job uses (shared with other jobs on the same file).
+    /// The outputs, the request's ratio first.
+    outputs: Vec<OutputKey>,
+    /// Auto mode: the analysis the outputs use (shared with other jobs on the same file).
     analysis_id: Option<String>,
     /// Shown frames' timestamps, in presentation order.
     shown: Rc<Vec<TimestampUs>>,
@@ -94,13 +106,25 @@ struct Planned {
     report: Option<AnalysisReport>,
 }
 
-/// The encoding pass's outcome: every segment (stored before and now), its timing, the codec and
-/// the size of the encoded frames.
-struct Encoded {
-    segments: Vec<SegmentIndex>,
-    stats: EncodeStats,
+/// An output still to make: which of `Keys::outputs`, its job record, what is stored of it.
+struct Pending {
+    output: usize,
+    job: JobRecord,
+    stored: Stored,
+}
+
+/// An output planned and on its way through the encoding pass.
+struct Making {
+    output: usize,
+    job: JobRecord,
+    planned: Planned,
+    to_encode: EncodeResume,
     codec: String,
+    /// Every segment (stored before and now).
+    segments: Vec<SegmentIndex>,
     size: PixelSize,
+    /// Frames encoded in this run.
+    frames_encoded: u64,
 }
 
 /// The time each step ended (`js::now_ms`), for the summary.
@@ -111,50 +135,80 @@ struct Times {
     processed: f64,
 }
 
-pub async fn run(req: JobRequest, cancel: Rc<Cell<bool>>) -> Result<JobSummary, Stop> {
+pub async fn run(req: JobRequest, cancel: Rc<Cell<bool>>) -> Result<Vec<JobSummary>, Stop> {
     let t_start = js::now_ms();
     let mut input = open(&req).await?;
     if req.test_aids.decode_only {
-        return decode_only::run(&input.movie, &mut input.source, &input.decoder.config, &cancel, t_start).await;
+        let summary =
+            decode_only::run(&input.movie, &mut input.source, &input.decoder.config, &cancel, t_start).await?;
+        return Ok(vec![summary]);
     }
     let keys = job_keys(&req, &mut input)?;
     let db = Db::open().await?;
-    let _lock = claim(&db, &req, &keys).await?;
+    let _locks = claim(&db, &req, &keys).await?;
     if let (Some(aid), Some(json)) = (&keys.analysis_id, &req.import_analysis) {
         import_analysis(&db, aid, json, &keys.fingerprint, input.movie.video.display_size()).await?;
     }
-    // The job's stored record, read once: finished, resumable, or none.
-    let record = db.job(&keys.id).await?;
-    if let Some(done) = finished(&db, &keys, record.as_ref()).await? {
-        messages::post(&FromWorker::Started {
-            job_id: keys.id.clone(),
-            resumed: Some(ResumeInfo {
-                analysis_from_frame: None,
-                encode_from_frame: keys.layout.frames,
-                damaged_chunks: 0,
-            }),
-        });
-        return Ok(done);
+    // Each output's stored record, read once: finished, resumable, or none.
+    let mut summaries: Vec<Option<JobSummary>> = Vec::new();
+    let mut pending = Vec::new();
+    let mut resumed = None;
+    for (k, out) in keys.outputs.iter().enumerate() {
+        let record = db.job(&out.id).await?;
+        if let Some(done) = finished(&db, &keys, k, record.as_ref()).await? {
+            if k == 0 {
+                resumed = Some(ResumeInfo {
+                    analysis_from_frame: None,
+                    encode_from_frame: keys.layout.frames,
+                    damaged_chunks: 0,
+                });
+            }
+            summaries.push(Some(done));
+            continue;
+        }
+        let (mut job, resuming) = load_record(&db, &req, &keys, out, record).await?;
+        let stored = load_stored(&db, &mut job, keys.layout).await?;
+        if k == 0 && resuming {
+            let analysis_from =
+                stored.crop_path.is_none().then(|| stored.analysis.first_missing(keys.layout)).flatten();
+            resumed = Some(ResumeInfo {
+                analysis_from_frame: analysis_from.filter(|_| keys.analysis_id.is_some()),
+                encode_from_frame: stored.encode.first_frame(keys.layout),
+                damaged_chunks: stored.encode.damaged + stored.analysis.damaged,
+            });
+        }
+        summaries.push(None);
+        pending.push(Pending { output: k, job, stored });
     }
-    let (mut job, resuming) = load_record(&db, &req, &keys, record).await?;
-    let stored = load_stored(&db, &mut job, keys.layout).await?;
-    let analysis_from = stored.crop_path.is_none().then(|| stored.analysis.first_missing(keys.layout)).flatten();
-    messages::post(&FromWorker::Started {
-        job_id: keys.id.clone(),
-        resumed: resuming.then_some(ResumeInfo {
-            analysis_from_frame: analysis_from.filter(|_| keys.analysis_id.is_some()),
-            encode_from_frame: stored.encode.first_frame(keys.layout),
-            damaged_chunks: stored.encode.damaged + stored.analysis.damaged,
-        }),
-    });
+    messages::post(&FromWorker::Started { job_id: keys.outputs[0].id.clone(), resumed });
+    if pending.is_empty() {
+        return Ok(summaries.into_iter().flatten().collect());
+    }
 
     let t_read = js::now_ms();
-    let Stored { encode: to_encode, crop_path, analysis } = stored;
-    let planned = plan(&req, &mut input, &keys, &db, &mut job, crop_path, analysis, &cancel).await?;
+    let mut making = Vec::with_capacity(pending.len());
+    for Pending { output, mut job, stored } in pending {
+        let Stored { encode: to_encode, crop_path, analysis } = stored;
+        let planned = plan(&req, output, &mut input, &keys, &db, &mut job, crop_path, analysis, &cancel).await?;
+        making.push(Making {
+            output,
+            job,
+            planned,
+            to_encode,
+            codec: String::new(),
+            segments: Vec::new(),
+            size: PixelSize::new(0, 0),
+            frames_encoded: 0,
+        });
+    }
     let t_analysed = js::now_ms();
-    let encoded = encode(&mut input, &keys, &db, &mut job, &planned.plan, to_encode, &cancel).await?;
+    let stats = encode(&mut input, &keys, &db, &mut making, &cancel).await?;
     let times = Times { start: t_start, read: t_read, analysed: t_analysed, processed: js::now_ms() };
-    finish(&req, &input, &keys, &db, job, encoded, planned, times).await
+    for m in making {
+        let output = m.output;
+        summaries[output] = Some(finish(&req, &input, &keys, &db, m, &stats, &times).await?);
+    }
+    Ok(summaries.into_iter().flatten().collect())
 }
 
 /// The editor before any job: posts `Probed`, and `Analysed` when this file has a stored analysis
@@ -169,12 +223,13 @@ pub async fn open_stored_analysis(file: File, file_name: String, settings: JobSe
         settings,
         test_aids: TestAids::default(),
         resume: None,
+        more_ratios: Vec::new(),
     };
     let mut input = open_input(&req).await?;
     let keys = job_keys(&req, &mut input)?;
     let Some(aid) = &keys.analysis_id else { return Ok(()) };
     if let Some(json) = Db::open().await?.analysis(aid).await? {
-        post_analysed(&keys.id, aid, json);
+        post_analysed(&keys.outputs[0].id, aid, json);
     }
     Ok(())
 }
@@ -208,8 +263,15 @@ fn job_keys(req: &JobRequest, input: &mut Input) -> Result<Keys, ReframeError> {
     let pres = presentation_indices(v, &shown);
     let chunk = req.test_aids.chunk_duration().unwrap_or(CHUNK_DURATION);
     let layout = ChunkLayout::new(shown.len() as u64, movie.video_duration(), chunk);
+    let ratios = std::iter::once(req.settings.ratio).chain(more_ratios(req.settings.ratio, &req.more_ratios));
+    let outputs = ratios
+        .map(|r| {
+            let settings = req.settings.for_ratio(r, v.display_size());
+            OutputKey { id: job_id(&fp, &settings), settings }
+        })
+        .collect();
     Ok(Keys {
-        id: job_id(&fp, &req.settings),
+        outputs,
         analysis_id: (req.settings.mode == CropMode::Auto).then(|| analysis_id(&fp, &req.settings)),
         fingerprint: fp,
         shown,
@@ -218,9 +280,9 @@ fn job_keys(req: &JobRequest, input: &mut Input) -> Result<Keys, ReframeError> {
     })
 }
 
-/// Step 2: a resume must be of this file and these settings; then the job's lock (one tab per
-/// job), and the browser asked not to evict the stored work under storage pressure.
-async fn claim(db: &Db, req: &JobRequest, keys: &Keys) -> Result<Option<JobLock>, ReframeError> {
+/// Step 2: a resume must be of this file and these settings; then each output job's lock (one
+/// tab per job), and the browser asked not to evict the stored work under storage pressure.
+async fn claim(db: &Db, req: &JobRequest, keys: &Keys) -> Result<Vec<JobLock>, ReframeError> {
     if let Some(expected) = &req.resume {
         let Some(record) = db.job(expected).await? else {
             return Err(ReframeError::Storage("the job to resume is no longer stored; start it again".into()));
@@ -228,20 +290,29 @@ async fn claim(db: &Db, req: &JobRequest, keys: &Keys) -> Result<Option<JobLock>
         if let Some(why) = record.file.mismatch(&keys.fingerprint) {
             return Err(ReframeError::WrongFile(why));
         }
-        if &keys.id != expected {
+        if &keys.outputs[0].id != expected {
             return Err(ReframeError::WrongFile("the settings differ from the job's".into()));
         }
     }
-    let lock = lock::lock_job(&keys.id).await?;
+    let mut locks = Vec::new();
+    for out in &keys.outputs {
+        locks.extend(lock::lock_job(&out.id).await?);
+    }
     if let Ok(p) = js::worker_scope().navigator().storage().persist() {
         // Not fatal: without it the browser may evict the work under storage pressure.
         let _ = js::wait(p, js::storage_error).await;
     }
-    Ok(lock)
+    Ok(locks)
 }
 
-/// A finished job's summary, when its stored `record` says done and its output and crop path are still stored.
-async fn finished(db: &Db, keys: &Keys, record: Option<&JobRecord>) -> Result<Option<JobSummary>, ReframeError> {
+/// A finished output's summary (`keys.outputs[output]`), when its stored `record` says done and
+/// its file and crop path are still stored.
+async fn finished(
+    db: &Db,
+    keys: &Keys,
+    output: usize,
+    record: Option<&JobRecord>,
+) -> Result<Option<JobSummary>, ReframeError> {
     let Some(job) = record.filter(|r| r.stage == JobStage::Done) else { return Ok(None) };
     let (Some(path), Some(summary)) = (&job.output_path, &job.summary) else { return Ok(None) };
     if store::file_size(path).await.is_none() {
@@ -253,7 +324,9 @@ async fn finished(db: &Db, keys: &Keys, record: Option<&JobRecord>) -> Result<Op
     let analysis = match &job.analysis_id {
         Some(aid) => db.analysis(aid).await?.and_then(|json| {
             let mut a = Analysis::from_json(&json).ok()?;
-            post_analysed(&keys.id, aid, json);
+            if output == 0 {
+                post_analysed(&job.id, aid, json);
+            }
             Some(analyze::report(&mut a, analyze::DetectorRun::reused(), &job.settings))
         }),
         None => None,
@@ -289,6 +362,7 @@ async fn load_record(
     db: &Db,
     req: &JobRequest,
     keys: &Keys,
+    out: &OutputKey,
     record: Option<JobRecord>,
 ) -> Result<(JobRecord, bool), ReframeError> {
     let usable = record.filter(|r| resume::resumable(r, keys.layout));
@@ -296,10 +370,10 @@ async fn load_record(
     let now = now_epoch_ms();
     let mut job = usable.unwrap_or_else(|| JobRecord {
         schema: JOB_SCHEMA,
-        id: keys.id.clone(),
+        id: out.id.clone(),
         analysis_id: keys.analysis_id.clone(),
         file: keys.fingerprint.clone(),
-        settings: req.settings.clone(),
+        settings: out.settings.clone(),
         stage: if keys.analysis_id.is_some() { JobStage::Analysing } else { JobStage::Encoding },
         frames_total: keys.layout.frames,
         chunk_frames: keys.layout.chunk_frames,
@@ -308,20 +382,20 @@ async fn load_record(
         segments_done: 0,
         stored_bytes: 0,
         output_path: None,
-        download_name: format!("{}-{}.mp4", stem(&req.file_name), req.settings.ratio.file_tag()),
+        download_name: format!("{}-{}.mp4", stem(&req.file_name), out.settings.ratio.file_tag()),
         created_ms: now,
         updated_ms: now,
         summary: None,
     });
     if !resuming {
         // A stale job under this key (another chunk size, or a lost output): start it afresh.
-        store::remove(&store::job_dir(&keys.id)).await;
+        store::remove(&store::job_dir(&out.id)).await;
     }
     job.updated_ms = now;
     db.put_job(&job).await?;
     if let Some(h) = &req.handle {
         // Not fatal: without it the user picks the file again on resume.
-        let _ = db.put_handle(&keys.id, h).await;
+        let _ = db.put_handle(&out.id, h).await;
     }
     Ok((job, resuming))
 }
@@ -359,10 +433,12 @@ async fn load_stored(db: &Db, job: &mut JobRecord, layout: ChunkLayout) -> Resul
 
 /// Step 4: the crop window of every frame. Fixed: one window. Auto: the stored crop path, or
 /// the analysis pass (resumed from its stored chunks, or reusing a finished analysis) and the
-/// camera path planned from it, committed with the job's next stage.
+/// camera path planned from it, committed with the job's next stage. `output` is the index of
+/// the job's output in `keys.outputs`: the first one shows its analysis in the page's editor.
 #[allow(clippy::too_many_arguments)]
 async fn plan(
     req: &JobRequest,
+    output: usize,
     input: &mut Input,
     keys: &Keys,
     db: &Db,
@@ -371,14 +447,20 @@ async fn plan(
     analysis: AnalysisResume,
     cancel: &Cell<bool>,
 ) -> Result<Planned, Stop> {
+    let settings = &keys.outputs[output].settings;
     let v = &input.movie.video;
     let display = v.display_size();
     let Some(aid) = &keys.analysis_id else {
-        let placed = crop::place(display, crop::output_size(display, req.settings.ratio), req.settings.position);
+        let placed = crop::place(display, crop::output_size(display, settings.ratio), settings.position);
         let window = crop::resolve(placed, v.coded_size, v.rotation);
         let entries = keys.shown.iter().map(|&t| CropPathEntry::new(t, window.display)).collect();
         let crop_path = CropPathRecord { entries, split: None };
         return Ok(Planned { plan: Rc::new(CropPlan::Fixed(window)), crop_path, report: None });
+    };
+    let show = |json: String| {
+        if output == 0 {
+            post_analysed(&keys.outputs[0].id, aid, json);
+        }
     };
     let (path, report) = match crop_path {
         Some(stored) => {
@@ -387,14 +469,14 @@ async fn plan(
             let (Some(mut analysis), Some(json)) = (analysis, json) else {
                 return Err(ReframeError::Internal("the stored analysis is missing".into()).into());
             };
-            post_analysed(&keys.id, aid, json);
-            (stored, analyze::report(&mut analysis, analyze::DetectorRun::reused(), &req.settings))
+            show(json);
+            (stored, analyze::report(&mut analysis, analyze::DetectorRun::reused(), settings))
         }
         None => {
             let a = AnalysisJob {
                 movie: &input.movie,
                 decoder_config: &input.decoder.config,
-                settings: &req.settings,
+                settings,
                 aids: &req.test_aids,
                 shown: &keys.shown,
                 pres: &keys.pres,
@@ -407,7 +489,7 @@ async fn plan(
             job.stage = JobStage::Encoding;
             job.updated_ms = now_epoch_ms();
             db.commit_analysis(aid, &result.json, &result.crop_path, job).await?;
-            post_analysed(&keys.id, aid, result.json);
+            show(result.json);
             (result.crop_path, result.report)
         }
     };
@@ -421,65 +503,84 @@ fn post_analysed(job_id: &str, analysis_id: &str, json: String) {
     messages::post(&FromWorker::Analysed { job_id: job_id.into(), analysis_id: analysis_id.into(), json });
 }
 
-/// Step 5: encodes the segments not stored yet (after checking the disk can hold them), and
-/// returns every segment, the pass's timing, the codec and the encoded size.
+/// Step 5: encodes the segments not stored yet of every output, in one pass over the source
+/// (after checking the disk can hold them); fills in each output's segments, codec and encoded
+/// size, and returns the pass's timing.
 async fn encode(
     input: &mut Input,
     keys: &Keys,
     db: &Db,
-    job: &mut JobRecord,
-    plan: &Rc<CropPlan>,
-    to_encode: EncodeResume,
+    making: &mut [Making],
     cancel: &Cell<bool>,
-) -> Result<Encoded, Stop> {
+) -> Result<EncodeStats, Stop> {
     let (movie, v) = (&input.movie, &input.movie.video);
     let frames_total = keys.layout.frames;
-    let encoded_size = plan.encoded_size();
     let duration_s = (movie.video_duration().0 as f64 / 1e6).max(1e-3);
     let fps = frames_total as f64 / duration_s;
     let video_bytes: u64 = v.samples.iter().map(|s| s.size as u64).sum();
-    let bitrate = output_bitrate(video_bytes as f64 * 8.0 / duration_s, v.coded_size, encoded_size, fps);
-    let encoder_choice = Rc::new(encode::choose(encoded_size, bitrate, fps).await?);
-    let encode_from = to_encode.first_frame(keys.layout);
-    let left = frames_total.saturating_sub(encode_from) as f64 / frames_total.max(1) as f64;
-    let expected =
-        movie.file_bytes as f64 * (encoded_size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5 * left;
+    let mut choices = Vec::with_capacity(making.len());
+    let mut expected = 0.0;
+    for m in making.iter_mut() {
+        m.size = m.planned.plan.encoded_size();
+        let bitrate = output_bitrate(video_bytes as f64 * 8.0 / duration_s, v.coded_size, m.size, fps);
+        let choice = Rc::new(encode::choose(m.size, bitrate, fps).await?);
+        m.codec = choice.codec.clone();
+        choices.push(choice);
+        let left =
+            frames_total.saturating_sub(m.to_encode.first_frame(keys.layout)) as f64 / frames_total.max(1) as f64;
+        expected += movie.file_bytes as f64 * (m.size.area() as f64 / v.coded_size.area().max(1) as f64) * 1.5 * left;
+    }
     if let Some(free) = store::free_bytes().await {
         if free < expected {
             return Err(ReframeError::StorageFull.into());
         }
     }
+    let encode_from = making.iter().map(|m| m.to_encode.first_frame(keys.layout)).min().unwrap_or(frames_total);
     post_stage(Stage::Processing, encode_from, frames_total);
     let e = EncodeJob {
         movie,
         decoder_config: &input.decoder.config,
-        choice: encoder_choice.clone(),
-        plan: plan.clone(),
         shown: keys.shown.clone(),
         pres: &keys.pres,
         layout: keys.layout,
         cancel,
     };
-    let EncodeResume { mut segments, runs, .. } = to_encode;
-    let stats = transcode::run(e, &runs, &mut input.source, db, job, &mut segments).await?;
-    Ok(Encoded { segments, stats, codec: encoder_choice.codec.clone(), size: encoded_size })
+    for m in making.iter_mut() {
+        m.segments = std::mem::take(&mut m.to_encode.segments);
+    }
+    let mut outputs: Vec<Output<'_>> = making
+        .iter_mut()
+        .zip(choices)
+        .map(|(m, choice)| Output {
+            choice,
+            plan: m.planned.plan.clone(),
+            runs: std::mem::take(&mut m.to_encode.runs),
+            job: &mut m.job,
+            segments: &mut m.segments,
+        })
+        .collect();
+    let stats = transcode::run(e, &mut outputs, &mut input.source, db).await?;
+    drop(outputs);
+    for (m, n) in making.iter_mut().zip(&stats.frames_encoded) {
+        m.frames_encoded = *n;
+    }
+    Ok(stats)
 }
 
-/// Step 6: one MP4 from the segments (every frame counted), the job recorded as done, its
-/// temporary segments deleted.
-#[allow(clippy::too_many_arguments)]
+/// Step 6: one output's MP4 from its segments (every frame counted), its job recorded as done,
+/// its temporary segments deleted.
 async fn finish(
     req: &JobRequest,
     input: &Input,
     keys: &Keys,
     db: &Db,
-    mut job: JobRecord,
-    encoded: Encoded,
-    planned: Planned,
-    times: Times,
+    made: Making,
+    stats: &EncodeStats,
+    times: &Times,
 ) -> Result<JobSummary, Stop> {
     let (frames_total, v) = (keys.layout.frames, &input.movie.video);
-    let Encoded { mut segments, stats, codec, size: encoded_size } = encoded;
+    let Making { output, mut job, planned, mut segments, codec, size: encoded_size, frames_encoded, .. } = made;
+    let id = keys.outputs[output].id.clone();
     segments.sort_by_key(|s| s.index);
     let frames_out: u64 = segments.iter().map(|s| s.samples.len() as u64).sum();
     if frames_out != frames_total || segments.len() as u64 != keys.layout.count() {
@@ -489,9 +590,9 @@ async fn finish(
     job.updated_ms = now_epoch_ms();
     db.put_job(&job).await?;
     post_stage(Stage::Finishing, frames_out, frames_total);
-    let out_path = format!("{}/{}-{}.mp4", store::OUTPUT_DIR, stem(&req.file_name), &keys.id[4..12]);
+    let out_path = format!("{}/{}-{}.mp4", store::OUTPUT_DIR, stem(&req.file_name), &id[4..12]);
     let (output_bytes, audio_copied) =
-        assemble(&input.movie, &req.file, &keys.id, &segments, encoded_size, &out_path).await?;
+        assemble(&input.movie, &req.file, &id, &segments, encoded_size, &out_path).await?;
     let t_end = js::now_ms();
 
     let mut stages = vec![StageTime { stage: Stage::Reading, seconds: (times.read - times.start) / 1000.0 }];
@@ -513,7 +614,8 @@ async fn finish(
         elapsed_s: (t_end - times.start) / 1000.0,
         stages,
         decode_fps: rate(stats.frames_decoded),
-        encode_fps: rate(stats.frames_encoded),
+        frames_decoded: stats.frames_decoded,
+        encode_fps: rate(frames_encoded),
         hardware_decode: input.decoder.hardware,
         crop_path: Vec::new(),
         split_layout: planned.crop_path.split,
@@ -529,7 +631,7 @@ async fn finish(
         db.put_crop_path(&job.id, &planned.crop_path).await?;
     }
     db.commit_done(&job).await?;
-    store::remove(&store::job_dir(&keys.id)).await;
+    store::remove(&store::job_dir(&id)).await;
     Ok(JobSummary { crop_path: planned.crop_path.entries, analysis: planned.report, ..summary })
 }
 

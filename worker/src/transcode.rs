@@ -1,5 +1,7 @@
 //! The encoding pass: decode frames, crop each at source resolution, encode, and store the output
-//! in segments (one per chunk of `reframe_core::resume`).
+//! in segments (one per chunk of `reframe_core::resume`). One export may have several outputs
+//! (one per ratio, each its own job): every frame is decoded once and cropped and encoded for
+//! each output that still needs its segment.
 //!
 //! Every segment has its own `VideoEncoder`, started on the segment's first frame (so it starts on
 //! a keyframe and does not depend on the frames before it), and its own OPFS file
@@ -26,7 +28,7 @@ use reframe_core::encode_settings::KEYFRAME_INTERVAL;
 use reframe_core::job::JobRecord;
 use reframe_core::mux::{ByteSink, VideoEncoding};
 use reframe_core::records::{SegmentIndex, SegmentSample};
-use reframe_core::resume::{samples_for_frames, ChunkLayout};
+use reframe_core::resume::{samples_for_frames, union_of_runs, ChunkLayout};
 use reframe_core::summary::Stage;
 use reframe_core::units::TimestampUs;
 use reframe_core::ReframeError;
@@ -104,23 +106,28 @@ struct Segment {
     last_keyframe: Option<i64>,
 }
 
+/// One output's encoding state, inside [`Shared`].
+struct OutputState {
+    plan: Rc<CropPlan>,
+    choice: Rc<EncoderChoice>,
+    /// Chunk runs this output encodes (the others are stored).
+    todo: Vec<Range<u64>>,
+    current: Option<Segment>,
+    /// Segments whose last frame went to their encoder, oldest first.
+    closing: VecDeque<Segment>,
+    /// Draws the frames of a composed (split-screen) plan; made at the first such frame.
+    compositor: Option<Compositor>,
+}
+
 /// State shared between the reading loop and the decoder's callbacks.
 struct Shared {
     error: Option<ReframeError>,
     shown: Rc<Vec<TimestampUs>>,
-    plan: Rc<CropPlan>,
-    layout: ChunkLayout,
-    /// Frames encoded in this run.
+    /// Frames decoded for output in this run.
     run: Range<u64>,
-    choice: Rc<EncoderChoice>,
-    signal: Signal,
-    current: Option<Segment>,
-    /// Segments whose last frame went to their encoder, oldest first.
-    closing: VecDeque<Segment>,
-    default_duration_us: i64,
+    seg: SegmentDefaults,
+    outputs: Vec<OutputState>,
     frames_decoded: Rc<Cell<u64>>,
-    /// Draws the frames of a composed (split-screen) plan; made at the first such frame.
-    compositor: Option<Compositor>,
 }
 
 impl FrameSink for Shared {
@@ -135,11 +142,11 @@ impl FrameSink for Shared {
     }
 }
 
-impl Shared {
-    fn start_segment(&mut self, index: u64) -> Result<Segment, ReframeError> {
+impl OutputState {
+    fn start_segment(&self, index: u64, shared: &SegmentDefaults) -> Result<Segment, ReframeError> {
         let out = Rc::new(RefCell::new(SegmentOut {
             index,
-            frames: self.layout.range(index),
+            frames: shared.layout.range(index),
             codec: self.choice.codec.clone(),
             encoding: None,
             samples: Vec::new(),
@@ -147,10 +154,10 @@ impl Shared {
             pending: Vec::new(),
             written: 0,
             error: None,
-            default_duration_us: self.default_duration_us,
+            default_duration_us: shared.default_duration_us,
         }));
-        let (o1, o2, w1, w2, w3) =
-            (out.clone(), out.clone(), self.signal.clone(), self.signal.clone(), self.signal.clone());
+        let (o1, o2) = (out.clone(), out.clone());
+        let (w1, w2, w3) = (shared.signal.clone(), shared.signal.clone(), shared.signal.clone());
         let encoder = Encoder::new(
             &self.choice,
             move |chunk, meta| {
@@ -166,23 +173,18 @@ impl Shared {
         Ok(Segment { out, encoder: Rc::new(encoder), last_keyframe: None })
     }
 
-    fn crop_and_encode(&mut self, frame: &Frame) -> Result<(), ReframeError> {
-        let t = frame.timestamp();
-        let Ok(index) = self.shown.binary_search(&t) else {
-            // Outside the edit list: decoded only as a reference for other frames.
-            return Ok(());
-        };
+    /// Crops shown frame `index` (`i`) for this output and encodes it, when its segment is to do.
+    fn crop_and_encode(&mut self, frame: &Frame, index: usize, d: &SegmentDefaults) -> Result<(), ReframeError> {
         let i = index as u64;
-        if !self.run.contains(&i) {
-            return Ok(()); // decoded to reach the run's frames
+        let seg_index = d.layout.chunk_of(i);
+        if !self.todo.iter().any(|r| r.contains(&seg_index)) {
+            return Ok(()); // this output's segment is stored already
         }
-        self.frames_decoded.set(self.frames_decoded.get() + 1);
-        let seg_index = self.layout.chunk_of(i);
         if self.current.as_ref().is_none_or(|s| s.out.borrow().index != seg_index) {
             if let Some(old) = self.current.take() {
                 self.closing.push_back(old);
             }
-            self.current = Some(self.start_segment(seg_index)?);
+            self.current = Some(self.start_segment(seg_index, d)?);
         }
         let crop = self.plan.frame(index).ok_or_else(|| ReframeError::Internal("no crop for a frame".into()))?;
         let cropped = match crop {
@@ -196,25 +198,64 @@ impl Shared {
             }
         };
         let seg = self.current.as_mut().expect("a segment was started above");
+        let t = frame.timestamp();
         let key = seg.last_keyframe.is_none_or(|k| t.0 - k >= KEYFRAME_INTERVAL.0);
         if key {
             seg.last_keyframe = Some(t.0);
         }
         seg.encoder.encode(&cropped, key)?;
-        if i + 1 == self.layout.range(seg_index).end {
+        if i + 1 == d.layout.range(seg_index).end {
             let done = self.current.take().expect("current segment");
             self.closing.push_back(done);
         }
         Ok(())
     }
+
+    fn encoded_in_flight(&self) -> u64 {
+        let n = |seg: &Segment| seg.out.borrow().samples.len() as u64;
+        self.current.as_ref().map(n).unwrap_or(0) + self.closing.iter().map(n).sum::<u64>()
+    }
+}
+
+/// What every segment of a run is made with.
+struct SegmentDefaults {
+    layout: ChunkLayout,
+    signal: Signal,
+    default_duration_us: i64,
+}
+
+impl Shared {
+    fn crop_and_encode(&mut self, frame: &Frame) -> Result<(), ReframeError> {
+        let Ok(index) = self.shown.binary_search(&frame.timestamp()) else {
+            // Outside the edit list: decoded only as a reference for other frames.
+            return Ok(());
+        };
+        if !self.run.contains(&(index as u64)) {
+            return Ok(()); // decoded to reach the run's frames
+        }
+        self.frames_decoded.set(self.frames_decoded.get() + 1);
+        for out in &mut self.outputs {
+            out.crop_and_encode(frame, index, &self.seg)?;
+        }
+        Ok(())
+    }
+}
+
+/// One output of the encoding pass: its crop plan, encoder, and stored job.
+pub struct Output<'a> {
+    pub choice: Rc<EncoderChoice>,
+    pub plan: Rc<CropPlan>,
+    /// Runs of chunks to encode (`EncodeResume::runs`).
+    pub runs: Vec<Range<u64>>,
+    pub job: &'a mut JobRecord,
+    /// Every stored segment; each segment encoded now is added.
+    pub segments: &'a mut Vec<SegmentIndex>,
 }
 
 /// What the job passes to the encoding pass.
 pub struct EncodeJob<'a> {
     pub movie: &'a Movie,
     pub decoder_config: &'a web_sys::VideoDecoderConfig,
-    pub choice: Rc<EncoderChoice>,
-    pub plan: Rc<CropPlan>,
     pub shown: Rc<Vec<TimestampUs>>,
     pub pres: &'a [Option<u64>],
     pub layout: ChunkLayout,
@@ -225,41 +266,46 @@ pub struct EncodeJob<'a> {
 #[derive(Default)]
 pub struct EncodeStats {
     pub frames_decoded: u64,
-    pub frames_encoded: u64,
+    /// Frames encoded now, per output.
+    pub frames_encoded: Vec<u64>,
     pub seconds: f64,
 }
 
 /// The reading loop of one run of segments.
-struct RunLoop<'a> {
+struct RunLoop<'a, 'b> {
     shared: Rc<RefCell<Shared>>,
     db: &'a Db,
-    job: &'a mut JobRecord,
-    segments: &'a mut Vec<SegmentIndex>,
+    outputs: &'a mut [Output<'b>],
+    /// Frames stored before this run, all outputs together.
     frames_done_before: u64,
-    frames_committed: u64,
+    /// Frames committed in this run, per output.
+    frames_committed: Vec<u64>,
     t_start: f64,
 }
 
-impl RunLoop<'_> {
-    /// Opens the current segment's file when it has none yet (checking the disk first).
+impl RunLoop<'_, '_> {
+    /// Opens each output's current segment file when it has none yet (checking the disk first).
     async fn open_current(&mut self) -> Result<(), Stop> {
-        let out = {
-            let s = self.shared.borrow();
-            match s.current.as_ref() {
-                Some(seg) if seg.out.borrow().file.is_none() => seg.out.clone(),
-                _ => return Ok(()),
-            }
-        };
-        let index = out.borrow().index;
-        self.check_disk().await?;
-        let file = OpfsFile::create(&store::segment_path(&self.job.id, index)).await?;
-        out.borrow_mut().attach(file)?;
+        for k in 0..self.outputs.len() {
+            let out = {
+                let s = self.shared.borrow();
+                match s.outputs[k].current.as_ref() {
+                    Some(seg) if seg.out.borrow().file.is_none() => seg.out.clone(),
+                    _ => continue,
+                }
+            };
+            let index = out.borrow().index;
+            self.check_disk().await?;
+            let file = OpfsFile::create(&store::segment_path(&self.outputs[k].job.id, index)).await?;
+            out.borrow_mut().attach(file)?;
+        }
         Ok(())
     }
 
     /// Refuses to start a segment when the disk cannot hold it (the job stays paused, resumable).
     async fn check_disk(&self) -> Result<(), Stop> {
-        let last = self.segments.last().map(|s| s.file_bytes() as f64).unwrap_or(0.0);
+        let last: f64 =
+            self.outputs.iter().map(|o| o.segments.last().map(|s| s.file_bytes() as f64).unwrap_or(0.0)).sum();
         if let Some(free) = store::free_bytes().await {
             if free < 2.0 * last + DISK_MARGIN_BYTES {
                 return Err(ReframeError::StorageFull.into());
@@ -268,63 +314,67 @@ impl RunLoop<'_> {
         Ok(())
     }
 
-    /// Flushes and records the segments whose last frame was sent.
+    /// Flushes and records each output's segments whose last frame was sent.
     async fn close_segments(&mut self) -> Result<(), Stop> {
-        loop {
-            let next = self.shared.borrow_mut().closing.pop_front();
-            let Some(seg) = next else { return Ok(()) };
-            seg.encoder.flush().await?;
-            if seg.out.borrow().file.is_none() {
-                let index = seg.out.borrow().index;
-                let file = OpfsFile::create(&store::segment_path(&self.job.id, index)).await?;
-                seg.out.borrow_mut().attach(file)?;
+        for k in 0..self.outputs.len() {
+            loop {
+                let next = self.shared.borrow_mut().outputs[k].closing.pop_front();
+                let Some(seg) = next else { break };
+                self.close_segment(k, seg).await?;
             }
-            let (index, expected) = {
-                let mut out = seg.out.borrow_mut();
-                if let Some(e) = out.error.take() {
-                    return Err(e.into());
-                }
-                let expected = out.frames.end - out.frames.start;
-                if out.samples.len() as u64 != expected {
-                    return Err(ReframeError::Internal(format!(
-                        "segment {} has {} of {expected} frames",
-                        out.index,
-                        out.samples.len()
-                    ))
-                    .into());
-                }
-                let file = out.file.take().expect("attached above");
-                file.flush()?;
-                drop(file);
-                let index = SegmentIndex {
-                    index: out.index,
-                    first_frame: out.frames.start,
-                    end_frame: out.frames.end,
-                    encoding: out
-                        .encoding
-                        .clone()
-                        .ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?,
-                    samples: std::mem::take(&mut out.samples),
-                };
-                (index, expected)
-            };
-            self.job.segments_done += 1;
-            self.job.stored_bytes += index.file_bytes();
-            self.job.updated_ms = now_epoch_ms();
-            self.db.commit_segment(&index, self.job).await?;
-            self.frames_committed += expected;
-            self.segments.push(index);
         }
+        Ok(())
     }
 
-    fn encoded_in_flight(&self) -> u64 {
-        let s = self.shared.borrow();
-        let n = |seg: &Segment| seg.out.borrow().samples.len() as u64;
-        s.current.as_ref().map(n).unwrap_or(0) + s.closing.iter().map(n).sum::<u64>()
+    async fn close_segment(&mut self, k: usize, seg: Segment) -> Result<(), Stop> {
+        let output = &mut self.outputs[k];
+        seg.encoder.flush().await?;
+        if seg.out.borrow().file.is_none() {
+            let index = seg.out.borrow().index;
+            let file = OpfsFile::create(&store::segment_path(&output.job.id, index)).await?;
+            seg.out.borrow_mut().attach(file)?;
+        }
+        let (index, expected) = {
+            let mut out = seg.out.borrow_mut();
+            if let Some(e) = out.error.take() {
+                return Err(e.into());
+            }
+            let expected = out.frames.end - out.frames.start;
+            if out.samples.len() as u64 != expected {
+                return Err(ReframeError::Internal(format!(
+                    "segment {} has {} of {expected} frames",
+                    out.index,
+                    out.samples.len()
+                ))
+                .into());
+            }
+            let file = out.file.take().expect("attached above");
+            file.flush()?;
+            drop(file);
+            let index = SegmentIndex {
+                index: out.index,
+                first_frame: out.frames.start,
+                end_frame: out.frames.end,
+                encoding: out
+                    .encoding
+                    .clone()
+                    .ok_or_else(|| ReframeError::Encode("the encoder produced no frames".into()))?,
+                samples: std::mem::take(&mut out.samples),
+            };
+            (index, expected)
+        };
+        let job = &mut *output.job;
+        job.segments_done += 1;
+        job.stored_bytes += index.file_bytes();
+        job.updated_ms = now_epoch_ms();
+        self.db.commit_segment(&index, job).await?;
+        self.frames_committed[k] += expected;
+        output.segments.push(index);
+        Ok(())
     }
 }
 
-impl FeedLoop for RunLoop<'_> {
+impl FeedLoop for RunLoop<'_, '_> {
     async fn ready(&mut self, decoder: &Decoder) -> Result<bool, Stop> {
         if let Some(e) = self.shared.borrow_mut().error.take() {
             return Err(e.into());
@@ -332,76 +382,96 @@ impl FeedLoop for RunLoop<'_> {
         self.close_segments().await?;
         self.open_current().await?;
         let s = self.shared.borrow();
-        if let Some(seg) = s.current.as_ref() {
+        let mut enc_queue = 0;
+        for seg in s.outputs.iter().filter_map(|o| o.current.as_ref()) {
             if let Some(e) = seg.out.borrow_mut().error.take() {
                 return Err(e.into());
             }
+            enc_queue = enc_queue.max(seg.encoder.queue_size());
         }
-        let enc_queue = s.current.as_ref().map(|seg| seg.encoder.queue_size()).unwrap_or(0);
         Ok(decoder.queue_size() < MAX_QUEUE && enc_queue < MAX_QUEUE)
     }
 
     fn progress(&mut self, now: f64) {
-        let session = self.frames_committed + self.encoded_in_flight();
-        let total = self.shared.borrow().layout.frames;
-        post_progress(Stage::Processing, self.frames_done_before + session, total, self.t_start, now, session);
+        // All outputs together, as frames of one video: the user waits for the last of them.
+        let s = self.shared.borrow();
+        let n = s.outputs.len().max(1) as u64;
+        let session = self.frames_committed.iter().sum::<u64>()
+            + s.outputs.iter().map(OutputState::encoded_in_flight).sum::<u64>();
+        let total = s.seg.layout.frames;
+        post_progress(
+            Stage::Processing,
+            (self.frames_done_before + session) / n,
+            total,
+            self.t_start,
+            now,
+            session / n,
+        );
     }
 }
 
-/// Encodes the segments of `runs` (runs of chunk indices), storing each as it completes.
+/// Encodes the segments each output still needs (its `runs`), storing each as it completes:
+/// every chunk that any output needs is decoded once.
 pub async fn run(
     e: EncodeJob<'_>,
-    runs: &[Range<u64>],
+    outputs: &mut [Output<'_>],
     source: &mut FileSource,
     db: &Db,
-    job: &mut JobRecord,
-    segments: &mut Vec<SegmentIndex>,
 ) -> Result<EncodeStats, Stop> {
     let v = &e.movie.video;
     let t_start = js::now_ms();
-    let default_duration_us = e.layout.frames.max(1);
-    let default_duration_us = (e.movie.video_duration().0 / default_duration_us as i64).max(1);
+    let default_duration_us = (e.movie.video_duration().0 / e.layout.frames.max(1) as i64).max(1);
     let frames_decoded = Rc::new(Cell::new(0));
-    let mut stats = EncodeStats::default();
-    let mut frames_done_before: u64 = segments.iter().map(|s| s.end_frame - s.first_frame).sum();
-    for run in runs {
+    let mut stats = EncodeStats { frames_encoded: vec![0; outputs.len()], ..EncodeStats::default() };
+    let mut frames_done_before: u64 =
+        outputs.iter().flat_map(|o| o.segments.iter()).map(|s| s.end_frame - s.first_frame).sum();
+    let runs = union_of_runs(&outputs.iter().map(|o| o.runs.clone()).collect::<Vec<_>>());
+    for run in &runs {
         let frames = e.layout.frames_of(run);
         let samples = samples_for_frames(v, e.pres, frames.clone());
         let signal = Signal::default();
+        let states = outputs
+            .iter()
+            .map(|o| OutputState {
+                plan: o.plan.clone(),
+                choice: o.choice.clone(),
+                todo: o.runs.clone(),
+                current: None,
+                closing: VecDeque::new(),
+                compositor: None,
+            })
+            .collect();
         let shared = Rc::new(RefCell::new(Shared {
             error: None,
             shown: e.shown.clone(),
-            plan: e.plan.clone(),
-            layout: e.layout,
             run: frames.clone(),
-            choice: e.choice.clone(),
-            signal: signal.clone(),
-            current: None,
-            closing: VecDeque::new(),
-            default_duration_us,
+            seg: SegmentDefaults { layout: e.layout, signal: signal.clone(), default_duration_us },
+            outputs: states,
             frames_decoded: frames_decoded.clone(),
-            compositor: None,
         }));
         let decoder = Decoder::feeding(e.decoder_config, &shared, &signal)?;
         let mut lp = RunLoop {
             shared: shared.clone(),
             db,
-            job: &mut *job,
-            segments: &mut *segments,
+            outputs: &mut *outputs,
             frames_done_before,
-            frames_committed: 0,
+            frames_committed: vec![0; stats.frames_encoded.len()],
             t_start,
         };
         feed::feed(&decoder, v, source, samples, &signal, e.cancel, &mut lp).await?;
         if let Some(err) = shared.borrow_mut().error.take() {
             return Err(err.into());
         }
-        if let Some(last) = shared.borrow_mut().current.take() {
-            shared.borrow_mut().closing.push_back(last);
+        for out in shared.borrow_mut().outputs.iter_mut() {
+            if let Some(last) = out.current.take() {
+                out.closing.push_back(last);
+            }
         }
         lp.close_segments().await?;
-        stats.frames_encoded += lp.frames_committed;
-        frames_done_before += lp.frames_committed;
+        for (k, n) in lp.frames_committed.iter().enumerate() {
+            stats.frames_encoded[k] += n;
+            frames_done_before += n;
+        }
         drop(decoder);
     }
     stats.frames_decoded = frames_decoded.get();
