@@ -13,8 +13,10 @@ const path = require('node:path');
 
 const media = require('./media');
 const { REPO_ROOT, BUILD_ARGS, ensureSite: buildSite, clipOrSkip } = require('./lib/suite');
+const { openSite, finishJob } = require('./lib/site');
 const { runHeadless, outDir, tail } = require('./lib/run-headless');
 const { checkOutput } = require('./lib/checks');
+const { countFrames, probe } = require('./lib/probe');
 
 const ensureSite = () => buildSite('e2e');
 // Software decode + encode of 1080p in headless Chromium on 2 cores: tens of seconds per clip.
@@ -271,5 +273,61 @@ for (const name of media.clipsOfKind('bad')) {
     const named = media.CLIPS[name].messageIncludes;
     if (named) assert.ok(e.message.includes(named) && e.shown.includes(named), `the message names ${named}: ${e.message}`);
     t.diagnostic(`${name}: [${e.code}] ${e.message}`);
+  });
+}
+
+// ---- damaged or partly usable inputs: the part that can be made, with a notice (issue 18) ----
+/** Processes a clip at 9:16 and checks the notice and frame counts; returns the report. */
+async function processWithNotice(t, name) {
+  await ensureSite();
+  const input = await media.clipPath(name);
+  const dir = outDir(`notice-${name}`);
+  const out = path.join(dir, 'out.mp4');
+  const report = path.join(dir, 'report.json');
+  const r = await runHeadless(['--input', input, '--out', out, '--report', report, '--ratio', '9:16', '--timeout-s', String(JOB_TIMEOUT_S),
+    '--keep-browser-log', path.join(dir, 'browser.log'), ...BUILD_ARGS], { reportPath: report });
+  assert.equal(r.code, 0, `process-headless exited ${r.code}; see ${dir}\n${tail(r.stderr)}`);
+  const notices = r.report.notices || [];
+  const named = media.CLIPS[name].noticeIncludes;
+  assert.ok(notices.some((n) => n.includes(named)), `a notice naming "${named}": ${JSON.stringify(notices)}`);
+  assert.equal(r.report.frames_out, r.report.frames_in, 'every frame read is in the output');
+  assert.equal(await countFrames(out), r.report.frames_out, 'frames decoded from the output');
+  t.diagnostic(`${name}: ${r.report.frames_out} frames; ${notices.join(' / ')}`);
+  return { report: r.report, out, input };
+}
+
+for (const name of media.clipsOfKind('partial')) {
+  test(`partial input ${name}: the frames before the damage are made, and the page says so`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { report } = await processWithNotice(t, name);
+    const whole = await countFrames(await media.clipPath(media.CLIPS[name].deps[0]));
+    assert.ok(report.frames_in < whole && report.frames_in >= whole * 0.8, `${report.frames_in} of the whole file's ${whole} frames`);
+  });
+}
+
+for (const name of media.clipsOfKind('silent')) {
+  test(`silent output ${name}: the picture is made, the sound that cannot be copied is named`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { report, out, input } = await processWithNotice(t, name);
+    assert.equal(report.audio_copied, false);
+    assert.equal((await probe(out)).audio, null, 'no sound track in the output');
+    assert.equal(report.frames_in, await countFrames(input), 'every frame of the input');
+
+    // In the page: the notice shows under the file's facts as soon as it is read, and in the
+    // result line at the end (screenshot tests/artifacts/notice-<clip>.png).
+    const { page } = await openSite(t, REPO_ROOT);
+    await page.setInputFiles('#file-input', input);
+    await page.click('#start');
+    const summary = await finishJob(page, assert);
+    const named = media.CLIPS[name].noticeIncludes;
+    assert.ok(summary.notices.some((n) => n.includes(named)), JSON.stringify(summary.notices));
+    const shown = await page.evaluate(() => ({
+      notices: document.querySelector('#source-notices').hidden ? '' : document.querySelector('#source-notices').textContent,
+      source: document.querySelector('#source-info').textContent,
+      result: document.querySelector('#result').textContent,
+    }));
+    assert.ok(shown.notices.includes(named), `#source-notices: ${shown.notices}`);
+    assert.ok(shown.result.includes(named), `the result line: ${shown.result}`);
+    assert.match(shown.source, /^WebM · 640x360/, shown.source);
+    fs.mkdirSync(path.join(REPO_ROOT, 'tests/artifacts'), { recursive: true });
+    await page.screenshot({ path: path.join(REPO_ROOT, 'tests/artifacts', `notice-${name}.png`), fullPage: true });
   });
 }

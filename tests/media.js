@@ -64,11 +64,14 @@ const patternClip = (seconds, bframes) => [
 // kind: 'good' clips must process; 'bad' ones must end in the page's error state; 'detector', 'resume' and
 // 'camera' clips serve the tests named after them.
 // steps(out, tmp): list of [operation, args]: 'ffmpeg' (its arguments), 'rotate' (src, dst,
-//   degrees), 'write' (file, 'empty'|'random', size), 'truncate' (src, dst, fraction).
+//   degrees), 'write' (file, 'empty'|'random'|'text', size), 'truncate' (src, dst, fraction or bytes).
 //   "@name" in args stands for the path of clip `name`, which must be listed in `deps`.
 //   The JSON of the steps (plus the keys of the deps) is the cache key.
 // expect: what tests/tooling.test.js checks with ffprobe after generating.
 // errorCodes (bad inputs): the error codes (core/src/error.rs) the page may answer with.
+// ext: the file's extension when it is not an MP4 ('webm', 'mkv', 'avi', 'png').
+// 'partial' clips are damaged files the page must still make what it can of, with a notice
+// (noticeIncludes) in the result; 'silent' clips have sound that cannot be copied into an MP4.
 
 const CLIPS = {
   'h264-1080p30': {
@@ -225,6 +228,71 @@ const CLIPS = {
     expect: { codec: 'h264', width: 1920, height: 1080, display: [1920, 1080], rotation: 0, frames: 1800, audio: true, bframes: false },
   },
 
+  // ---- other containers (issue 18) ----
+  'webm-vp9-opus': {
+    kind: 'good',
+    description: 'WebM: VP9 + Opus, 640x360, 3 s (as browsers and screen recorders write)',
+    ext: 'webm',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=3', ...audioInput(3), '-vf', MOVING_BOX,
+      '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-g', '60', '-c:a', 'libopus', '-b:a', '64k', out,
+    ]]],
+    expect: { codec: 'vp9', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 90, audio: true, audioCodec: 'opus', bframes: false },
+  },
+  'mkv-h264-aac': {
+    kind: 'good',
+    description: 'Matroska (MKV, as OBS records): H.264 High with B-frames + AAC, 640x360, 3 s',
+    ext: 'mkv',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=3', ...audioInput(3), '-vf', MOVING_BOX,
+      ...X264(3), ...AAC, out,
+    ]]],
+    expect: { codec: 'h264', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 90, audio: true, bframes: true },
+  },
+  'fragmented-mp4': {
+    kind: 'good',
+    description: 'fragmented MP4 (empty moov, a moof per keyframe, as editors and live tools export): H.264 + AAC, 640x360, 4 s',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=4', ...audioInput(4), '-vf', MOVING_BOX,
+      ...X264(0), '-g', '30', ...AAC, '-movflags', 'frag_keyframe+empty_moov+default_base_moof', out,
+    ]]],
+    expect: { codec: 'h264', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 120, audio: true, bframes: false },
+  },
+  'mediarecorder-webm': {
+    kind: 'good',
+    description: "WebM recorded by this Chromium's MediaRecorder (VP9 + Opus, unknown-size clusters, no Cues): a canvas, 3 s",
+    ext: 'webm',
+    steps: (out) => [['record', [out, 3, 'video/webm;codecs=vp9,opus']]],
+  },
+  'webm-vp8-vorbis': {
+    kind: 'silent',
+    description: 'WebM: VP8 + Vorbis (Vorbis cannot go into an MP4: the output is silent, and the page says why)',
+    ext: 'webm',
+    noticeIncludes: 'Vorbis',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=2', ...audioInput(2), '-vf', MOVING_BOX,
+      '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-c:a', 'libvorbis', out,
+    ]]],
+  },
+  'mkv-cut-90': {
+    kind: 'partial',
+    description: 'mkv-h264-aac cut at 90%: the frames before the cut are made, with a notice',
+    ext: 'mkv',
+    noticeIncludes: 'cut short',
+    deps: ['mkv-h264-aac'],
+    steps: (out) => [['truncate', ['@mkv-h264-aac', out, 0.9]]],
+  },
+  'faststart-cut-90': {
+    kind: 'partial',
+    description: 'mkv-h264-aac as an MP4 with its index first (faststart), cut at 90%: the frames before the cut are made, with a notice',
+    noticeIncludes: 'cut short',
+    deps: ['mkv-h264-aac'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [...FF, '-i', '@mkv-h264-aac', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
+      ['truncate', [tmp('fs.mp4'), out, 0.9]],
+    ],
+  },
+
   // ---- bad inputs ----
   empty: {
     kind: 'bad',
@@ -245,15 +313,41 @@ const CLIPS = {
     deps: ['h264-1080p30'],
     steps: (out) => [['truncate', ['@h264-1080p30', out, 0.5]]],
   },
-  'truncated-faststart': {
+  'text-file': {
     kind: 'bad',
-    description: 'h264-1080p30 with moov first (faststart), cut at 50%: the index points past the end',
-    errorCodes: ['corrupt', 'read'],
-    deps: ['h264-1080p30'],
-    steps: (out, tmp) => [
-      ['ffmpeg', [...FF, '-i', '@h264-1080p30', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
-      ['truncate', [tmp('fs.mp4'), out, 0.5]],
-    ],
+    description: 'a text file named .mp4',
+    errorCodes: ['not_a_video'],
+    steps: (out) => [['write', [out, 'text']]],
+  },
+  'png-image': {
+    kind: 'bad',
+    description: 'a PNG image: the message names it',
+    ext: 'png',
+    errorCodes: ['not_a_video'],
+    messageIncludes: 'PNG image',
+    steps: (out) => [['ffmpeg', [...FF, '-f', 'lavfi', '-i', 'testsrc2=size=320x240', '-frames:v', '1', out]]],
+  },
+  'avi-file': {
+    kind: 'bad',
+    description: 'an AVI video (MPEG-4 Part 2, as old cameras write): the message names AVI and says how to convert',
+    ext: 'avi',
+    errorCodes: ['unsupported_container'],
+    messageIncludes: 'AVI',
+    steps: (out) => [['ffmpeg', [...FF, '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', '-c:v', 'mpeg4', out]]],
+  },
+  'webm-cut-header': {
+    kind: 'bad',
+    description: 'webm-vp9-opus cut inside its header (the first 300 bytes): nothing to make',
+    ext: 'webm',
+    errorCodes: ['corrupt'],
+    deps: ['webm-vp9-opus'],
+    steps: (out) => [['truncate', ['@webm-vp9-opus', out, 300]]],
+  },
+  'audio-only': {
+    kind: 'bad',
+    description: 'an M4A with sound and no picture',
+    errorCodes: ['no_video_track'],
+    steps: (out) => [['ffmpeg', [...FF, ...audioInput(2), ...AAC, '-f', 'mp4', out]]],
   },
   'no-room': {
     kind: 'bad',
@@ -306,6 +400,56 @@ function seededBytes(n, seed = 0x2545f491) {
   return buf;
 }
 
+/**
+ * Records `seconds` of a moving canvas with the browser's own MediaRecorder (VP8/VP9 + Opus in
+ * WebM, as screen and camera recorders in browsers write it: unknown-size segment and clusters,
+ * no Cues, no duration), into `dst`.
+ */
+async function recordWebm(dst, seconds, mimeType) {
+  const { launchBrowser } = require('./lib/browser');
+  const browser = await launchBrowser();
+  try {
+    const b64 = await browser.page.evaluate(async ({ seconds, mimeType }) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 640;
+      canvas.height = 360;
+      document.body.append(canvas);
+      const g = canvas.getContext('2d');
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      const sink = audio.createMediaStreamDestination();
+      tone.connect(sink);
+      tone.start();
+      const stream = new MediaStream([...canvas.captureStream(30).getVideoTracks(), ...sink.stream.getAudioTracks()]);
+      const recorder = new MediaRecorder(stream, { mimeType, videoBitsPerSecond: 1_000_000 });
+      const parts = [];
+      recorder.ondataavailable = (e) => parts.push(e.data);
+      const t0 = performance.now();
+      const draw = () => {
+        const t = (performance.now() - t0) / 1000;
+        g.fillStyle = `hsl(${(t * 90) % 360}, 60%, 50%)`;
+        g.fillRect(0, 0, 640, 360);
+        g.fillStyle = '#fff';
+        g.fillRect(40 + ((t * 200) % 480), 120, 120, 120);
+        if (recorder.state === 'recording') requestAnimationFrame(draw);
+      };
+      recorder.start(500); // a cluster every half second, as live recorders write
+      draw();
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+      const done = new Promise((r) => (recorder.onstop = r));
+      recorder.stop();
+      await done;
+      const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    }, { seconds, mimeType });
+    fs.writeFileSync(dst, Buffer.from(b64, 'base64'));
+  } finally {
+    await browser.close();
+  }
+}
+
 /** Sets the display rotation on a copy of `src` (no re-encode). */
 async function rotate(src, dst, degrees) {
   // ffmpeg >= 6: -display_rotation D (D anticlockwise, so -90 = a quarter turn clockwise).
@@ -329,7 +473,7 @@ function recipeKey(name) {
 /** The cached path of a clip (it may not exist yet). */
 function cachedPath(name) {
   if (!CLIPS[name]) throw new Error(`unknown clip ${name}; known: ${Object.keys(CLIPS).join(', ')}`);
-  return path.join(MEDIA_DIR, `${name}-${recipeKey(name)}.mp4`);
+  return path.join(MEDIA_DIR, `${name}-${recipeKey(name)}.${CLIPS[name].ext || 'mp4'}`);
 }
 
 /** Resolves "@clip" references to the clip's path (generating it). */
@@ -434,7 +578,7 @@ async function generate(name) {
   fs.mkdirSync(MEDIA_DIR, { recursive: true });
   const work = fs.mkdtempSync(path.join(MEDIA_DIR, `.tmp-${name}-`));
   const tmp = (n) => path.join(work, n);
-  const partial = tmp('out.mp4');
+  const partial = tmp(`out.${spec.ext || 'mp4'}`);
   try {
     for (const [op, rawArgs] of spec.steps(partial, tmp)) {
       const args = await resolveArgs(rawArgs);
@@ -445,13 +589,17 @@ async function generate(name) {
         await rotate(...args);
       } else if (op === 'write') {
         const [file, what, size] = args;
-        fs.writeFileSync(file, what === 'empty' ? Buffer.alloc(0) : seededBytes(size));
+        const text = 'This is a text file, not a video. Reframe must say so in plain words.\n';
+        fs.writeFileSync(file, what === 'empty' ? Buffer.alloc(0) : what === 'text' ? Buffer.from(text) : seededBytes(size));
+      } else if (op === 'record') {
+        await recordWebm(...args);
       } else if (op === 'pad4g') {
         padOver4GB(...args);
       } else if (op === 'truncate') {
         const [src, file, fraction] = args;
         const data = fs.readFileSync(src);
-        fs.writeFileSync(file, data.subarray(0, Math.floor(data.length * fraction)));
+        // A fraction of the file, or (above 1) a number of bytes.
+        fs.writeFileSync(file, data.subarray(0, fraction > 1 ? fraction : Math.floor(data.length * fraction)));
       } else {
         throw new Error(`unknown step ${op}`);
       }

@@ -58,6 +58,8 @@ pub struct Page {
     /// The second half's window on a split-screen frame.
     pub crop_overlay_2: HtmlElement,
     pub source_info: HtmlElement,
+    /// What the user should know about how the file is read (a silent output, a file cut short).
+    pub source_notices: HtmlElement,
     pub stage_label: HtmlElement,
     pub progress: HtmlProgressElement,
     pub progress_text: HtmlElement,
@@ -130,6 +132,7 @@ impl Page {
             crop_overlay: el(d, "crop-overlay")?,
             crop_overlay_2: el(d, "crop-overlay-2")?,
             source_info: el(d, "source-info")?,
+            source_notices: el(d, "source-notices")?,
             stage_label: el(d, "stage-label")?,
             progress: el(d, "progress")?,
             progress_text: el(d, "progress-text")?,
@@ -231,7 +234,8 @@ impl Page {
         let rotation =
             if s.rotation_degrees != 0 { format!(", rotated {}°", s.rotation_degrees) } else { String::new() };
         self.source_info.set_text_content(Some(&format!(
-            "{} · {}{} · {} frames · {:.1} s · {} · {}",
+            "{} · {} · {}{} · {} frames · {:.1} s · {} · {}",
+            s.container,
             s.display_size,
             s.video_codec,
             rotation,
@@ -240,6 +244,8 @@ impl Page {
             audio,
             human_bytes(s.file_bytes as f64)
         )));
+        self.source_notices.set_text_content(Some(&s.notices.join(" ")));
+        self.source_notices.set_hidden(s.notices.is_empty());
     }
 
     pub fn show_progress(&self, p: &Progress) {
@@ -316,6 +322,10 @@ impl Page {
                     if n == 1 { "was" } else { "were" }
                 ));
             }
+        }
+        for notice in &s.notices {
+            text.push_str(" · ");
+            text.push_str(notice);
         }
         self.result_text.set_text_content(Some(&text));
         match url {

@@ -8,8 +8,14 @@ use thiserror::Error;
 pub enum ReframeError {
     #[error("The file is empty.")]
     EmptyFile,
-    #[error("This file is not a video Reframe can read (it is not an MP4 or MOV file).")]
+    #[error("This file is not a video Reframe can read (it is not an MP4, MOV, MKV or WebM file).")]
     NotAVideo,
+    /// A file Reframe recognises but does not read (its common name, e.g. "an AVI video").
+    #[error("This file is {0}. Reframe reads MP4, MOV, MKV and WebM videos: {advice}", advice = convert_advice("input.avi"))]
+    UnsupportedContainer(String),
+    /// A file that is not a video at all, recognised (its common name, e.g. "a PNG image").
+    #[error("This file is {0}, not a video. Choose a video file (MP4, MOV, MKV or WebM).")]
+    NotVideoFile(String),
     #[error("The file looks damaged or incomplete: {0}.")]
     Corrupt(String),
     #[error("The file has no video track.")]
@@ -63,6 +69,11 @@ pub enum ReframeError {
 const CONVERT_ADVICE: &str = "or convert the video to H.264 first, for example with ffmpeg: \
      ffmpeg -i input.mov -c:v libx264 -crf 18 -c:a copy output.mp4";
 
+/// How to turn a file Reframe does not read into one it does.
+fn convert_advice(input: &str) -> String {
+    format!("convert it first, for example with ffmpeg: ffmpeg -i {input} -c:v libx264 -crf 18 -c:a aac output.mp4")
+}
+
 /// The sentence for a codec the browser cannot decode: its common name, and what to do.
 fn unsupported_codec_message(codec: &str) -> String {
     match codec.split('.').next().unwrap_or(codec) {
@@ -87,6 +98,8 @@ impl ReframeError {
         match self {
             ReframeError::EmptyFile => "empty_file",
             ReframeError::NotAVideo => "not_a_video",
+            ReframeError::UnsupportedContainer(_) => "unsupported_container",
+            ReframeError::NotVideoFile(_) => "not_a_video",
             ReframeError::Corrupt(_) => "corrupt",
             ReframeError::NoVideoTrack => "no_video_track",
             ReframeError::UnsupportedCodec(_) => "unsupported_codec",

@@ -7,7 +7,7 @@
 //!   crop plan and path entries.
 //!
 //! The file, in and out:
-//! - [`demux`]: reading an MP4/MOV's tracks and sample tables from any random-access byte source.
+//! - [`demux`]: reading an MP4/MOV, MKV or WebM file's tracks and sample index from any random-access byte source.
 //! - [`mux`]: writing an MP4 progressively to any random-access byte sink.
 //! - [`encode_settings`]: bitrate, keyframe interval and codec strings for the encoder.
 //!

@@ -109,6 +109,13 @@ pub struct SourceInfo {
     pub frames: u64,
     pub duration_us: i64,
     pub audio_codec: Option<String>,
+    /// The container's common name ("MP4", "fragmented MP4", "WebM", "Matroska").
+    #[serde(default)]
+    pub container: String,
+    /// What the user should know about how the file is read (a silent output, a file cut
+    /// short, damaged parts skipped), in plain sentences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
 
 /// Progress of the running job.

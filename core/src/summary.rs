@@ -67,6 +67,10 @@ pub struct JobSummary {
     pub frames_decoded: u64,
     /// Whether the decoder ran with hardware acceleration preferred.
     pub hardware_decode: bool,
+    /// What the user should know about how the input was read (a silent output, a file cut
+    /// short, damaged parts skipped), in plain sentences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
     pub crop_path: Vec<CropPathEntry>,
     /// The output's layout when some frames are split screens (two halves of this size).
     #[serde(default, skip_serializing_if = "Option::is_none")]

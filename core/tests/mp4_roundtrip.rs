@@ -1,21 +1,12 @@
 //! Demux of small fixture files made by ffmpeg (see fixtures/README.md), and a mux round trip:
 //! copying a file's samples through `Mp4Writer` and reading the result back.
 
-use reframe_core::demux::{read_movie, ByteSource, Movie};
-use reframe_core::mux::{AudioSpec, Mp4Writer, VideoEncoding, VideoSpec};
+mod common;
+
+use common::{copy_to_mp4, decoded_frames, fixture, fixture_path, has_ffmpeg, movie, scratch};
+use reframe_core::demux::{read_movie, Movie};
 use reframe_core::units::{PixelSize, Rotation, TimestampUs};
 use reframe_core::ReframeError;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn movie(name: &str) -> (Movie, Vec<u8>) {
-    let mut bytes = fixture(name);
-    let m = read_movie(&mut bytes).expect("demux");
-    (m, bytes)
-}
 
 #[test]
 fn bframes_file_has_all_frames_in_presentation_order() {
@@ -94,51 +85,9 @@ fn truncated_files_are_reported_not_panicking() {
     }
 }
 
-/// Reads every sample's bytes.
-fn sample_bytes(src: &mut Vec<u8>, s: &reframe_core::demux::Sample) -> Vec<u8> {
-    let mut buf = vec![0u8; s.size as usize];
-    src.read_at(s.offset, &mut buf).unwrap();
-    buf
-}
-
 fn copy_through_writer(name: &str) -> (Movie, Movie) {
     let (m, mut bytes) = movie(name);
-    let v = &m.video;
-    let audio = m.audio.as_ref().map(|a| AudioSpec {
-        sample_entry: a.sample_entry.clone(),
-        edts: a.edts.clone(),
-        timescale: a.timescale,
-        language: a.language.clone(),
-    });
-    let spec = VideoSpec { size: v.coded_size, rotation: v.rotation, timescale: v.timescale };
-    let mut w = Mp4Writer::new(Vec::new(), m.movie_timescale, spec, audio).unwrap();
-    w.set_video_encoding(VideoEncoding::Avc { avcc: v.config.description.clone().unwrap() });
-    // Interleave audio by time, as the worker does.
-    let mut audio_iter = m.audio.as_ref().map(|a| a.samples.iter().peekable());
-    for s in &v.samples {
-        let pts = v.presentation_time(s);
-        if let (Some(it), Some(a)) = (audio_iter.as_mut(), m.audio.as_ref()) {
-            while let Some(asmp) = it.peek() {
-                if reframe_core::units::ticks_to_us(asmp.dts, a.timescale) > pts.0 + 500_000 {
-                    break;
-                }
-                let data = sample_bytes(&mut bytes, asmp);
-                w.push_audio(&data, asmp.dts, asmp.duration).unwrap();
-                it.next();
-            }
-        }
-        let data = sample_bytes(&mut bytes, s);
-        let dur = reframe_core::units::ticks_to_us(s.duration as i64, v.timescale);
-        w.push_video(&data, pts, dur, s.keyframe).unwrap();
-    }
-    if let (Some(it), Some(_)) = (audio_iter.as_mut(), m.audio.as_ref()) {
-        for asmp in it {
-            let data = sample_bytes(&mut bytes, asmp);
-            w.push_audio(&data, asmp.dts, asmp.duration).unwrap();
-        }
-    }
-    let (mut out, len) = w.finish().unwrap();
-    assert_eq!(out.len() as u64, len);
+    let mut out = copy_to_mp4(&m, &mut bytes);
     let back = read_movie(&mut out).expect("read back our own MP4");
     (m, back)
 }
@@ -173,44 +122,75 @@ fn writer_round_trip_keeps_frames_timing_and_audio() {
 /// ffmpeg, when installed, must decode our file to the same frames as the source.
 #[test]
 fn ffmpeg_reads_our_output_identically() {
-    if std::process::Command::new("ffmpeg").arg("-version").output().is_err() {
-        eprintln!("ffmpeg not installed; skipping");
+    if !has_ffmpeg() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("reframe-mux-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out_path = dir.join("out.mp4");
-    let src_path = format!("{}/tests/fixtures/bframes_aac.mp4", env!("CARGO_MANIFEST_DIR"));
-    let bytes = write_copy("bframes_aac.mp4");
-    std::fs::write(&out_path, bytes).unwrap();
-    let md5 = |p: &str| {
-        let o = std::process::Command::new("ffmpeg")
-            .args(["-v", "error", "-i", p, "-map", "0:v", "-f", "framemd5", "-"])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| l.rsplit(',').next().unwrap().trim().to_string())
-            .collect::<Vec<_>>()
-    };
-    let a = md5(&src_path);
-    let b = md5(out_path.to_str().unwrap());
+    let (m, mut bytes) = movie("bframes_aac.mp4");
+    let out_path = scratch("bframes_copy.mp4");
+    std::fs::write(&out_path, copy_to_mp4(&m, &mut bytes)).unwrap();
+    let md5s = |p: &std::path::Path| decoded_frames(p, "v").into_iter().map(|f| f.1).collect::<Vec<_>>();
+    let a = md5s(&fixture_path("bframes_aac.mp4"));
     assert_eq!(a.len(), 60);
-    assert_eq!(a, b);
+    assert_eq!(a, md5s(&out_path));
 }
 
-fn write_copy(name: &str) -> Vec<u8> {
-    let (m, mut bytes) = movie(name);
-    let v = &m.video;
-    let spec = VideoSpec { size: v.coded_size, rotation: v.rotation, timescale: v.timescale };
-    let mut w = Mp4Writer::new(Vec::new(), m.movie_timescale, spec, None).unwrap();
-    w.set_video_encoding(VideoEncoding::Avc { avcc: v.config.description.clone().unwrap() });
-    for s in &v.samples {
-        let data = sample_bytes(&mut bytes, s);
-        let dur = reframe_core::units::ticks_to_us(s.duration as i64, v.timescale);
-        w.push_video(&data, v.presentation_time(s), dur, s.keyframe).unwrap();
+#[test]
+fn fragmented_mp4_is_read_from_its_fragments() {
+    let (m, _) = movie("fragmented.mp4");
+    assert_eq!(m.container, "fragmented MP4");
+    assert_eq!(m.video.shown_frames(), 60);
+    let (plain, _) = movie("bframes_aac.mp4");
+    // ffmpeg writes no edit list in a fragmented file, so its frames start 2 frames late (the
+    // B-frame delay; ffprobe shows the first at 0.066667 s): the same times after that shift.
+    let from_first = |mv: &Movie| {
+        let ts = mv.video.shown_timestamps();
+        ts.iter().map(|t| t.0 - ts[0].0).collect::<Vec<_>>()
+    };
+    assert_eq!(m.video.shown_timestamps()[0], TimestampUs(66_667));
+    for (x, y) in from_first(&m).iter().zip(from_first(&plain)) {
+        assert!((x - y).abs() <= 1, "{x} vs {y} (rounding to microseconds only)");
     }
-    w.finish().unwrap().0
+    let keys = |mv: &Movie| mv.video.samples.iter().map(|s| s.keyframe).collect::<Vec<_>>();
+    assert_eq!(keys(&m), keys(&plain));
+    let (a, b) = (m.audio.as_ref().unwrap(), plain.audio.as_ref().unwrap());
+    // Audio: the same packets (ffmpeg folds the AAC priming into the first fragment's first
+    // duration, 3200, instead of an edit list).
+    let timing = |t: &reframe_core::demux::AudioTrack| {
+        t.samples.iter().skip(1).map(|s| (s.duration, s.size)).collect::<Vec<_>>()
+    };
+    assert_eq!(timing(a), timing(b));
+    assert_eq!(a.samples[0].size, b.samples[0].size);
+    // The same bytes at the offsets the fragments give.
+    let (mut frag_bytes, mut plain_bytes) = (fixture("fragmented.mp4"), fixture("bframes_aac.mp4"));
+    for (x, y) in m.video.samples.iter().zip(&plain.video.samples) {
+        assert_eq!(common::sample_bytes(&mut frag_bytes, x), common::sample_bytes(&mut plain_bytes, y));
+    }
+}
+
+#[test]
+fn an_mp4_with_its_index_first_cut_short_keeps_the_part_that_is_there() {
+    if !has_ffmpeg() {
+        return;
+    }
+    let path = scratch("faststart.mp4");
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i"])
+        .arg(fixture_path("bframes_aac.mp4"))
+        .args(["-c", "copy", "-movflags", "+faststart"])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let full = std::fs::read(&path).unwrap();
+    let mut part = full[..full.len() * 6 / 10].to_vec();
+    let m = read_movie(&mut part).expect("the part before the cut");
+    let n = m.video.shown_frames();
+    assert!(n > 20 && n < 60, "{n} frames");
+    assert!(m
+        .video
+        .samples
+        .iter()
+        .chain(&m.audio.as_ref().unwrap().samples)
+        .all(|s| s.offset + s.size as u64 <= part.len() as u64));
+    assert!(m.notices.iter().any(|t| t.contains("cut short") && t.contains("of its 60 frames")), "{:?}", m.notices);
 }

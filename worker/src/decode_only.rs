@@ -105,6 +105,7 @@ pub async fn run(
         encode_fps: 0.0,
         frames_decoded: c.frames,
         hardware_decode: false,
+        notices: Vec::new(),
         crop_path: Vec::new(),
         split_layout: None,
         analysis: None,

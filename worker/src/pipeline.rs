@@ -617,6 +617,7 @@ async fn finish(
         frames_decoded: stats.frames_decoded,
         encode_fps: rate(frames_encoded),
         hardware_decode: input.decoder.hardware,
+        notices: input.movie.notices.clone(),
         crop_path: Vec::new(),
         split_layout: planned.crop_path.split,
         analysis: None,
@@ -659,5 +660,7 @@ fn source_info(movie: &Movie, file_name: &str) -> SourceInfo {
         frames: v.shown_frames(),
         duration_us: movie.video_duration().0,
         audio_codec: movie.audio.as_ref().map(|a| a.codec_name.clone()),
+        container: movie.container.to_string(),
+        notices: movie.notices.clone(),
     }
 }
