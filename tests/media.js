@@ -71,7 +71,8 @@ const patternClip = (seconds, bframes) => [
 // errorCodes (bad inputs): the error codes (core/src/error.rs) the page may answer with.
 // ext: the file's extension when it is not an MP4 ('webm', 'mkv', 'avi', 'png').
 // 'partial' clips are damaged files the page must still make what it can of, with a notice
-// (noticeIncludes) in the result; 'silent' clips have sound that cannot be copied into an MP4.
+// (noticeIncludes) in the result; 'reencoded' clips have sound an MP4 cannot hold, encoded again
+// as Opus; 'silent' ones have sound this browser cannot decode (the output has none).
 
 const CLIPS = {
   'h264-1080p30': {
@@ -265,13 +266,33 @@ const CLIPS = {
     steps: (out) => [['record', [out, 3, 'video/webm;codecs=vp9,opus']]],
   },
   'webm-vp8-vorbis': {
-    kind: 'silent',
-    description: 'WebM: VP8 + Vorbis (Vorbis cannot go into an MP4: the output is silent, and the page says why)',
+    kind: 'reencoded',
+    description: 'WebM: VP8 + Vorbis (an MP4 cannot hold Vorbis: the sound is encoded again as Opus, and the page says so)',
     ext: 'webm',
     noticeIncludes: 'Vorbis',
     steps: (out) => [['ffmpeg', [
       ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=2', ...audioInput(2), '-vf', MOVING_BOX,
       '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-c:a', 'libvorbis', out,
+    ]]],
+  },
+  'mkv-flac': {
+    kind: 'reencoded',
+    description: 'MKV: H.264 + FLAC stereo at 44.1 kHz (encoded again as Opus)',
+    ext: 'mkv',
+    noticeIncludes: 'FLAC',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2), '-vf', MOVING_BOX,
+      ...X264(0), '-c:a', 'flac', '-ar', '44100', out,
+    ]]],
+  },
+  'mkv-ac3': {
+    kind: 'silent',
+    description: 'MKV: H.264 + AC-3 (this Chromium decodes no AC-3: the output is silent, and the page says why)',
+    ext: 'mkv',
+    noticeIncludes: 'AC-3',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2), '-vf', MOVING_BOX,
+      ...X264(0), '-c:a', 'ac3', out,
     ]]],
   },
   'mkv-cut-90': {

@@ -258,8 +258,13 @@ test('media: bad inputs are what they claim', { timeout: 5 * 60 * 1000 }, async 
   // Without moov ffprobe cannot open it.
   const t = await run('ffprobe', ['-v', 'error', await media.clipPath('truncated')]);
   assert.notEqual(t.code, 0);
-  const fsBoxes = mp4Boxes(await media.clipPath('truncated-faststart'));
+  const fsBoxes = mp4Boxes(await media.clipPath('faststart-cut-90'));
   assert.ok(fsBoxes.moovBeforeMdat, `faststart layout: ${fsBoxes.top}`);
+  // The partial and bad ones made from other clips are the share of them they claim.
+  const whole = fs.statSync(await media.clipPath('mkv-h264-aac')).size;
+  assert.equal(await size('mkv-cut-90'), Math.floor(whole * 0.9));
+  assert.equal(await size('webm-cut-header'), 300);
+  assert.equal((await probe(await media.clipPath('webm-vp8-vorbis'))).audio.codec, 'vorbis');
   const r = await run('ffprobe', ['-v', 'error', await media.clipPath('random-bytes')]);
   assert.notEqual(r.code, 0);
   const m = await probe(await media.clipPath('unsupported-mpeg4'));

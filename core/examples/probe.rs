@@ -26,12 +26,11 @@ fn main() {
                     v.display_size(),
                     v.shown_frames(),
                     m.video_duration().0 as f64 / 1e6,
-                    m.audio.as_ref().map_or("no sound".to_string(), |a| format!(
-                        "{} ({} packets at {} Hz)",
-                        a.codec_name,
-                        a.samples.len(),
-                        a.timescale
-                    )),
+                    match (&m.audio, &m.audio_to_encode) {
+                        (Some(a), _) => format!("{} ({} packets at {} Hz)", a.codec_name, a.samples.len(), a.timescale),
+                        (None, Some(a)) => format!("{} to encode again ({} packets)", a.codec_name, a.samples.len()),
+                        (None, None) => "no sound".to_string(),
+                    },
                 );
                 for n in &m.notices {
                     println!("  notice: {n}");

@@ -140,6 +140,12 @@ impl<S: ByteSink> Mp4Writer<S> {
         self.video_encoding = Some(encoding);
     }
 
+    /// Replaces the audio track's description (known only at the end for sound encoded here:
+    /// the encoder's own header and the track's length).
+    pub fn set_audio_spec(&mut self, spec: AudioSpec) {
+        self.audio_spec = Some(spec);
+    }
+
     pub fn has_video_encoding(&self) -> bool {
         self.video_encoding.is_some()
     }
@@ -389,6 +395,48 @@ impl<S: ByteSink> Mp4Writer<S> {
             ..Default::default()
         }
     }
+}
+
+/// The edit list that starts a track's sound `delay` ticks into the movie, skipping the first
+/// `skip` ticks of its media (an Opus pre-skip), for `media` ticks of media in all (ticks of the
+/// track's `timescale`). None when there is neither.
+pub fn start_edit(delay: i64, skip: i64, media: i64, timescale: u32, movie_timescale: u32) -> Option<Edts> {
+    let (delay, skipped) = (delay.max(0), skip.max(0));
+    if delay == 0 && skipped == 0 {
+        return None;
+    }
+    let to_movie = |t: i64| (t.max(0) as i128 * movie_timescale as i128 / timescale.max(1) as i128) as u64;
+    let mut entries = Vec::new();
+    if delay > 0 {
+        entries.push(ElstEntry { segment_duration: to_movie(delay), media_time: None, media_rate: 1i16.into() });
+    }
+    entries.push(ElstEntry {
+        segment_duration: to_movie(media - skipped),
+        media_time: Some(skipped as u64),
+        media_rate: 1i16.into(),
+    });
+    Some(Edts { elst: Some(Elst { entries }) })
+}
+
+/// The MP4 sample entry of Opus sound (RFC 7845 header values; channel mapping family 0, so
+/// mono or stereo).
+pub fn opus_sample_entry(channels: u16, input_rate: u32, pre_skip: u16) -> Codec {
+    Codec::Opus(mp4_atom::Opus {
+        audio: mp4_atom::Audio {
+            data_reference_index: 1,
+            channel_count: channels,
+            sample_size: 16,
+            sample_rate: 48_000u16.into(),
+        },
+        dops: mp4_atom::Dops {
+            output_channel_count: channels as u8,
+            pre_skip,
+            input_sample_rate: input_rate,
+            output_gain: 0,
+            channel_mapping: None,
+        },
+        btrt: None,
+    })
 }
 
 fn internal(e: mp4_atom::Error) -> ReframeError {

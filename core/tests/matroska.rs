@@ -86,13 +86,22 @@ fn av1_in_matroska() {
 }
 
 #[test]
-fn vorbis_sound_is_left_out_with_a_notice() {
+fn vorbis_sound_is_handed_over_to_be_encoded_again() {
     let (m, _) = movie("vp8_vorbis.webm");
     assert_eq!(m.video.config.codec, "vp8");
     assert_eq!(m.video.shown_frames(), 25);
-    assert!(m.audio.is_none());
+    assert!(m.audio.is_none(), "Vorbis cannot be copied into an MP4");
+    let a = m.audio_to_encode.as_ref().expect("Vorbis to encode again");
+    assert_eq!((a.codec.as_str(), a.sample_rate, a.channels), ("vorbis", 44_100, 1));
+    // Xiph-laced headers (identification, comment, setup), as WebCodecs takes them.
+    let d = a.description.as_ref().expect("the three Vorbis headers");
+    assert_eq!(d[0], 2);
+    assert_eq!(&d[4..10], b"vorbis");
+    // ffprobe -count_packets: 45 packets, in time order, in microseconds.
+    assert_eq!(a.samples.len(), 45);
+    assert!(a.samples.windows(2).all(|w| w[1].cts > w[0].cts));
     assert_eq!(m.notices.len(), 1);
-    assert!(m.notices[0].contains("Vorbis") && m.notices[0].contains("silent"), "{}", m.notices[0]);
+    assert!(m.notices[0].contains("Vorbis") && m.notices[0].contains("Opus"), "{}", m.notices[0]);
 }
 
 #[test]

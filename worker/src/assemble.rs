@@ -1,13 +1,15 @@
-//! The last step of a job: one MP4 from the stored segments, with the source's audio copied in.
+//! The last step of a job: one MP4 from the stored segments, with the source's audio copied in
+//! (or, for sound an MP4 cannot hold, encoded again as Opus by `audio_encode`).
 //!
 //! Segments are read back one frame at a time from OPFS and appended to the output (also in OPFS)
 //! with `reframe_core::mux`; audio packets are read from the source file and interleaved by time.
 //! Nothing is held in memory but the sample index. If the page is closed while this runs, the job
 //! restarts this step from the stored segments.
 
+use crate::audio_encode::AudioEncode;
 use crate::source::FileSource;
 use crate::store::{self, OpfsFile};
-use reframe_core::demux::{ByteSource, Movie, Sample};
+use reframe_core::demux::{AudioToEncode, ByteSource, Movie, Sample};
 use reframe_core::mux::{AudioSpec, Mp4Writer, VideoSpec};
 use reframe_core::records::SegmentIndex;
 use reframe_core::units::{ticks_to_us, PixelSize, TimestampUs};
@@ -41,8 +43,40 @@ impl AudioCopy<'_> {
     }
 }
 
+/// Sound encoded again as Opus, written as its packets come out of the encoder.
+struct AudioAgain<'a> {
+    source: FileSource,
+    track: &'a AudioToEncode,
+    codecs: AudioEncode,
+}
+
+impl AudioAgain<'_> {
+    /// Feeds the source's packets that start before `until_us` (all when `None`, then flushes)
+    /// and writes the Opus packets ready.
+    async fn write_until(
+        &mut self,
+        writer: &mut Mp4Writer<OpfsFile>,
+        until_us: Option<i64>,
+    ) -> Result<(), ReframeError> {
+        let mut packets = self.codecs.feed_until(self.track, &mut self.source, until_us).await?;
+        if until_us.is_none() {
+            packets.extend(self.codecs.finish().await?);
+        }
+        for p in packets {
+            let dts = self.codecs.advance(p.samples);
+            writer.push_audio(&p.data, dts, p.samples)?;
+        }
+        Ok(())
+    }
+
+    /// Where the source's sound starts on the movie's timeline.
+    fn start_us(&self) -> i64 {
+        self.track.samples.first().map_or(0, |s| s.cts)
+    }
+}
+
 /// Writes `out_path` from `segments` (sorted by index) and the audio of `file`. Returns the
-/// output's size in bytes and whether audio was copied.
+/// output's size in bytes and whether it has sound.
 pub async fn assemble(
     movie: &Movie,
     file: &File,
@@ -53,12 +87,23 @@ pub async fn assemble(
 ) -> Result<(u64, bool), ReframeError> {
     let v = &movie.video;
     let out = OpfsFile::create(out_path).await?;
-    let audio_spec = movie.audio.as_ref().map(|a| AudioSpec {
-        sample_entry: a.sample_entry.clone(),
-        edts: a.edts.clone(),
-        timescale: a.timescale,
-        language: a.language.clone(),
-    });
+    let mut again = match &movie.audio_to_encode {
+        Some(track) => {
+            Some(AudioAgain { source: FileSource::new(file.clone())?, track, codecs: AudioEncode::new(track)? })
+        }
+        None => None,
+    };
+    let audio_spec = match (&movie.audio, &again) {
+        (Some(a), _) => Some(AudioSpec {
+            sample_entry: a.sample_entry.clone(),
+            edts: a.edts.clone(),
+            timescale: a.timescale,
+            language: a.language.clone(),
+        }),
+        // Completed once every packet is written.
+        (None, Some(e)) => Some(e.codecs.spec(e.start_us(), 0, movie.movie_timescale)),
+        (None, None) => None,
+    };
     let spec = VideoSpec { size: encoded_size, rotation: v.rotation, timescale: v.timescale };
     let mut writer = Mp4Writer::new(out, movie.movie_timescale, spec, audio_spec)?;
     let mut audio = match &movie.audio {
@@ -94,14 +139,22 @@ pub async fn assemble(
             if let Some(a) = audio.as_mut() {
                 a.write_until(&mut writer, Some(s.pts_us + AUDIO_LEAD_US))?;
             }
+            if let Some(e) = again.as_mut() {
+                e.write_until(&mut writer, Some(s.pts_us + AUDIO_LEAD_US)).await?;
+            }
             writer.push_video(&buf, TimestampUs(s.pts_us), s.duration_us, s.keyframe)?;
         }
     }
     if let Some(a) = audio.as_mut() {
         a.write_until(&mut writer, None)?;
     }
+    if let Some(e) = again.as_mut() {
+        e.write_until(&mut writer, None).await?;
+        let media = e.codecs.advance(0);
+        writer.set_audio_spec(e.codecs.spec(e.start_us(), media, movie.movie_timescale));
+    }
     let (out, len) = writer.finish()?;
     out.flush()?;
     drop(out);
-    Ok((len, audio.is_some()))
+    Ok((len, audio.is_some() || again.is_some()))
 }

@@ -10,6 +10,7 @@
 
 mod analyze;
 mod assemble;
+mod audio_encode;
 mod compose;
 mod db;
 mod decode;

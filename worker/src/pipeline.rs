@@ -20,6 +20,7 @@
 
 use crate::analyze::{self, AnalysisJob};
 use crate::assemble::assemble;
+use crate::audio_encode::AudioEncode;
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{self, DecoderChoice};
 use crate::feed::Stop;
@@ -30,7 +31,7 @@ use crate::transcode::{self, EncodeJob, EncodeStats, Output};
 use crate::{decode_only, encode, js, messages, store};
 use reframe_core::analysis::Analysis;
 use reframe_core::crop::{self, CropPathEntry, CropPlan};
-use reframe_core::demux::{read_movie, ByteSource, Movie};
+use reframe_core::demux::{matroska, read_movie, ByteSource, Movie};
 use reframe_core::encode_settings::output_bitrate;
 use reframe_core::fingerprint::{self, analysis_id, job_id, FileFingerprint};
 use reframe_core::job::{JobRecord, JobStage, JOB_SCHEMA};
@@ -246,7 +247,17 @@ async fn open_input(req: &JobRequest) -> Result<Input, ReframeError> {
         return Err(ReframeError::NoWebCodecs);
     }
     let mut source = FileSource::new(req.file.clone())?;
-    let movie = read_movie(&mut source)?;
+    let mut movie = read_movie(&mut source)?;
+    // Sound to encode again that this browser cannot decode or encode: the output is silent.
+    if let Some(a) = &movie.audio_to_encode {
+        if !AudioEncode::supported(a).await {
+            let name = a.codec_name.clone();
+            movie.audio_to_encode = None;
+            let again = matroska::encoded_again_notice(&name);
+            movie.notices.retain(|n| *n != again);
+            movie.notices.push(matroska::silent_notice(&name));
+        }
+    }
     messages::post(&FromWorker::Probed { source: source_info(&movie, &req.file_name) });
     let decoder = decode::choose(&movie.video).await?;
     Ok(Input { source, movie, decoder })
@@ -659,7 +670,11 @@ fn source_info(movie: &Movie, file_name: &str) -> SourceInfo {
         rotation_degrees: v.rotation.degrees(),
         frames: v.shown_frames(),
         duration_us: movie.video_duration().0,
-        audio_codec: movie.audio.as_ref().map(|a| a.codec_name.clone()),
+        audio_codec: match (&movie.audio, &movie.audio_to_encode) {
+            (Some(a), _) => Some(a.codec_name.clone()),
+            (None, Some(a)) => Some(format!("{} (encoded again as Opus)", a.codec_name)),
+            (None, None) => None,
+        },
         container: movie.container.to_string(),
         notices: movie.notices.clone(),
     }

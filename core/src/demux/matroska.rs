@@ -14,7 +14,7 @@
 //! so the copied track has exact durations; its start and the codec's delay become an edit list.
 
 use super::mp4::{av1_config, avc_config, hevc_config};
-use super::{AudioTrack, ByteSource, EditWindow, Movie, Sample, VideoCodecConfig, VideoTrack};
+use super::{AudioToEncode, AudioTrack, ByteSource, EditWindow, Movie, Sample, VideoCodecConfig, VideoTrack};
 use crate::error::{ReframeError, Result};
 use crate::units::{PixelSize, Rotation};
 use mkv_element::prelude::{Ebml, Element, Info, TrackEntry, Tracks};
@@ -176,7 +176,7 @@ pub fn read_movie(src: &mut dyn ByteSource) -> Result<Movie> {
     let Some(first_cluster) = first_cluster else {
         return Err(ReframeError::Corrupt("it holds no frames (no cluster)".into()));
     };
-    let audio_number = audio_copy.as_ref().and_then(|c| c.as_ref().map(|_| *audio_entry.unwrap().track_number));
+    let audio_number = audio_entry.map(|t| *t.track_number);
     let scan = scan_clusters(src, first_cluster, segment_end, *video_entry.track_number, audio_number)?;
     if scan.video.is_empty() {
         return Err(ReframeError::Corrupt("its video track has no frames".into()));
@@ -185,20 +185,20 @@ pub fn read_movie(src: &mut dyn ByteSource) -> Result<Movie> {
     // Everything starts at the first frame of either track.
     let start = scan.video.iter().chain(&scan.audio).map(|f| f.ticks).min().unwrap_or(0);
     let to_us = |ticks: i64| ((ticks - start) as i128 * tick_ns as i128 / 1000) as i64;
-    let video = video_track(src, video_entry, &scan.video, tick_ns, to_us)?;
+    let video = video_track(src, video_entry, &scan.video, tick_ns, &to_us)?;
     let mut notices = Vec::new();
-    let audio = match (audio_entry, audio_copy) {
-        (Some(entry), Some(Some(copy))) => Some(audio_track(entry, copy, &scan.audio, to_us)),
-        (Some(entry), _) => {
-            notices.push(format!(
-                "The sound ({}) cannot be copied into an MP4 file, so the output is silent. Convert the sound \
-                 to AAC or Opus first to keep it, for example with ffmpeg: ffmpeg -i input.mkv -c:v copy -c:a aac output.mkv",
-                audio_codec_name(&entry.codec_id)
-            ));
-            None
-        }
-        _ => None,
-    };
+    let (mut audio, mut audio_to_encode) = (None, None);
+    match (audio_entry, audio_copy) {
+        (Some(entry), Some(Some(copy))) => audio = Some(audio_track(entry, copy, &scan.audio, &to_us)),
+        (Some(entry), _) => match to_encode(entry, &scan.audio, &to_us) {
+            Some(a) => {
+                notices.push(encoded_again_notice(&a.codec_name));
+                audio_to_encode = Some(a);
+            }
+            None => notices.push(silent_notice(&audio_codec_name(&entry.codec_id))),
+        },
+        _ => {}
+    }
     if audio_entries.len() > 1 {
         if let Some(a) = &audio {
             notices.push(format!(
@@ -216,7 +216,15 @@ pub fn read_movie(src: &mut dyn ByteSource) -> Result<Movie> {
             scan.damaged_at[0]
         ));
     }
-    let mut movie = Movie { file_bytes: file_len, movie_timescale: MOVIE_TIMESCALE, video, audio, container, notices };
+    let mut movie = Movie {
+        file_bytes: file_len,
+        movie_timescale: MOVIE_TIMESCALE,
+        video,
+        audio,
+        audio_to_encode,
+        container,
+        notices,
+    };
     if scan.cut_short || segment.end.is_some_and(|end| end > file_len) {
         let declared_s = info.as_ref().and_then(|i| i.duration.as_ref()).map(|d| **d * tick_ns as f64 / 1e9);
         let have_s = movie.video_duration().0 as f64 / 1e6;
@@ -413,7 +421,7 @@ fn video_track(
     entry: &TrackEntry,
     frames: &[RawFrame],
     tick_ns: u64,
-    to_us: impl Fn(i64) -> i64,
+    to_us: &impl Fn(i64) -> i64,
 ) -> Result<VideoTrack> {
     let v = entry.video.as_ref().ok_or_else(|| ReframeError::Corrupt("the video track has no picture size".into()))?;
     let coded_size = PixelSize::new(*v.pixel_width as u32, *v.pixel_height as u32);
@@ -566,6 +574,56 @@ fn av1_level(size: PixelSize) -> u32 {
         .unwrap_or(16)
 }
 
+/// The notice for sound that is encoded again.
+pub fn encoded_again_notice(codec_name: &str) -> String {
+    format!("The sound ({codec_name}) is encoded again as Opus for the MP4 output.")
+}
+
+/// The notice for sound that cannot be kept.
+pub fn silent_notice(codec_name: &str) -> String {
+    format!(
+        "The sound ({codec_name}) cannot be decoded by this browser, so the output is silent. Convert the sound to \
+         AAC or Opus first to keep it, for example with ffmpeg: ffmpeg -i input.mkv -c:v copy -c:a aac output.mkv"
+    )
+}
+
+/// Sound an MP4 cannot hold, described for the browser's `AudioDecoder` (None: a codec that
+/// no browser decodes).
+fn to_encode(entry: &TrackEntry, frames: &[RawFrame], to_us: &impl Fn(i64) -> i64) -> Option<AudioToEncode> {
+    let a = entry.audio.as_ref();
+    let depth = a.and_then(|a| a.bit_depth.as_ref()).map(|d| **d).unwrap_or(16);
+    let codec = match &*entry.codec_id {
+        "A_VORBIS" => "vorbis",
+        "A_FLAC" => "flac",
+        "A_MPEG/L3" => "mp3",
+        "A_PCM/INT/LIT" => match depth {
+            8 => "pcm-u8",
+            24 => "pcm-s24",
+            32 => "pcm-s32",
+            _ => "pcm-s16",
+        },
+        "A_PCM/FLOAT/IEEE" => "pcm-f32",
+        "A_AC3" => "ac-3",
+        "A_EAC3" => "ec-3",
+        _ => return None,
+    };
+    let pts: Vec<i64> = frames.iter().map(|f| to_us(f.ticks)).collect();
+    let durations = durations_from_pts(&pts, vec![None; pts.len()], None);
+    let samples = frames
+        .iter()
+        .zip(pts.iter().zip(durations))
+        .map(|(f, (&t, duration))| Sample { offset: f.offset, size: f.size, dts: t, cts: t, duration, keyframe: true })
+        .collect();
+    Some(AudioToEncode {
+        codec: codec.to_string(),
+        description: entry.codec_private.as_ref().map(|p| p.to_vec()).filter(|_| matches!(codec, "vorbis" | "flac")),
+        sample_rate: a.map(|a| *a.sampling_frequency).unwrap_or(48_000.0).round().max(1.0) as u32,
+        channels: a.map(|a| *a.channels as u32).unwrap_or(2).max(1),
+        codec_name: audio_codec_name(&entry.codec_id),
+        samples,
+    })
+}
+
 /// A common name for a Matroska audio codec ID.
 fn audio_codec_name(codec_id: &str) -> String {
     match codec_id {
@@ -710,7 +768,7 @@ fn opus_packet_samples(packet: &[u8]) -> Option<u32> {
 
 /// The audio track to copy: packets on the codec's clock, with an edit list for where the
 /// sound starts (and, for Opus, the samples the decoder drops).
-fn audio_track(entry: &TrackEntry, copy: AudioCopy, frames: &[RawFrame], to_us: impl Fn(i64) -> i64) -> AudioTrack {
+fn audio_track(entry: &TrackEntry, copy: AudioCopy, frames: &[RawFrame], to_us: &impl Fn(i64) -> i64) -> AudioTrack {
     let rate = copy.rate as i64;
     let to_rate = |us: i64| (us as i128 * rate as i128 / 1_000_000) as i64;
     let mut samples: Vec<Sample> = Vec::with_capacity(frames.len());
@@ -738,26 +796,7 @@ fn audio_track(entry: &TrackEntry, copy: AudioCopy, frames: &[RawFrame], to_us: 
     };
     let start = first - delay;
     let media_ticks: i64 = samples.iter().map(|s| s.duration as i64).sum();
-    let to_movie = |t: i64| (t as i128 * MOVIE_TIMESCALE as i128 / rate as i128) as u64;
-    let edts = if start == 0 {
-        None
-    } else {
-        let mut entries = Vec::new();
-        let media_time = if start < 0 { -start } else { 0 };
-        if start > 0 {
-            entries.push(mp4_atom::ElstEntry {
-                segment_duration: to_movie(start),
-                media_time: None,
-                media_rate: 1i16.into(),
-            });
-        }
-        entries.push(mp4_atom::ElstEntry {
-            segment_duration: to_movie(media_ticks - media_time),
-            media_time: Some(media_time as u64),
-            media_rate: 1i16.into(),
-        });
-        Some(mp4_atom::Edts { elst: Some(mp4_atom::Elst { entries }) })
-    };
+    let edts = crate::mux::start_edit(start, -start, media_ticks, copy.rate, MOVIE_TIMESCALE);
     AudioTrack {
         track_id: *entry.track_number as u32,
         timescale: copy.rate,

@@ -150,6 +150,23 @@ pub struct AudioTrack {
     pub codec_name: String,
 }
 
+/// Sound that an MP4 cannot hold as it is (Vorbis, FLAC, MP3, PCM in Matroska): the worker
+/// decodes it with the browser's `AudioDecoder` and encodes it again as Opus.
+#[derive(Debug, Clone)]
+pub struct AudioToEncode {
+    /// WebCodecs codec string (`vorbis`, `flac`, `mp3`, `pcm-s16`...).
+    pub codec: String,
+    /// `AudioDecoderConfig.description` (Vorbis and FLAC headers).
+    pub description: Option<Vec<u8>>,
+    pub sample_rate: u32,
+    pub channels: u32,
+    /// Its common name, for the page ("Vorbis").
+    pub codec_name: String,
+    /// Packets in decode order; times in microseconds (timescale 1 000 000) on the movie's
+    /// timeline.
+    pub samples: Vec<Sample>,
+}
+
 /// The demuxed index of a file.
 #[derive(Debug, Clone)]
 pub struct Movie {
@@ -157,6 +174,8 @@ pub struct Movie {
     pub movie_timescale: u32,
     pub video: VideoTrack,
     pub audio: Option<AudioTrack>,
+    /// Sound to encode again as Opus (never with `audio`).
+    pub audio_to_encode: Option<AudioToEncode>,
     /// The container's common name ("MP4", "fragmented MP4", "WebM", "Matroska").
     pub container: &'static str,
     /// What the user should know about how the file is read (an audio track left out, a file

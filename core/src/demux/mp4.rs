@@ -133,7 +133,7 @@ fn movie_from_moov(moov: &Moov, fragments: &[Fragment], file_bytes: u64) -> Resu
             ));
         }
     }
-    Ok(Movie { file_bytes, movie_timescale, video, audio, container: "MP4", notices })
+    Ok(Movie { file_bytes, movie_timescale, video, audio, audio_to_encode: None, container: "MP4", notices })
 }
 
 fn video_track(trak: &Trak, movie_timescale: u32, fragments: &[Fragment], trex: Option<&Trex>) -> Result<VideoTrack> {
