@@ -126,11 +126,14 @@ class RssSampler {
     let anon = 0;
     let single = 0;
     let singlePid = null;
+    const byType = {};
     for (const pid of pids) {
       const m = memKb(pid);
       const kb = m.rss;
       total += kb;
       anon += m.anon;
+      const type = (/--type=(\S+)/.exec(cmdline(pid)) || [null, 'browser'])[1];
+      byType[type] = (byType[type] || 0) + kb;
       if (kb > single) {
         single = kb;
         singlePid = pid;
@@ -138,6 +141,8 @@ class RssSampler {
     }
     this.samples++;
     this.lastPids = pids;
+    this.peakByTypeKb = this.peakByTypeKb || {};
+    for (const [type, kb] of Object.entries(byType)) this.peakByTypeKb[type] = Math.max(this.peakByTypeKb[type] || 0, kb);
     if (total > this.peakTotalKb) this.peakTotalKb = total;
     if (anon > this.peakAnonKb) this.peakAnonKb = anon;
     if (single > this.peakSingleKb) {
@@ -170,6 +175,8 @@ class RssSampler {
       peak_renderer_rss_mb: mb(this.peakSingleKb),
       peak_anon_mb: mb(this.peakAnonKb),
       peak_largest_process_type: this.peakSingleType,
+      // Each process type's own peak (summed over its processes), e.g. renderer, gpu-process.
+      peak_by_type_mb: Object.fromEntries(Object.entries(this.peakByTypeKb || {}).map(([t, kb]) => [t, mb(kb)])),
       rss_samples: this.samples,
     };
   }
