@@ -265,6 +265,46 @@ const CLIPS = {
     ext: 'webm',
     steps: (out) => [['record', [out, 3, 'video/webm;codecs=vp9,opus']]],
   },
+  'h264-10bit': {
+    kind: 'good',
+    description: '10-bit H.264 (High 10, 4:2:0) + AAC, 640x360, 2 s: this Chromium decodes it; the output is 8-bit H.264',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2), '-vf', MOVING_BOX,
+      '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high10', '-pix_fmt', 'yuv420p10le', '-bf', '0', ...AAC, out,
+    ]]],
+    expect: { codec: 'h264', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 60, audio: true, bframes: false, pix_fmt: 'yuv420p10le' },
+  },
+  'vp9-10bit-webm': {
+    kind: 'good',
+    description: '10-bit VP9 (profile 2) + Opus in WebM, 640x360, 2 s',
+    ext: 'webm',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2), '-vf', MOVING_BOX,
+      '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-profile:v', '2', '-pix_fmt', 'yuv420p10le', '-b:v', '800k',
+      '-c:a', 'libopus', '-b:a', '64k', out,
+    ]]],
+    expect: { codec: 'vp9', width: 640, height: 360, display: [640, 360], rotation: 0, frames: 60, audio: true, audioCodec: 'opus', bframes: false, pix_fmt: 'yuv420p10le' },
+  },
+  'h264-60fps': {
+    kind: 'good',
+    description: '1280x720 at 60 fps, H.264 + AAC, 2 s',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=60:duration=2', ...audioInput(2), '-vf', MOVING_BOX, ...X264(0), ...AAC, out,
+    ]]],
+    expect: { codec: 'h264', width: 1280, height: 720, display: [1280, 720], rotation: 0, frames: 120, audio: true, bframes: false },
+  },
+  'tiny-64x36': {
+    kind: 'good',
+    description: 'a tiny 64x36 H.264 video, 1 s, no audio (the 9:16 crop is 20x36)',
+    steps: (out) => [['ffmpeg', [...FF, '-f', 'lavfi', '-i', 'testsrc2=size=64x36:rate=30:duration=1', ...X264(0), '-an', out]]],
+    expect: { codec: 'h264', width: 64, height: 36, display: [64, 36], rotation: 0, frames: 30, audio: false, bframes: false },
+  },
+  'one-frame': {
+    kind: 'good',
+    description: 'a video of a single frame, 320x240 H.264, no audio',
+    steps: (out) => [['ffmpeg', [...FF, '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-frames:v', '1', ...X264(0), '-an', out]]],
+    expect: { codec: 'h264', width: 320, height: 240, display: [320, 240], rotation: 0, frames: 1, audio: false, bframes: false },
+  },
   'webm-vp8-vorbis': {
     kind: 'reencoded',
     description: 'WebM: VP8 + Vorbis (an MP4 cannot hold Vorbis: the sound is encoded again as Opus, and the page says so)',

@@ -86,9 +86,46 @@ fn unsupported_codec_message(codec: &str) -> String {
             "This video is MPEG-4 Part 2 (codec {codec}), which browsers do not decode. Export it again as \
              H.264 from the program that made it, {CONVERT_ADVICE}."
         ),
-        _ => {
-            format!("The video codec {codec} is not supported by this browser. Use another browser, {CONVERT_ADVICE}.")
-        }
+        _ => match deep_color_name(codec) {
+            Some(name) => format!(
+                "This video is {name} (codec {codec}), which this browser cannot decode. Use another browser, \
+                 {CONVERT_ADVICE} (add -pix_fmt yuv420p for an 8-bit 4:2:0 copy)."
+            ),
+            None => format!(
+                "The video codec {codec} is not supported by this browser. Use another browser, {CONVERT_ADVICE}."
+            ),
+        },
+    }
+}
+
+/// A common name for the 10-bit, 12-bit and 4:2:2/4:4:4 kinds of H.264, VP9 and AV1, which
+/// browsers often do not decode (None for others).
+fn deep_color_name(codec: &str) -> Option<&'static str> {
+    let mut parts = codec.split('.');
+    let (kind, first) = (parts.next()?, parts.next().unwrap_or(""));
+    match kind {
+        // avc1.PPCCLL: the profile_idc in hex.
+        "avc1" | "avc3" => match first.get(..2)?.to_ascii_lowercase().as_str() {
+            "6e" => Some("10-bit H.264 (High 10)"),
+            "7a" => Some("H.264 4:2:2 (High 4:2:2)"),
+            "f4" => Some("H.264 4:4:4 (High 4:4:4)"),
+            _ => None,
+        },
+        // vp09.PP.LL.DD: profiles 1 and 3 are 4:2:2/4:4:4, 2 and 3 are 10 or 12 bits.
+        "vp09" => match first {
+            "01" => Some("VP9 4:2:2/4:4:4 (profile 1)"),
+            "02" => Some("10- or 12-bit VP9 (profile 2)"),
+            "03" => Some("10- or 12-bit VP9 4:2:2/4:4:4 (profile 3)"),
+            _ => None,
+        },
+        // av01.P.LLT.DD
+        "av01" => match (first, parts.nth(1)) {
+            (_, Some("10")) => Some("10-bit AV1"),
+            (_, Some("12")) => Some("12-bit AV1"),
+            ("1" | "2", _) => Some("AV1 4:4:4/4:2:2 (High or Professional profile)"),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -152,6 +189,11 @@ mod tests {
         assert!(ReframeError::UnsupportedCodec("hev1.2.4.L120.B0".into()).to_string().contains("HEVC"));
         let mp4v = ReframeError::UnsupportedCodec("mp4v".into()).to_string();
         assert!(mp4v.contains("MPEG-4 Part 2"), "{mp4v}");
+        let deep = ReframeError::UnsupportedCodec("avc1.6e001e".into()).to_string();
+        assert!(deep.contains("10-bit H.264 (High 10)") && deep.contains("-pix_fmt yuv420p"), "{deep}");
+        assert!(ReframeError::UnsupportedCodec("vp09.02.10.10".into()).to_string().contains("10- or 12-bit VP9"));
+        assert!(ReframeError::UnsupportedCodec("av01.0.08M.10".into()).to_string().contains("10-bit AV1"));
+        assert!(ReframeError::UnsupportedCodec("avc1.64001f".into()).to_string().starts_with("The video codec"));
         let other = ReframeError::UnsupportedCodec("apcn".into()).to_string();
         assert!(other.starts_with("The video codec apcn is not supported"), "{other}");
         assert_eq!(ReframeError::UnsupportedCodec("hvc1".into()).code(), "unsupported_codec");
