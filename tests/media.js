@@ -64,7 +64,8 @@ const patternClip = (seconds, bframes) => [
 // kind: 'good' clips must process; 'bad' ones must end in the page's error state; 'detector', 'resume' and
 // 'camera' clips serve the tests named after them.
 // steps(out, tmp): list of [operation, args]: 'ffmpeg' (its arguments), 'rotate' (src, dst,
-//   degrees), 'write' (file, 'empty'|'random'|'text', size), 'truncate' (src, dst, fraction or bytes).
+//   degrees), 'write' (file, 'empty'|'random'|'text'|'pdf', size), 'truncate' (src, dst, fraction or bytes),
+//   'damage' (src, dst, box type, bytes | fraction, bytes, ...), 'record' (dst, seconds, MediaRecorder type).
 //   "@name" in args stands for the path of clip `name`, which must be listed in `deps`.
 //   The JSON of the steps (plus the keys of the deps) is the cache key.
 // expect: what tests/tooling.test.js checks with ffprobe after generating.
@@ -339,6 +340,7 @@ const CLIPS = {
     kind: 'partial',
     description: 'mkv-h264-aac cut at 90%: the frames before the cut are made, with a notice',
     ext: 'mkv',
+    keeps: [0.8, 0.95], // the share of the whole file's frames that must come out
     noticeIncludes: 'cut short',
     deps: ['mkv-h264-aac'],
     steps: (out) => [['truncate', ['@mkv-h264-aac', out, 0.9]]],
@@ -346,6 +348,7 @@ const CLIPS = {
   'faststart-cut-90': {
     kind: 'partial',
     description: 'mkv-h264-aac as an MP4 with its index first (faststart), cut at 90%: the frames before the cut are made, with a notice',
+    keeps: [0.8, 0.95], // the share of the whole file's frames that must come out
     noticeIncludes: 'cut short',
     deps: ['mkv-h264-aac'],
     steps: (out, tmp) => [
@@ -409,6 +412,119 @@ const CLIPS = {
     description: 'an M4A with sound and no picture',
     errorCodes: ['no_video_track'],
     steps: (out) => [['ffmpeg', [...FF, ...audioInput(2), ...AAC, '-f', 'mp4', out]]],
+  },
+  'pdf-file': {
+    kind: 'bad',
+    description: 'a small PDF document named .mp4',
+    errorCodes: ['not_a_video'],
+    messageIncludes: 'PDF',
+    steps: (out) => [['write', [out, 'pdf']]],
+  },
+  'mpeg-ts': {
+    kind: 'bad',
+    description: 'an MPEG transport stream (as TV recorders and cameras write): named, with how to convert',
+    ext: 'ts',
+    errorCodes: ['unsupported_container'],
+    messageIncludes: 'transport stream',
+    steps: (out) => [['ffmpeg', [...FF, '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', ...X264(0), '-f', 'mpegts', out]]],
+  },
+  'flv-file': {
+    kind: 'bad',
+    description: 'a Flash video (FLV)',
+    ext: 'flv',
+    errorCodes: ['unsupported_container'],
+    messageIncludes: 'FLV',
+    steps: (out) => [['ffmpeg', [...FF, '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', ...X264(0), '-f', 'flv', out]]],
+  },
+  'prores-mov': {
+    kind: 'bad',
+    description: 'ProRes 422 in MOV (as editors export for masters): not decoded by browsers, named in the message',
+    ext: 'mov',
+    errorCodes: ['unsupported_codec'],
+    messageIncludes: 'ProRes',
+    steps: (out) => [['ffmpeg', [...FF, '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=1', '-c:v', 'prores_ks', '-profile:v', '2', out]]],
+  },
+  'truncated-1pct': {
+    kind: 'bad',
+    description: 'h264-1080p30 (index at the end) cut at 1%',
+    errorCodes: ['corrupt'],
+    deps: ['h264-1080p30'],
+    steps: (out) => [['truncate', ['@h264-1080p30', out, 0.01]]],
+  },
+  'truncated-10pct': {
+    kind: 'bad',
+    description: 'h264-1080p30 (index at the end) cut at 10%',
+    errorCodes: ['corrupt'],
+    deps: ['h264-1080p30'],
+    steps: (out) => [['truncate', ['@h264-1080p30', out, 0.1]]],
+  },
+  'truncated-90pct': {
+    kind: 'bad',
+    description: 'h264-1080p30 (index at the end) cut at 90%: the index is gone, so nothing can be made',
+    errorCodes: ['corrupt'],
+    deps: ['h264-1080p30'],
+    steps: (out) => [['truncate', ['@h264-1080p30', out, 0.9]]],
+  },
+  'faststart-cut-1': {
+    kind: 'bad',
+    description: 'the faststart MP4 of mkv-h264-aac cut at 1% (inside its index)',
+    errorCodes: ['corrupt'],
+    deps: ['mkv-h264-aac'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [...FF, '-i', '@mkv-h264-aac', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
+      ['truncate', [tmp('fs.mp4'), out, 0.01]],
+    ],
+  },
+  'faststart-cut-50': {
+    kind: 'partial',
+    description: 'the faststart MP4 of mkv-h264-aac cut at 50%',
+    keeps: [0.4, 0.6], // the share of the whole file's frames that must come out
+    noticeIncludes: 'cut short',
+    deps: ['mkv-h264-aac'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [...FF, '-i', '@mkv-h264-aac', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
+      ['truncate', [tmp('fs.mp4'), out, 0.5]],
+    ],
+  },
+  'faststart-cut-10': {
+    kind: 'partial',
+    description: 'the faststart MP4 of mkv-h264-aac cut at 10%: the few frames before the cut are made, with a notice',
+    keeps: [0.03, 0.2], // the share of the whole file's frames that must come out
+    noticeIncludes: 'cut short',
+    deps: ['mkv-h264-aac'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [...FF, '-i', '@mkv-h264-aac', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
+      ['truncate', [tmp('fs.mp4'), out, 0.1]],
+    ],
+  },
+  'webm-cut-50': {
+    kind: 'partial',
+    description: 'webm-vp9-opus cut at 50%',
+    ext: 'webm',
+    keeps: [0.4, 0.6], // the share of the whole file's frames that must come out
+    noticeIncludes: 'cut short',
+    deps: ['webm-vp9-opus'],
+    steps: (out) => [['truncate', ['@webm-vp9-opus', out, 0.5]]],
+  },
+  'damaged-moov': {
+    kind: 'bad',
+    description: 'mkv-h264-aac as a faststart MP4 whose sample tables (stsz) are overwritten with noise',
+    errorCodes: ['corrupt'],
+    deps: ['mkv-h264-aac'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [...FF, '-i', '@mkv-h264-aac', '-c', 'copy', '-movflags', '+faststart', tmp('fs.mp4')]],
+      ['damage', [tmp('fs.mp4'), out, 'stsz', 64]],
+    ],
+  },
+  'damaged-mdat': {
+    kind: 'bad',
+    description: 'mkv-h264-aac as an MP4 with 3 KB of noise inside its frames at 40% and 70%: the decoder fails, the page says so (going on past damaged frames is not built yet)',
+    errorCodes: ['decode'],
+    deps: ['mkv-h264-aac'],
+    steps: (out, tmp) => [
+      ['ffmpeg', [...FF, '-i', '@mkv-h264-aac', '-c', 'copy', tmp('plain.mp4')]],
+      ['damage', [tmp('plain.mp4'), out, 0.4, 3000, 0.7, 3000]],
+    ],
   },
   'no-room': {
     kind: 'bad',
@@ -509,6 +625,26 @@ async function recordWebm(dst, seconds, mimeType) {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Copies `src` to `dst` with bytes overwritten by a fixed noise pattern: either `n` bytes from
+ * the start of the first box of type `what` (a four-letter string), or, with fractions, `n`
+ * bytes at each fraction of the file (pairs: fraction, bytes, fraction, bytes...).
+ */
+function damage(src, dst, ...spec) {
+  const data = fs.readFileSync(src);
+  const noise = (at, n) => {
+    for (let k = 0; k < n && at + k < data.length; k++) data[at + k] = (k * 37 + 11) & 0xff;
+  };
+  if (typeof spec[0] === 'string') {
+    const at = data.indexOf(Buffer.from(spec[0], 'latin1'));
+    if (at < 0) throw new Error(`damage: no ${spec[0]} box in ${src}`);
+    noise(at + 8, spec[1]); // past the box type, version and flags: the table itself
+  } else {
+    for (let i = 0; i + 1 < spec.length; i += 2) noise(Math.floor(data.length * spec[i]), spec[i + 1]);
+  }
+  fs.writeFileSync(dst, data);
 }
 
 /** Sets the display rotation on a copy of `src` (no re-encode). */
@@ -651,7 +787,11 @@ async function generate(name) {
       } else if (op === 'write') {
         const [file, what, size] = args;
         const text = 'This is a text file, not a video. Reframe must say so in plain words.\n';
-        fs.writeFileSync(file, what === 'empty' ? Buffer.alloc(0) : what === 'text' ? Buffer.from(text) : seededBytes(size));
+        const pdf = '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n';
+        const bytes = { empty: Buffer.alloc(0), text: Buffer.from(text), pdf: Buffer.from(pdf) }[what];
+        fs.writeFileSync(file, bytes ?? seededBytes(size));
+      } else if (op === 'damage') {
+        damage(...args);
       } else if (op === 'record') {
         await recordWebm(...args);
       } else if (op === 'pad4g') {

@@ -11,7 +11,7 @@ pub enum ReframeError {
     #[error("This file is not a video Reframe can read (it is not an MP4, MOV, MKV or WebM file).")]
     NotAVideo,
     /// A file Reframe recognises but does not read (its common name, e.g. "an AVI video").
-    #[error("This file is {0}. Reframe reads MP4, MOV, MKV and WebM videos: {advice}", advice = convert_advice("input.avi"))]
+    #[error("This file is {0}. Reframe reads MP4, MOV, MKV and WebM videos: {advice}", advice = convert_advice())]
     UnsupportedContainer(String),
     /// A file that is not a video at all, recognised (its common name, e.g. "a PNG image").
     #[error("This file is {0}, not a video. Choose a video file (MP4, MOV, MKV or WebM).")]
@@ -70,8 +70,8 @@ const CONVERT_ADVICE: &str = "or convert the video to H.264 first, for example w
      ffmpeg -i input.mov -c:v libx264 -crf 18 -c:a copy output.mp4";
 
 /// How to turn a file Reframe does not read into one it does.
-fn convert_advice(input: &str) -> String {
-    format!("convert it first, for example with ffmpeg: ffmpeg -i {input} -c:v libx264 -crf 18 -c:a aac output.mp4")
+fn convert_advice() -> &'static str {
+    "convert it first, for example with ffmpeg: ffmpeg -i your-video -c:v libx264 -crf 18 -c:a aac output.mp4"
 }
 
 /// The sentence for a codec the browser cannot decode: its common name, and what to do.
@@ -81,6 +81,10 @@ fn unsupported_codec_message(codec: &str) -> String {
             "This video is HEVC (H.265, codec {codec}), which this browser cannot decode. Open it in a browser \
              that decodes HEVC (Safari, or Chrome or Edge on a Mac or on a Windows PC with hardware HEVC \
              decoding), {CONVERT_ADVICE}."
+        ),
+        "apcn" | "apch" | "apcs" | "apco" | "ap4h" | "ap4x" => format!(
+            "This video is Apple ProRes (codec {codec}), which browsers do not decode. Export it as H.264 from the \
+             editor that made it, {CONVERT_ADVICE}."
         ),
         "mp4v" => format!(
             "This video is MPEG-4 Part 2 (codec {codec}), which browsers do not decode. Export it again as \
@@ -194,8 +198,9 @@ mod tests {
         assert!(ReframeError::UnsupportedCodec("vp09.02.10.10".into()).to_string().contains("10- or 12-bit VP9"));
         assert!(ReframeError::UnsupportedCodec("av01.0.08M.10".into()).to_string().contains("10-bit AV1"));
         assert!(ReframeError::UnsupportedCodec("avc1.64001f".into()).to_string().starts_with("The video codec"));
-        let other = ReframeError::UnsupportedCodec("apcn".into()).to_string();
-        assert!(other.starts_with("The video codec apcn is not supported"), "{other}");
+        assert!(ReframeError::UnsupportedCodec("apcn".into()).to_string().contains("Apple ProRes"));
+        let other = ReframeError::UnsupportedCodec("cvid".into()).to_string();
+        assert!(other.starts_with("The video codec cvid is not supported"), "{other}");
         assert_eq!(ReframeError::UnsupportedCodec("hvc1".into()).code(), "unsupported_codec");
     }
 }

@@ -98,7 +98,7 @@ fn read_box<A: Decode>(src: &mut dyn ByteSource, offset: u64, size: u64, what: &
     let len = usize::try_from(size).map_err(|_| ReframeError::Corrupt(format!("{what} is too large")))?;
     let mut bytes = vec![0u8; len];
     src.read_at(offset, &mut bytes)?;
-    A::decode(&mut bytes.as_slice()).map_err(|e| ReframeError::Corrupt(format!("{what} cannot be read: {e}")))
+    A::decode(&mut bytes.as_slice()).map_err(|e| ReframeError::Corrupt(format!("{what} is damaged ({e})")))
 }
 
 fn fourcc(k: [u8; 4]) -> String {
