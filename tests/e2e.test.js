@@ -307,6 +307,17 @@ for (const name of media.clipsOfKind('partial')) {
   });
 }
 
+for (const name of media.clipsOfKind('audio-choice')) {
+  test(`several sound tracks ${name}: the one players start with is kept, and the page says so`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { report, out, input } = await processWithNotice(t, name);
+    const outP = await probe(out);
+    assert.equal(report.audio_copied, true);
+    assert.equal(outP.audio.codec, 'aac', 'copied as it is');
+    assert.equal(outP.audio.channels, media.CLIPS[name].keptChannels, 'the expected track (told apart by its channels)');
+    assert.equal(report.frames_in, await countFrames(input));
+  });
+}
+
 for (const name of media.clipsOfKind('silent')) {
   test(`silent output ${name}: the picture is made, the sound that cannot be kept is named`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const { report, out, input } = await processWithNotice(t, name);

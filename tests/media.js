@@ -336,6 +336,30 @@ const CLIPS = {
       ...X264(0), '-c:a', 'ac3', out,
     ]]],
   },
+  'two-audio-mp4': {
+    kind: 'audio-choice',
+    description: 'MP4 with two sound tracks: stereo first, mono second (the first is kept, with a notice)',
+    keptChannels: 2,
+    noticeIncludes: '2 audio tracks',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2),
+      '-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000:duration=2',
+      '-map', '0:v', '-map', '1:a', '-map', '2:a', ...X264(0), '-c:a', 'aac', '-b:a', '96k', out,
+    ]]],
+  },
+  'two-audio-mkv': {
+    kind: 'audio-choice',
+    description: 'MKV with two sound tracks, the second (mono) marked default: the default one is kept, with a notice',
+    ext: 'mkv',
+    keptChannels: 1,
+    noticeIncludes: '2 audio tracks',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=2', ...audioInput(2),
+      '-f', 'lavfi', '-i', 'sine=frequency=880:sample_rate=48000:duration=2',
+      '-map', '0:v', '-map', '1:a', '-map', '2:a', ...X264(0), '-c:a', 'aac', '-b:a', '96k',
+      '-disposition:a:0', '0', '-disposition:a:1', 'default', out,
+    ]]],
+  },
   'mkv-cut-90': {
     kind: 'partial',
     description: 'mkv-h264-aac cut at 90%: the frames before the cut are made, with a notice',
