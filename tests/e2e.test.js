@@ -16,7 +16,8 @@ const { REPO_ROOT, BUILD_ARGS, ensureSite: buildSite, clipOrSkip } = require('./
 const { openSite, finishJob } = require('./lib/site');
 const { runHeadless, outDir, tail } = require('./lib/run-headless');
 const { checkOutput } = require('./lib/checks');
-const { countFrames, probe, streamTiming } = require('./lib/probe');
+const { countFrames, probe, streamTiming, cropPsnr } = require('./lib/probe');
+const { MIN_PSNR_DB } = require('./lib/checks');
 const { run } = require('./lib/proc');
 
 const ensureSite = () => buildSite('e2e');
@@ -318,6 +319,27 @@ for (const name of media.clipsOfKind('audio-choice')) {
   });
 }
 
+for (const name of media.clipsOfKind('damaged')) {
+  test(`damaged frames ${name}: decoding goes on past them, every frame keeps its time, the report says where`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { report, out } = await processWithNotice(t, name);
+    const clean = await media.clipPath(media.CLIPS[name].deps[0]);
+    const whole = await countFrames(clean);
+    assert.equal(report.frames_out, whole, 'as many frames as the undamaged file');
+    const damaged = report.damaged_frames || [];
+    const lost = damaged.reduce((n, d) => n + d.frames, 0);
+    assert.ok(damaged.length >= 1 && lost > 0 && lost < whole / 2, `damaged stretches ${JSON.stringify(damaged)}`);
+    // Frames away from the damage are the undamaged file's, cropped.
+    const c = report.crop_path[0];
+    const rect = { x: c.x, y: c.y, width: c.width, height: c.height };
+    const firstBad = damaged[0].first_frame;
+    const good = [...new Set([0, Math.floor(firstBad / 2), Math.max(0, firstBad - 1)])];
+    const psnr = await cropPsnr(clean, out, [{ rect, frames: good }]);
+    for (const p of psnr) assert.ok(p.psnr_y >= MIN_PSNR_DB, `frame ${p.frame}: ${p.psnr_y} dB`);
+    t.diagnostic(`${name}: ${lost} of ${whole} frames lost in ${damaged.length} stretch(es) at ${damaged.map((d) => d.at_s.toFixed(2)).join(', ')} s; ` +
+      `PSNR before the damage ${psnr.map((p) => p.psnr_y.toFixed(1)).join(', ')} dB`);
+  });
+}
+
 for (const name of media.clipsOfKind('silent')) {
   test(`silent output ${name}: the picture is made, the sound that cannot be kept is named`, { timeout: TEST_TIMEOUT_MS }, async (t) => {
     const { report, out, input } = await processWithNotice(t, name);
@@ -377,7 +399,7 @@ test('one page: every bad input in turn gets its message, the page goes on worki
   await ensureSite();
   const good = await media.clipPath('mkv-h264-aac');
   const bad = [];
-  for (const name of [...media.clipsOfKind('bad'), ...media.clipsOfKind('partial')]) {
+  for (const name of [...media.clipsOfKind('bad'), ...media.clipsOfKind('partial'), ...media.clipsOfKind('damaged')]) {
     if (name === 'no-room') continue; // its 300 GB sparse file is tested on its own above
     bad.push({ name, file: await media.clipPath(name) });
   }
@@ -397,8 +419,8 @@ test('one page: every bad input in turn gets its message, the page goes on worki
   for (const b of bad) {
     const r = await run(b.file);
     if (r.seconds > slowest.seconds) Object.assign(slowest, { name: b.name, seconds: r.seconds });
-    if (media.CLIPS[b.name].kind === 'partial') {
-      // Made up to the damage, with the notice in the page.
+    if (['partial', 'damaged'].includes(media.CLIPS[b.name].kind)) {
+      // Made as far as it can be, with the notice in the page.
       assert.equal(r.state, 'done', `${b.name}: made`);
       const shown = await page.evaluate(() => document.querySelector('#source-notices').textContent);
       assert.ok(shown.includes(media.CLIPS[b.name].noticeIncludes), `${b.name}: notice shown: ${shown}`);

@@ -540,15 +540,20 @@ const CLIPS = {
       ['damage', [tmp('fs.mp4'), out, 'stsz', 64]],
     ],
   },
+  'gop15-source': {
+    kind: 'source',
+    description: 'H.264 + AAC, 640x360, 3 s, a keyframe every 15 frames: the undamaged twin of damaged-mdat',
+    steps: (out) => [['ffmpeg', [
+      ...FF, '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=3', ...audioInput(3), '-vf', MOVING_BOX,
+      ...X264(0), '-g', '15', ...AAC, out,
+    ]]],
+  },
   'damaged-mdat': {
-    kind: 'bad',
-    description: 'mkv-h264-aac as an MP4 with 3 KB of noise inside its frames at 40% and 70%: the decoder fails, the page says so (going on past damaged frames is not built yet)',
-    errorCodes: ['decode'],
-    deps: ['mkv-h264-aac'],
-    steps: (out, tmp) => [
-      ['ffmpeg', [...FF, '-i', '@mkv-h264-aac', '-c', 'copy', tmp('plain.mp4')]],
-      ['damage', [tmp('plain.mp4'), out, 0.4, 3000, 0.7, 3000]],
-    ],
+    kind: 'damaged',
+    description: 'gop15-source with 3 KB of noise inside its frames at 40% and 70%: decoding goes on at the next keyframe, the lost frames show the last good picture, and the report says where',
+    noticeIncludes: 'could not be decoded',
+    deps: ['gop15-source'],
+    steps: (out) => [['damage', ['@gop15-source', out, 0.4, 3000, 0.7, 3000]]],
   },
   'no-room': {
     kind: 'bad',

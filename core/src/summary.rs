@@ -44,6 +44,50 @@ pub struct StageTime {
     pub seconds: f64,
 }
 
+/// A run of consecutive frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameStretch {
+    /// Index of the first frame among the shown frames.
+    pub first_frame: u64,
+    pub frames: u64,
+    /// When it starts, in seconds.
+    pub at_s: f64,
+}
+
+impl FrameStretch {
+    /// Runs of consecutive indices (`frames` sorted), with their start times from `shown`.
+    pub fn runs(frames: &[u64], shown: &[crate::units::TimestampUs]) -> Vec<FrameStretch> {
+        let mut out: Vec<FrameStretch> = Vec::new();
+        for &i in frames {
+            match out.last_mut() {
+                Some(r) if r.first_frame + r.frames == i => r.frames += 1,
+                _ => out.push(FrameStretch {
+                    first_frame: i,
+                    frames: 1,
+                    at_s: shown.get(i as usize).map_or(0.0, |t| t.0 as f64 / 1e6),
+                }),
+            }
+        }
+        out
+    }
+
+    /// The sentence for the page: how many frames were damaged, and where.
+    pub fn notice(runs: &[FrameStretch]) -> Option<String> {
+        let n: u64 = runs.iter().map(|r| r.frames).sum();
+        if n == 0 {
+            return None;
+        }
+        let at: Vec<String> = runs.iter().take(5).map(|r| format!("{:.1} s", r.at_s)).collect();
+        let more = if runs.len() > 5 { ", ..." } else { "" };
+        Some(format!(
+            "{n} frame{} could not be decoded (damaged data at {}{more}); the output shows the last good picture \
+             there instead, for as long as they lasted.",
+            if n == 1 { "" } else { "s" },
+            at.join(", ")
+        ))
+    }
+}
+
 /// The result of a finished job (also the core of `tests/process-headless`'s report).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobSummary {
@@ -71,6 +115,10 @@ pub struct JobSummary {
     /// short, damaged parts skipped), in plain sentences.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+    /// Stretches of frames the decoder could not decode (damaged data), each shown as the last
+    /// good picture before it, for as long as the lost frames lasted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub damaged_frames: Vec<FrameStretch>,
     pub crop_path: Vec<CropPathEntry>,
     /// The output's layout when some frames are split screens (two halves of this size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,5 +196,24 @@ impl LayoutPart {
                 split: s.second.as_ref().and_then(|h| Some([s.subject_track?, h.subject_track?])),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod stretch_tests {
+    use super::*;
+    use crate::units::TimestampUs;
+
+    #[test]
+    fn damaged_frames_become_runs_and_a_sentence() {
+        let shown: Vec<TimestampUs> = (0..100).map(|i| TimestampUs(i * 33_333)).collect();
+        let runs = FrameStretch::runs(&[10, 11, 12, 40, 41], &shown);
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].first_frame, runs[0].frames), (10, 3));
+        assert_eq!((runs[1].first_frame, runs[1].frames), (40, 2));
+        assert!((runs[1].at_s - 1.333).abs() < 0.001);
+        let text = FrameStretch::notice(&runs).unwrap();
+        assert!(text.starts_with("5 frames could not be decoded (damaged data at 0.3 s, 1.3 s)"), "{text}");
+        assert_eq!(FrameStretch::notice(&[]), None);
     }
 }

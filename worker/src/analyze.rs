@@ -13,7 +13,7 @@
 //! run is synchronous anyway). A chunk is stored only once no frame of it waits or is in flight.
 
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{Decoder, FrameSink};
+use crate::decode::{Decoder, Decoding, FrameSink};
 use crate::detect::{self, PersonDetector};
 use crate::feed::{self, FeedLoop, Stop, MAX_QUEUE};
 use crate::frame::Frame;
@@ -421,7 +421,8 @@ pub async fn run(
                 held: VecDeque::new(),
             }));
             let signal = Signal::default();
-            let decoder = Decoder::feeding(a.decoder_config, &shared, &signal)?;
+            let shown = Rc::new(a.shown.to_vec());
+            let mut decoding = Decoding::new(a.decoder_config, &shared, shown, &signal)?;
             let mut lp = RunLoop {
                 shared: shared.clone(),
                 detector: detector.clone(),
@@ -443,7 +444,7 @@ pub async fn run(
                 t_start,
                 frames_before: first_redone.unwrap_or(0),
             };
-            feed::feed(&decoder, v, source, samples, &signal, a.cancel, &mut lp).await?;
+            feed::feed(&mut decoding, v, source, samples, a.shown, &signal, a.cancel, &mut lp).await?;
             // Frames still waiting to be sampled or for the detector, then the last chunks.
             lp.sample_held().await?;
             lp.detect_all_pending(true).await?;
@@ -456,7 +457,7 @@ pub async fn run(
             run_stats.detect_ms += lp.detect_ms;
             run_stats.detect_wall_ms += lp.detect_busy.total_ms();
             run_stats.detected += lp.detected;
-            drop(decoder);
+            drop(decoding);
         }
         if detector.preprocess_on_device {
             // Frames the decoder gave in a format the device path does not read went by the CPU.

@@ -5,7 +5,7 @@ use crate::frame::Frame;
 use crate::js;
 use crate::signal::Signal;
 use reframe_core::demux::{Sample, VideoTrack};
-use reframe_core::units::ticks_to_us;
+use reframe_core::units::{ticks_to_us, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -131,15 +131,104 @@ pub trait FrameSink {
     fn on_error(&mut self, error: ReframeError);
 }
 
-impl Decoder {
-    /// A decoder whose frames and errors go to `sink`; every callback (frame, error, dequeue) also
-    /// wakes `signal`, on which the reading loop waits.
-    pub fn feeding<S: FrameSink + 'static>(
+/// Between a decoder and a pass's sink, when decoding goes on past damaged data: a decoder that
+/// failed is started again at the next keyframe (`feed`), and each frame it lost is stood in for
+/// by the last good picture, restamped with the lost frame's time. The pass then sees every frame
+/// index with its timing, and the stand-ins are counted. It holds one extra handle on the last
+/// good picture (closed as soon as the next one comes).
+pub struct GapFill<S> {
+    inner: Rc<RefCell<S>>,
+    shown: Rc<Vec<TimestampUs>>,
+    /// The last frame passed on, and its index among the shown frames.
+    last: Option<(usize, Frame)>,
+    /// Whether the decoder was started again since the last frame (a gap is expected).
+    restarted: bool,
+    /// Indices of the frames stood in for.
+    pub filled: Vec<usize>,
+}
+
+impl<S: FrameSink> GapFill<S> {
+    pub fn new(inner: Rc<RefCell<S>>, shown: Rc<Vec<TimestampUs>>) -> GapFill<S> {
+        GapFill { inner, shown, last: None, restarted: false, filled: Vec::new() }
+    }
+
+    pub fn restarted(&mut self) {
+        self.restarted = true;
+    }
+
+    /// Stands in for the frames after the last good one up to `end` (exclusive).
+    pub fn fill_to(&mut self, end: usize) {
+        let Some((from, picture)) = self.last.take() else { return };
+        for k in from + 1..end.min(self.shown.len()) {
+            match picture.restamped(self.shown[k]) {
+                Ok(f) => {
+                    self.filled.push(k);
+                    self.inner.borrow_mut().on_frame(f);
+                }
+                Err(e) => {
+                    self.inner.borrow_mut().on_error(e);
+                    return;
+                }
+            }
+        }
+        self.last = Some((end.saturating_sub(1).max(from), picture));
+    }
+}
+
+impl<S: FrameSink> FrameSink for GapFill<S> {
+    fn on_frame(&mut self, frame: Frame) {
+        if let Ok(i) = self.shown.binary_search(&frame.timestamp()) {
+            if self.restarted && self.last.as_ref().is_some_and(|(j, _)| i > j + 1) {
+                self.fill_to(i);
+            }
+            self.restarted = false;
+            if self.last.as_ref().is_none_or(|(j, _)| i > *j) {
+                match frame.share() {
+                    Ok(copy) => self.last = Some((i, copy)),
+                    Err(e) => self.inner.borrow_mut().on_error(e),
+                }
+            }
+        }
+        self.inner.borrow_mut().on_frame(frame);
+    }
+
+    fn on_error(&mut self, error: ReframeError) {
+        self.inner.borrow_mut().on_error(error);
+    }
+}
+
+/// A pass's decoder, which `feed` may start again after damaged data, with its gap filler.
+pub struct Decoding<S> {
+    pub decoder: Decoder,
+    config: VideoDecoderConfig,
+    pub sink: Rc<RefCell<GapFill<S>>>,
+    signal: Signal,
+    /// The decoder's own failure (damaged data), kept apart from the pass's errors.
+    failure: Rc<RefCell<Option<ReframeError>>>,
+    /// How many times the decoder was started again.
+    pub restarts: u32,
+}
+
+impl<S: FrameSink + 'static> Decoding<S> {
+    pub fn new(
         config: &VideoDecoderConfig,
         sink: &Rc<RefCell<S>>,
+        shown: Rc<Vec<TimestampUs>>,
+        signal: &Signal,
+    ) -> Result<Decoding<S>, ReframeError> {
+        let sink = Rc::new(RefCell::new(GapFill::new(sink.clone(), shown)));
+        let failure = Rc::default();
+        let decoder = Self::decoder(config, &sink, &failure, signal)?;
+        Ok(Decoding { decoder, config: config.clone(), sink, signal: signal.clone(), failure, restarts: 0 })
+    }
+
+    fn decoder(
+        config: &VideoDecoderConfig,
+        sink: &Rc<RefCell<GapFill<S>>>,
+        failure: &Rc<RefCell<Option<ReframeError>>>,
         signal: &Signal,
     ) -> Result<Decoder, ReframeError> {
-        let (s1, s2, w1, w2, w3) = (sink.clone(), sink.clone(), signal.clone(), signal.clone(), signal.clone());
+        let (s1, f1, w1, w2, w3) = (sink.clone(), failure.clone(), signal.clone(), signal.clone(), signal.clone());
         Decoder::new(
             config,
             move |frame| {
@@ -147,10 +236,28 @@ impl Decoder {
                 w1.wake();
             },
             move |e| {
-                s2.borrow_mut().on_error(e);
+                f1.borrow_mut().get_or_insert(e);
                 w2.wake();
             },
             move || w3.wake(),
         )
+    }
+
+    /// The decoder's failure, if it failed since the last call.
+    pub fn failed(&self) -> Option<ReframeError> {
+        self.failure.borrow_mut().take()
+    }
+
+    /// Closes the failed decoder and starts a new one (fed from the next keyframe on).
+    pub fn restart(&mut self) -> Result<(), ReframeError> {
+        self.decoder = Self::decoder(&self.config, &self.sink, &self.failure, &self.signal)?;
+        self.restarts += 1;
+        self.sink.borrow_mut().restarted();
+        Ok(())
+    }
+
+    /// Indices of the frames stood in for.
+    pub fn filled(&self) -> Vec<usize> {
+        self.sink.borrow().filled.clone()
     }
 }

@@ -1,7 +1,7 @@
 //! Benchmark aid (`?decode_only=1`): decode every frame of the input, count the shown ones, store
 //! nothing. It measures the browser's decoder through the same reading loop the passes use.
 
-use crate::decode::{Decoder, FrameSink};
+use crate::decode::{Decoder, Decoding, FrameSink};
 use crate::feed::{self, FeedLoop, Stop, MAX_QUEUE};
 use crate::frame::Frame;
 use crate::js;
@@ -74,10 +74,11 @@ pub async fn run(
     let total = shown.len() as u64;
     let count = Rc::new(RefCell::new(Count { shown, frames: 0, first_ms: None, last_ms: 0.0, error: None }));
     let signal = Signal::default();
-    let decoder = Decoder::feeding(config, &count, &signal)?;
+    let mut decoding = Decoding::new(config, &count, Rc::new(v.shown_timestamps()), &signal)?;
     let t0 = js::now_ms();
     let mut lp = CountLoop { count: count.clone(), total, t_start: t0 };
-    feed::feed(&decoder, v, source, 0..v.samples.len(), &signal, cancel, &mut lp).await?;
+    let shown = v.shown_timestamps();
+    feed::feed(&mut decoding, v, source, 0..v.samples.len(), &shown, &signal, cancel, &mut lp).await?;
     if let Some(e) = count.borrow_mut().error.take() {
         return Err(e.into());
     }
@@ -106,6 +107,7 @@ pub async fn run(
         frames_decoded: c.frames,
         hardware_decode: false,
         notices: Vec::new(),
+        damaged_frames: Vec::new(),
         crop_path: Vec::new(),
         split_layout: None,
         analysis: None,

@@ -37,6 +37,23 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// Another frame of the same picture (no copy), stamped `t`: it stands in for a frame the
+    /// decoder lost to damaged data.
+    pub fn restamped(&self, t: TimestampUs) -> Result<Frame, ReframeError> {
+        let init = VideoFrameInit::new();
+        js::set(&init, "timestamp", t.0 as f64);
+        VideoFrame::new_with_video_frame_and_video_frame_init(&self.0, &init)
+            .map(Frame)
+            .map_err(|e| ReframeError::Decode(format!("stand-in frame: {}", js::describe(&e).1)))
+    }
+
+    /// Another handle on the same picture.
+    pub fn share(&self) -> Result<Frame, ReframeError> {
+        self.0.clone().map(Frame).map_err(|e| ReframeError::Decode(format!("frame clone: {}", js::describe(&e).1)))
+    }
+}
+
 impl Deref for Frame {
     type Target = VideoFrame;
 

@@ -39,7 +39,7 @@ use reframe_core::protocol::{FromWorker, ResumeInfo, SourceInfo};
 use reframe_core::records::{CropPathRecord, SegmentIndex};
 use reframe_core::resume::{self, presentation_indices, AnalysisResume, ChunkLayout, EncodeResume, CHUNK_DURATION};
 use reframe_core::settings::{more_ratios, CropMode, JobSettings};
-use reframe_core::summary::{AnalysisReport, JobSummary, Stage, StageTime};
+use reframe_core::summary::{AnalysisReport, FrameStretch, JobSummary, Stage, StageTime};
 use reframe_core::test_aids::TestAids;
 use reframe_core::units::{AspectRatio, PixelSize, TimestampUs};
 use reframe_core::ReframeError;
@@ -613,6 +613,7 @@ async fn finish(
     stages.push(StageTime { stage: Stage::Processing, seconds: (times.processed - times.analysed) / 1000.0 });
     stages.push(StageTime { stage: Stage::Finishing, seconds: (t_end - times.processed) / 1000.0 });
     let rate = |n: u64| if stats.seconds > 0.0 { n as f64 / stats.seconds } else { 0.0 };
+    let damaged = FrameStretch::runs(&stats.damaged, &keys.shown);
     let summary = JobSummary {
         output_path: out_path.clone(),
         download_name: job.download_name.clone(),
@@ -628,7 +629,8 @@ async fn finish(
         frames_decoded: stats.frames_decoded,
         encode_fps: rate(frames_encoded),
         hardware_decode: input.decoder.hardware,
-        notices: input.movie.notices.clone(),
+        notices: input.movie.notices.iter().cloned().chain(FrameStretch::notice(&damaged)).collect(),
+        damaged_frames: damaged,
         crop_path: Vec::new(),
         split_layout: planned.crop_path.split,
         analysis: None,

@@ -13,7 +13,7 @@
 
 use crate::compose::Compositor;
 use crate::db::{now_epoch_ms, Db};
-use crate::decode::{Decoder, FrameSink};
+use crate::decode::{Decoder, Decoding, FrameSink};
 use crate::encode::{encoding_from_metadata, Encoder, EncoderChoice};
 use crate::feed::{self, FeedLoop, Stop, MAX_QUEUE};
 use crate::frame::Frame;
@@ -266,6 +266,9 @@ pub struct EncodeJob<'a> {
 #[derive(Default)]
 pub struct EncodeStats {
     pub frames_decoded: u64,
+    /// Frames the decoder lost to damaged data (stood in for by the last good picture), by
+    /// index among the shown frames, sorted.
+    pub damaged: Vec<u64>,
     /// Frames encoded now, per output.
     pub frames_encoded: Vec<u64>,
     pub seconds: f64,
@@ -449,7 +452,7 @@ pub async fn run(
             outputs: states,
             frames_decoded: frames_decoded.clone(),
         }));
-        let decoder = Decoder::feeding(e.decoder_config, &shared, &signal)?;
+        let mut decoding = Decoding::new(e.decoder_config, &shared, e.shown.clone(), &signal)?;
         let mut lp = RunLoop {
             shared: shared.clone(),
             db,
@@ -458,7 +461,8 @@ pub async fn run(
             frames_committed: vec![0; stats.frames_encoded.len()],
             t_start,
         };
-        feed::feed(&decoder, v, source, samples, &signal, e.cancel, &mut lp).await?;
+        feed::feed(&mut decoding, v, source, samples, &e.shown, &signal, e.cancel, &mut lp).await?;
+        stats.damaged.extend(decoding.filled().into_iter().map(|i| i as u64).filter(|i| frames.contains(i)));
         if let Some(err) = shared.borrow_mut().error.take() {
             return Err(err.into());
         }
@@ -472,8 +476,10 @@ pub async fn run(
             stats.frames_encoded[k] += n;
             frames_done_before += n;
         }
-        drop(decoder);
+        drop(decoding);
     }
+    stats.damaged.sort_unstable();
+    stats.damaged.dedup();
     stats.frames_decoded = frames_decoded.get();
     stats.seconds = (js::now_ms() - t_start) / 1000.0;
     Ok(stats)
