@@ -131,6 +131,10 @@ pub struct Progress {
     /// A detail for the user (e.g. the model download, or where the detector runs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Bytes of the pipeline worker's wasm memory (it only grows: its peak so far), for the
+    /// memory benchmarks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_memory_bytes: Option<u64>,
 }
 
 /// Worker -> page.

@@ -221,9 +221,26 @@ async function runJob(page, opts) {
   await page.click('button#start', { timeout: Math.max(1000, (opts.deadline - now()) * 1000) });
   log('started');
 
-  // Wait for the end, printing the page's progress now and then.
+  // Wait for the end, printing the page's progress now and then, and sampling the page's JS heap
+  // and the pipeline worker's wasm memory (peaks, once a second).
   let lastProgress = 0;
+  let lastMemory = 0;
+  const memory = { peak_page_js_heap_mb: null, peak_worker_wasm_mb: null };
+  const sampleMemory = async () => {
+    if (now() - lastMemory < 1) return;
+    lastMemory = now();
+    const m = await page
+      .evaluate(() => ({
+        heap: performance.memory ? performance.memory.usedJSHeapSize : null,
+        wasm: ((window.__reframe || {}).progress || {}).worker_memory_bytes ?? null,
+      }))
+      .catch(() => ({}));
+    const mb = (b) => Math.round((b / 1048576) * 10) / 10;
+    if (m.heap != null) memory.peak_page_js_heap_mb = Math.max(memory.peak_page_js_heap_mb || 0, mb(m.heap));
+    if (m.wasm != null) memory.peak_worker_wasm_mb = Math.max(memory.peak_worker_wasm_mb || 0, mb(m.wasm));
+  };
   const onPoll = async (state) => {
+    await sampleMemory();
     if (!opts.progress || now() - lastProgress < 5) return;
     lastProgress = now();
     const text = await page
@@ -320,7 +337,7 @@ async function runJob(page, opts) {
     downloads[at] = { path: target, suggestedName };
     inOrder[at] = (summaries || [summary])[i];
   }
-  return { settings, summary, summaries: inOrder, elapsedS, download: downloads[0], downloads, reloads, missed, page };
+  return { settings, summary, summaries: inOrder, elapsedS, download: downloads[0], downloads, reloads, missed, page, memory };
 }
 
 /** The job's overall progress 0..1 from the page's last progress (auto mode: analysis is the first
