@@ -15,26 +15,22 @@ pub fn post_progress(stage: Stage, done: u64, frames_total: u64, t_start: f64, n
 
 /// Posts the start of a stage, or where it stands without a speed.
 pub fn post_stage(stage: Stage, done: u64, total: u64) {
-    post(Progress {
-        stage,
-        frames_done: done,
-        frames_total: total,
-        fps: 0.0,
-        eta_s: None,
-        detail: None,
-        worker_memory_bytes: None,
-    });
+    post_still(stage, done, total, None);
 }
 
 /// Posts a stage with a line for the user (the model download, where the detector runs).
 pub fn post_detail(stage: Stage, done: u64, total: u64, detail: String) {
+    post_still(stage, done, total, Some(detail));
+}
+
+fn post_still(stage: Stage, done: u64, total: u64, detail: Option<String>) {
     post(Progress {
         stage,
         frames_done: done,
         frames_total: total,
         fps: 0.0,
         eta_s: None,
-        detail: Some(detail),
+        detail,
         worker_memory_bytes: None,
     });
 }
