@@ -227,18 +227,8 @@ pub fn read_movie(src: &mut dyn ByteSource) -> Result<Movie> {
     };
     if scan.cut_short || segment.end.is_some_and(|end| end > file_len) {
         let declared_s = info.as_ref().and_then(|i| i.duration.as_ref()).map(|d| **d * tick_ns as f64 / 1e9);
-        let have_s = movie.video_duration().0 as f64 / 1e6;
-        movie.notices.push(match declared_s {
-            Some(total) if total > have_s + 0.1 => format!(
-                "The file is cut short: it holds {have_s:.1} of its {total:.1} s ({} frames). Reframe makes the part \
-                 that is there.",
-                movie.video.samples.len()
-            ),
-            _ => format!(
-                "The file ends in the middle of its data (it may be cut short): Reframe makes the {} frames that are there.",
-                movie.video.samples.len()
-            ),
-        });
+        let notice = movie.cut_short_notice(None, declared_s);
+        movie.notices.push(notice);
     }
     Ok(movie)
 }

@@ -4,9 +4,9 @@
 //! - [`mp4`]: MP4/MOV (ISO-BMFF), with its `moov` index or in fragments (`moof`).
 //! - [`matroska`]: Matroska (MKV) and WebM.
 //!
-//! Both give the same [`Movie`]: one video track with its samples in decode order, and the first
-//! audio track that can be copied into an MP4 (its sample entry made from the source's codec
-//! configuration). Sample data is read later, one sample at a time, by the caller through the
+//! Both give the same [`Movie`]: one video track with its samples in decode order, and one sound
+//! track: copied into the MP4 as it is (its sample entry made from the source's codec
+//! configuration), or, where an MP4 cannot hold its codec, handed over to be encoded again. Sample data is read later, one sample at a time, by the caller through the
 //! same [`ByteSource`]. [`read_movie`] tells the containers apart by their first bytes and names
 //! the ones Reframe does not read.
 
@@ -146,7 +146,7 @@ pub struct AudioTrack {
     pub edts: Option<mp4_atom::Edts>,
     pub language: String,
     pub samples: Vec<Sample>,
-    /// Duration in the movie timescale as declared by the source's track header.
+    /// Its codec's common name, for the page ("mp4a (AAC)", "opus").
     pub codec_name: String,
 }
 
@@ -202,18 +202,32 @@ impl Movie {
             let k = prefix(&a.samples);
             a.samples.truncate(k);
         }
-        let shown = self.video.shown_frames();
-        if shown == 0 {
+        if self.video.shown_frames() == 0 {
             return Err(ReframeError::Corrupt(format!(
                 "the file is cut short before its first frame (it holds none of its {total} frames)"
             )));
         }
-        self.notices.push(format!(
-            "The file is cut short: it holds {shown} of its {total} frames ({:.1} of {full_s:.1} s). Reframe makes \
-             the part that is there.",
-            self.video_duration().0 as f64 / 1e6
-        ));
+        let notice = self.cut_short_notice(Some(total as u64), Some(full_s));
+        self.notices.push(notice);
         Ok(())
+    }
+
+    /// The notice for a file cut short: the frames and seconds it holds, of the whole when the
+    /// file says how much that is (`total_frames`, `total_s`).
+    fn cut_short_notice(&self, total_frames: Option<u64>, total_s: Option<f64>) -> String {
+        let (frames, have_s) = (self.video.shown_frames(), self.video_duration().0 as f64 / 1e6);
+        const END: &str = "Reframe makes the part that is there.";
+        match (total_frames, total_s) {
+            (Some(total), Some(total_s)) => format!(
+                "The file is cut short: it holds {frames} of its {total} frames ({have_s:.1} of {total_s:.1} s). {END}"
+            ),
+            (None, Some(total_s)) if total_s > have_s + 0.1 => {
+                format!("The file is cut short: it holds {have_s:.1} of its {total_s:.1} s ({frames} frames). {END}")
+            }
+            _ => format!(
+                "The file ends in the middle of its data (it may be cut short): it holds {frames} frames. {END}"
+            ),
+        }
     }
 
     /// Duration of the video as shown: from the first shown frame's start to the last one's end.
