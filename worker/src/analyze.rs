@@ -400,6 +400,8 @@ pub async fn run(
             None => BatchTuner::new(MAX_BATCH),
         };
         let t_start = js::now_ms();
+        // The shown frames' times, for the gap filler of every run's decoder.
+        let shown = Rc::new(a.shown.to_vec());
         for run in &runs {
             let frames = a.layout.frames_of(run);
             let decode_frames = frames.start.saturating_sub(2)..(frames.end + 1).min(a.layout.frames);
@@ -421,8 +423,7 @@ pub async fn run(
                 held: VecDeque::new(),
             }));
             let signal = Signal::default();
-            let shown = Rc::new(a.shown.to_vec());
-            let mut decoding = Decoding::new(a.decoder_config, &shared, shown, &signal)?;
+            let mut decoding = Decoding::new(a.decoder_config, &shared, shown.clone(), &signal)?;
             let mut lp = RunLoop {
                 shared: shared.clone(),
                 detector: detector.clone(),
@@ -444,7 +445,7 @@ pub async fn run(
                 t_start,
                 frames_before: first_redone.unwrap_or(0),
             };
-            feed::feed(&mut decoding, v, source, samples, a.shown, &signal, a.cancel, &mut lp).await?;
+            feed::feed(&mut decoding, v, source, samples, &signal, a.cancel, &mut lp).await?;
             // Frames still waiting to be sampled or for the detector, then the last chunks.
             lp.sample_held().await?;
             lp.detect_all_pending(true).await?;

@@ -260,4 +260,9 @@ impl<S: FrameSink + 'static> Decoding<S> {
     pub fn filled(&self) -> Vec<usize> {
         self.sink.borrow().filled.clone()
     }
+
+    /// Index of a presentation time among the shown frames (None: not a shown frame).
+    pub fn shown_index(&self, t: TimestampUs) -> Option<usize> {
+        self.sink.borrow().shown.binary_search(&t).ok()
+    }
 }

@@ -18,7 +18,7 @@ use web_sys::VideoDecoderConfig;
 
 /// Counts the shown frames as they come out of the decoder.
 struct Count {
-    shown: Vec<TimestampUs>,
+    shown: Rc<Vec<TimestampUs>>,
     frames: u64,
     first_ms: Option<f64>,
     last_ms: f64,
@@ -70,15 +70,15 @@ pub async fn run(
     t_start: f64,
 ) -> Result<JobSummary, Stop> {
     let v = &movie.video;
-    let shown = v.shown_timestamps();
+    let shown = Rc::new(v.shown_timestamps());
     let total = shown.len() as u64;
-    let count = Rc::new(RefCell::new(Count { shown, frames: 0, first_ms: None, last_ms: 0.0, error: None }));
+    let count =
+        Rc::new(RefCell::new(Count { shown: shown.clone(), frames: 0, first_ms: None, last_ms: 0.0, error: None }));
     let signal = Signal::default();
-    let mut decoding = Decoding::new(config, &count, Rc::new(v.shown_timestamps()), &signal)?;
+    let mut decoding = Decoding::new(config, &count, shown, &signal)?;
     let t0 = js::now_ms();
     let mut lp = CountLoop { count: count.clone(), total, t_start: t0 };
-    let shown = v.shown_timestamps();
-    feed::feed(&mut decoding, v, source, 0..v.samples.len(), &shown, &signal, cancel, &mut lp).await?;
+    feed::feed(&mut decoding, v, source, 0..v.samples.len(), &signal, cancel, &mut lp).await?;
     if let Some(e) = count.borrow_mut().error.take() {
         return Err(e.into());
     }

@@ -7,7 +7,6 @@ use crate::js;
 use crate::signal::Signal;
 use crate::source::FileSource;
 use reframe_core::demux::{ByteSource, VideoTrack};
-use reframe_core::units::TimestampUs;
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -43,13 +42,11 @@ const MAX_RESTARTS: u32 = 50;
 /// Feeds `samples` (decode order) to the decoder with back-pressure, then flushes it. Where the
 /// decoder fails on damaged data, it is started again at the next keyframe, and the frames lost
 /// meanwhile are stood in for (`decode::GapFill`); the pass fails only after [`MAX_RESTARTS`].
-#[allow(clippy::too_many_arguments)]
 pub async fn feed<S: FrameSink + 'static>(
     decoding: &mut Decoding<S>,
     track: &VideoTrack,
     source: &mut FileSource,
     samples: std::ops::Range<usize>,
-    shown: &[TimestampUs],
     signal: &Signal,
     cancel: &Cell<bool>,
     lp: &mut impl FeedLoop,
@@ -60,7 +57,7 @@ pub async fn feed<S: FrameSink + 'static>(
     // One past the last shown frame of the pass (the gap filler fills a damaged end up to it).
     let mut end = 0usize;
     for sample in &track.samples[samples] {
-        if let Ok(i) = shown.binary_search(&track.presentation_time(sample)) {
+        if let Some(i) = decoding.shown_index(track.presentation_time(sample)) {
             end = end.max(i + 1);
         }
         loop {

@@ -461,7 +461,7 @@ pub async fn run(
             frames_committed: vec![0; stats.frames_encoded.len()],
             t_start,
         };
-        feed::feed(&mut decoding, v, source, samples, &e.shown, &signal, e.cancel, &mut lp).await?;
+        feed::feed(&mut decoding, v, source, samples, &signal, e.cancel, &mut lp).await?;
         stats.damaged.extend(decoding.filled().into_iter().map(|i| i as u64).filter(|i| frames.contains(i)));
         if let Some(err) = shared.borrow_mut().error.take() {
             return Err(err.into());
