@@ -5,9 +5,11 @@
 //! conversion is affine), so the cost is one pass over the source planes.
 
 use crate::units::{PixelSize, Rotation};
+use serde::{Deserialize, Serialize};
 
 /// How a frame's samples are laid out (8 bits per sample).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PixelLayout {
     /// Y, U, V planes; chroma halved both ways (also I420A: the alpha plane is ignored).
     I420,
@@ -58,14 +60,14 @@ impl PixelLayout {
 }
 
 /// Where a plane starts in the buffer and the bytes between its rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plane {
     pub offset: usize,
     pub stride: usize,
 }
 
 /// The YUV -> RGB matrix of a frame (WebCodecs `VideoColorSpace`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct YuvColor {
     /// Kr, Kb of the matrix: BT.709 (0.2126, 0.0722) or BT.601 (0.299, 0.114).
     pub kr: f32,

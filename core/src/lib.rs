@@ -26,12 +26,13 @@
 //!
 //! Jobs, storage and messages:
 //! - [`settings`]: what the user chooses, with the fixed text each choice has in stored keys.
+//! - [`models`]: the detector models the site ships (names, weights files and their checksums).
 //! - [`test_aids`]: test and benchmark switches from the page's URL query (never stored).
 //! - [`fingerprint`], [`job`], [`records`], [`resume`]: finding a job again after a reload, what
 //!   is stored of it, and which stored pieces are sound and which are left to do.
 //! - [`summary`]: a job's stages and the summary of a finished job.
 //! - [`protocol`]: the message envelope between the page, the pipeline worker and its detector
-//!   helpers (above everything it carries).
+//!   workers (above everything it carries).
 //! - [`error`]: errors, each with a message a user understands and a stable code.
 
 pub mod crop;
@@ -40,6 +41,7 @@ pub mod encode_settings;
 pub mod error;
 pub mod fingerprint;
 pub mod job;
+pub mod models;
 pub mod mux;
 pub mod protocol;
 pub mod records;

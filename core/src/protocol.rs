@@ -1,4 +1,4 @@
-//! The messages: page <-> pipeline worker, and pipeline worker <-> detector helper workers.
+//! The messages: page <-> pipeline worker, and pipeline worker <-> detector workers.
 //!
 //! Only the envelope lives here; what the messages carry has its own home below this module
 //! ([`crate::settings`], [`crate::test_aids`], [`crate::summary`], [`crate::job`]). Both sides
@@ -7,11 +7,13 @@
 
 use crate::analysis::Edits;
 use crate::error::UserError;
+use crate::frame_scale::{PixelLayout, Plane, YuvColor};
 use crate::job::JobListEntry;
 use crate::settings::{DetectorModel, JobSettings};
 use crate::summary::{JobSummary, Stage};
-use crate::test_aids::TestAids;
-use crate::units::{AspectRatio, PixelSize};
+use crate::test_aids::{DetectorBackend, Preprocess, TestAids};
+use crate::track::{Face, PersonBox};
+use crate::units::{AspectRatio, PixelSize, Rotation};
 use serde::{Deserialize, Serialize};
 
 /// Page -> worker.
@@ -58,41 +60,95 @@ pub enum ToWorker {
     Cancel,
 }
 
-/// Pipeline worker -> detector helper worker (posted as `[message, ArrayBuffer]`, the buffer
-/// transferred): the CPU detector runs in helper workers so that several frames are detected at
-/// once on a multi-core machine.
+/// Pipeline worker -> detector worker (posted as `[message, ArrayBuffer]`, the buffer
+/// transferred). The detectors (burn) live in their own worker and wasm, started only when a job
+/// needs people found; on the CPU several run side by side, one frame batch each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum ToDetectorHelper {
-    /// Build the detector from the weights in the buffer (already checked by their sha256).
-    Load { model: DetectorModel },
-    /// Detect people in `frames` RGBA images of `width` x `height` pixels, one after the other
-    /// in the buffer. `crash`: test aid, the helper crashes (panics) instead of answering, as a
-    /// helper that runs out of memory would (see `TestAids::crash_detector_worker_at`).
+pub enum ToDetector {
+    /// Build the person detector from the buffer's first `person_bytes` and the face detector
+    /// from the rest (both already checked by their sha256), on the device `backend` asks for
+    /// (WebGPU is probed in the detector worker). `coded`, `display` and `rotation` describe the
+    /// job's frames: answers are in `display` pixels. Answer: `Loaded`.
+    Load {
+        model: DetectorModel,
+        person_bytes: u32,
+        backend: DetectorBackend,
+        preprocess: Preprocess,
+        coded: PixelSize,
+        display: PixelSize,
+        rotation: Rotation,
+    },
+    /// People and faces on sampled frames. The buffer holds each frame's person-detector input
+    /// (as `inputs` describes), then each frame's face image (upright RGBA at the `Loaded`
+    /// `face_input` size). `crash`: test aid, the worker crashes (panics) instead of answering,
+    /// as one that runs out of memory would (see `TestAids::crash_detector_worker_at`).
+    /// Answer: `Found`.
     Detect {
-        width: u32,
-        height: u32,
-        frames: u32,
+        inputs: Vec<DetectorInputShape>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         crash: bool,
     },
 }
 
-/// Detector helper worker -> pipeline worker.
+/// How one sampled frame's person-detector input lies in a `Detect` buffer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "form", rename_all = "snake_case")]
+pub enum DetectorInputShape {
+    /// Upright RGBA at the detector's input size (`Loaded::input_size`), scaled by the pipeline
+    /// worker.
+    Rgba,
+    /// The decoded frame's planes as `VideoFrame.copyTo` laid them out (`bytes` long), to be
+    /// scaled on the detector's device.
+    Planes { layout: PixelLayout, size: PixelSize, planes: Vec<Plane>, color: YuvColor, bytes: u32 },
+}
+
+/// Where a detector worker's device computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorDevice {
+    Cpu,
+    /// A WebGPU adapter that emulates a GPU on the CPU (SwiftShader), asked for explicitly.
+    SoftwareGpu,
+    HardwareGpu,
+}
+
+/// What a detector worker built, in its `Loaded` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorInfo {
+    /// Where the person detector runs, for the user and the report: "webgpu (…adapter…)" or
+    /// "cpu (…why…)".
+    pub backend: String,
+    pub device: DetectorDevice,
+    /// Whether sampled frames should come as their planes (`DetectorInputShape::Planes`).
+    pub planes_on_device: bool,
+    /// Where sampled frames are scaled, for the user and the report.
+    pub preprocess: String,
+    /// The person detector's input size (RGBA inputs come at this size).
+    pub input_size: PixelSize,
+    /// The face detector's upright input size for the job's frames.
+    pub face_input: PixelSize,
+    /// The most frames of the job's size that can go to the device as planes in one request.
+    pub device_batch: u32,
+}
+
+/// Detector worker -> pipeline worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum FromDetectorHelper {
-    /// The helper's wasm is loaded and it accepts requests (sent once, unasked).
+pub enum FromDetector {
+    /// The worker's wasm is loaded and it accepts requests (sent once, unasked).
     Ready,
-    Loaded,
-    /// One list per frame of the `Detect` request: `[x, y, width, height, score]` in pixels of
-    /// the sent images.
-    Boxes {
-        boxes: Vec<Vec<[f32; 5]>>,
+    /// The detectors are built.
+    Loaded(DetectorInfo),
+    /// One entry per frame of the `Detect` request, in display pixels.
+    Found {
+        people: Vec<Vec<PersonBox>>,
+        faces: Vec<Vec<Face>>,
+        /// Frames of the request scaled on the detector's device (the rest on the CPU).
+        scaled_on_device: u32,
     },
-    Failed {
-        message: String,
-    },
+    /// The request failed (unreadable, weights that do not build a model, detection failed).
+    Failed { message: String },
 }
 
 /// What the worker learnt about the input.
@@ -206,23 +262,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detector_helper_messages_are_tagged_json() {
-        let load = ToDetectorHelper::Load { model: DetectorModel::Quality };
+    fn detector_messages_are_tagged_json() {
+        let load = ToDetector::Load {
+            model: DetectorModel::Quality,
+            person_bytes: 10,
+            backend: DetectorBackend::Auto,
+            preprocess: Preprocess::Auto,
+            coded: PixelSize::new(1920, 1080),
+            display: PixelSize::new(1920, 1080),
+            rotation: Rotation::R0,
+        };
         let json = serde_json::to_string(&load).unwrap();
-        assert_eq!(json, r#"{"type":"load","model":"quality"}"#);
-        assert_eq!(serde_json::from_str::<ToDetectorHelper>(&json).unwrap(), load);
-        let boxes = FromDetectorHelper::Boxes { boxes: vec![vec![[1.0, 2.0, 3.0, 4.0, 0.5]], vec![]] };
-        let json = serde_json::to_string(&boxes).unwrap();
-        assert_eq!(json, r#"{"type":"boxes","boxes":[[[1.0,2.0,3.0,4.0,0.5]],[]]}"#);
-        assert_eq!(serde_json::from_str::<FromDetectorHelper>(&json).unwrap(), boxes);
+        assert!(json.starts_with(r#"{"type":"load","model":"quality","person_bytes":10,"backend":"auto""#), "{json}");
+        assert_eq!(serde_json::from_str::<ToDetector>(&json).unwrap(), load);
         // The test aid travels only when set.
-        let detect = ToDetectorHelper::Detect { width: 300, height: 300, frames: 2, crash: false };
+        let planes = DetectorInputShape::Planes {
+            layout: PixelLayout::Nv12,
+            size: PixelSize::new(4, 2),
+            planes: vec![Plane { offset: 0, stride: 4 }, Plane { offset: 8, stride: 4 }],
+            color: YuvColor::BT709,
+            bytes: 12,
+        };
+        let detect = ToDetector::Detect { inputs: vec![DetectorInputShape::Rgba, planes], crash: false };
         let json = serde_json::to_string(&detect).unwrap();
-        assert_eq!(json, r#"{"type":"detect","width":300,"height":300,"frames":2}"#);
-        assert_eq!(serde_json::from_str::<ToDetectorHelper>(&json).unwrap(), detect);
-        let crash = ToDetectorHelper::Detect { width: 300, height: 300, frames: 2, crash: true };
+        assert!(json.starts_with(r#"{"type":"detect","inputs":[{"form":"rgba"},{"form":"planes","layout":"nv12""#));
+        assert!(!json.contains("crash"), "{json}");
+        assert_eq!(serde_json::from_str::<ToDetector>(&json).unwrap(), detect);
+        let crash = ToDetector::Detect { inputs: vec![], crash: true };
         let json = serde_json::to_string(&crash).unwrap();
-        assert_eq!(json, r#"{"type":"detect","width":300,"height":300,"frames":2,"crash":true}"#);
-        assert_eq!(serde_json::from_str::<ToDetectorHelper>(&json).unwrap(), crash);
+        assert_eq!(json, r#"{"type":"detect","inputs":[],"crash":true}"#);
+        let found = FromDetector::Found {
+            people: vec![vec![PersonBox::new(1.0, 2.0, 3.0, 4.0, 0.5)], vec![]],
+            faces: vec![vec![], vec![]],
+            scaled_on_device: 0,
+        };
+        let json = serde_json::to_string(&found).unwrap();
+        assert_eq!(serde_json::from_str::<FromDetector>(&json).unwrap(), found);
+        let failed = FromDetector::Failed { message: "bad bytes".into() };
+        let json = serde_json::to_string(&failed).unwrap();
+        assert_eq!(json, r#"{"type":"failed","message":"bad bytes"}"#);
     }
 }

@@ -51,8 +51,8 @@ pub struct TestAids {
     /// this machine and keeping the fastest (`batch_tuner`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detect_batch: Option<u32>,
-    /// `?detect_workers=N` (0 to 16): helper workers for the CPU detector; 0 runs it in the
-    /// pipeline worker itself. Unset: [`default_helper_workers`].
+    /// `?detect_workers=N` (1 to 16): detector workers running the CPU detector side by side.
+    /// Unset: [`default_detector_workers`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detect_workers: Option<u32>,
     /// `?crash_detector_worker_at=N`: the helper worker given this detection request (0-based,
@@ -87,7 +87,7 @@ impl TestAids {
                 }
                 "chunk_s" => aids.chunk_seconds = value.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0),
                 "detect_batch" => aids.detect_batch = value.parse::<u32>().ok().filter(|v| (1..=64).contains(v)),
-                "detect_workers" => aids.detect_workers = value.parse::<u32>().ok().filter(|v| *v <= 16),
+                "detect_workers" => aids.detect_workers = value.parse::<u32>().ok().filter(|v| (1..=16).contains(v)),
                 "crash_detector_worker_at" => aids.crash_detector_worker_at = value.parse::<u32>().ok(),
                 _ => {}
             }
@@ -100,25 +100,22 @@ impl TestAids {
         self.chunk_seconds.map(DurationUs::from_seconds)
     }
 
-    /// How many helper workers run the CPU detector: `detect_workers` when set, else
-    /// [`default_helper_workers`] for this machine.
-    pub fn helper_workers(&self, hardware_concurrency: u32, device_memory_gb: Option<f64>) -> u32 {
-        self.detect_workers.unwrap_or_else(|| default_helper_workers(hardware_concurrency, device_memory_gb))
+    /// How many detector workers run the CPU detector: `detect_workers` when set, else
+    /// [`default_detector_workers`] for this machine.
+    pub fn detector_workers(&self, hardware_concurrency: u32, device_memory_gb: Option<f64>) -> u32 {
+        self.detect_workers.unwrap_or_else(|| default_detector_workers(hardware_concurrency, device_memory_gb))
     }
 }
 
-/// How many helper workers run the CPU detector by default: one per core the browser reports,
-/// at most 4, and none on a single core, where the pipeline worker runs it itself. Each helper
-/// holds its own copy of the model and its working memory (measured: about 90 MB with FAST,
-/// 145 MB with QUALITY), so a device that reports little memory (`navigator.deviceMemory`, GB,
-/// rounded down by the browser; Chromium only) gets one helper per 2 GB.
-pub fn default_helper_workers(hardware_concurrency: u32, device_memory_gb: Option<f64>) -> u32 {
-    if hardware_concurrency <= 1 {
-        return 0;
-    }
+/// How many detector workers run the CPU detector by default: one per core the browser reports,
+/// at most 4, at least one. Each holds its own copy of the model and its working memory
+/// (measured: about 90 MB with FAST, 145 MB with QUALITY), so a device that reports little
+/// memory (`navigator.deviceMemory`, GB, rounded down by the browser; Chromium only) gets one
+/// per 2 GB (and one below 4 GB).
+pub fn default_detector_workers(hardware_concurrency: u32, device_memory_gb: Option<f64>) -> u32 {
     let by_memory =
         device_memory_gb.filter(|gb| gb.is_finite() && *gb > 0.0).map_or(u32::MAX, |gb| (gb / 2.0).floor() as u32);
-    hardware_concurrency.min(4).min(by_memory)
+    hardware_concurrency.min(4).min(by_memory).max(1)
 }
 
 #[cfg(test)]
@@ -134,7 +131,7 @@ mod tests {
 
     #[test]
     fn every_switch_is_read() {
-        let q = "?decode_only=1&detector=cpu&preprocess=gpu&chunk_s=2.5&detect_batch=4&detect_workers=0\
+        let q = "?decode_only=1&detector=cpu&preprocess=gpu&chunk_s=2.5&detect_batch=4&detect_workers=1\
                  &crash_detector_worker_at=3";
         let a = TestAids::from_query(q);
         assert_eq!(
@@ -145,7 +142,7 @@ mod tests {
                 preprocess: Preprocess::Gpu,
                 chunk_seconds: Some(2.5),
                 detect_batch: Some(4),
-                detect_workers: Some(0),
+                detect_workers: Some(1),
                 crash_detector_worker_at: Some(3),
             }
         );
@@ -159,7 +156,7 @@ mod tests {
     #[test]
     fn values_out_of_range_are_ignored() {
         let a = TestAids::from_query(
-            "decode_only=0&chunk_s=-1&detect_batch=0&detect_workers=17&crash_detector_worker_at=x",
+            "decode_only=0&chunk_s=-1&detect_batch=0&detect_workers=17&detect_workers=0&crash_detector_worker_at=x",
         );
         assert_eq!(a, TestAids::default());
         assert_eq!(TestAids::from_query("chunk_s=NaN").chunk_seconds, None);
@@ -168,16 +165,17 @@ mod tests {
     }
 
     #[test]
-    fn helper_workers_one_per_core_up_to_four_none_on_one_core() {
-        let got: Vec<u32> = [0, 1, 2, 3, 4, 8, 64].iter().map(|&cores| default_helper_workers(cores, None)).collect();
-        assert_eq!(got, vec![0, 0, 2, 3, 4, 4, 4]);
+    fn detector_workers_one_per_core_up_to_four_at_least_one() {
+        let got: Vec<u32> = [0, 1, 2, 3, 4, 8, 64].iter().map(|&cores| default_detector_workers(cores, None)).collect();
+        assert_eq!(got, vec![1, 1, 2, 3, 4, 4, 4]);
         // Little memory: one per 2 GB (the browser reports 0.25 to 8).
-        let got: Vec<u32> = [0.25, 1.0, 2.0, 4.0, 8.0].iter().map(|&gb| default_helper_workers(8, Some(gb))).collect();
-        assert_eq!(got, vec![0, 0, 1, 2, 4]);
-        assert_eq!(default_helper_workers(2, Some(8.0)), 2, "the cores still limit");
-        assert_eq!(default_helper_workers(4, Some(f64::NAN)), 4, "an unreadable figure is ignored");
+        let got: Vec<u32> =
+            [0.25, 1.0, 2.0, 4.0, 8.0].iter().map(|&gb| default_detector_workers(8, Some(gb))).collect();
+        assert_eq!(got, vec![1, 1, 1, 2, 4]);
+        assert_eq!(default_detector_workers(2, Some(8.0)), 2, "the cores still limit");
+        assert_eq!(default_detector_workers(4, Some(f64::NAN)), 4, "an unreadable figure is ignored");
         let fixed = TestAids { detect_workers: Some(1), ..TestAids::default() };
-        assert_eq!(fixed.helper_workers(8, None), 1);
-        assert_eq!(TestAids::default().helper_workers(8, None), 4);
+        assert_eq!(fixed.detector_workers(8, None), 1);
+        assert_eq!(TestAids::default().detector_workers(8, None), 4);
     }
 }

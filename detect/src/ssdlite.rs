@@ -29,7 +29,7 @@ pub mod generated {
 static ANCHORS_LE: &[u8] = include_bytes!("generated/ssdlite_anchors.bin");
 
 /// Where the static host serves the weights (relative to the site root).
-pub const WEIGHTS_URL: &str = "/models/ssdlite/ssdlite_person.bpk";
+pub const WEIGHTS_URL: &str = reframe_core::models::SSDLITE_WEIGHTS.url;
 
 /// Raw model outputs of one frame, copied to the host.
 #[derive(Debug, Clone)]

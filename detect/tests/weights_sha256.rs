@@ -17,12 +17,12 @@ fn sha256_of(weights_url: &str) -> (std::path::PathBuf, String) {
 fn weights_sha256_is_the_committed_files_checksum() {
     for model in Model::ALL {
         let (path, hex) = sha256_of(model.weights_url());
-        assert_eq!(model.weights_sha256(), hex, "{}: update Model::weights_sha256", path.display());
+        assert_eq!(model.weights_sha256(), hex, "{}: update reframe_core::models", path.display());
     }
 }
 
 #[test]
 fn face_weights_sha256_is_the_committed_files_checksum() {
     let (path, hex) = sha256_of(FACE_WEIGHTS_URL);
-    assert_eq!(FACE_WEIGHTS_SHA256, hex, "{}: update face::FACE_WEIGHTS_SHA256", path.display());
+    assert_eq!(FACE_WEIGHTS_SHA256, hex, "{}: update reframe_core::models::FACE_WEIGHTS", path.display());
 }

@@ -46,13 +46,12 @@ Options:
   --chunk-s N             seconds of video per stored chunk (page ?chunk_s=N; default 10)
   --detect-batch N        frames per detector run, 1..64 (page ?detect_batch=N; default: the
                           page measures 1, 2, 4, 8 on the job's first frames and keeps the fastest)
-  --detect-workers N      helper workers running the CPU detector side by side, 0..16 (page
-                          ?detect_workers=N; 0 runs it in the pipeline worker; default: one per
-                          core, at most 4)
+  --detect-workers N      detector workers running the CPU detector side by side, 1..16 (page
+                          ?detect_workers=N; default: one per core, at most 4)
   --crash-detector-worker-at N
-                          test aid: the helper worker given the N-th detection request (0-based)
+                          test aid: the detector worker given the N-th detection request (0-based)
                           crashes while running it (page ?crash_detector_worker_at=N); the
-                          report's detect_worker_restarts counts the helpers replaced
+                          report's detect_worker_restarts counts the workers replaced
   --preprocess cpu|gpu    where sampled frames are scaled for the detector (page ?preprocess=...;
                           default: on the detector's device when it is a hardware GPU, else CPU)
   --reload-at F1,F2,...   reload the page when overall progress passes each fraction (0..1),
@@ -220,7 +219,7 @@ function parseArgs(argv) {
   }
   if (raw['detect-workers'] !== undefined) {
     const w = Number(raw['detect-workers']);
-    if (!Number.isInteger(w) || w < 0 || w > 16) throw new UsageError(`--detect-workers must be an integer from 0 to 16, got "${raw['detect-workers']}"`);
+    if (!Number.isInteger(w) || w < 1 || w > 16) throw new UsageError(`--detect-workers must be an integer from 1 to 16, got "${raw['detect-workers']}"`);
     opts.detectWorkers = w;
   }
   if (raw['crash-detector-worker-at'] !== undefined) {

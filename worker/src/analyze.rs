@@ -14,7 +14,7 @@
 
 use crate::db::{now_epoch_ms, Db};
 use crate::decode::{Decoder, Decoding, FrameSink};
-use crate::detect::{self, PersonDetector};
+use crate::detect::{self, FrameGeometry, PersonDetector};
 use crate::feed::{self, FeedLoop, Stop, MAX_QUEUE};
 use crate::frame::Frame;
 use crate::frame_sample::{self, DetectorInput, FrameCopy, Sampler};
@@ -34,7 +34,7 @@ use reframe_core::shots::{ShotConfig, ShotDetector};
 use reframe_core::summary::{AnalysisReport, LayoutPart, Stage};
 use reframe_core::test_aids::TestAids;
 use reframe_core::track::{Detection, Face, PersonBox, TrackerConfig};
-use reframe_core::units::{DurationUs, FrameIndex, PixelSize, Rotation, TimestampUs};
+use reframe_core::units::{DurationUs, FrameIndex, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -68,7 +68,7 @@ pub struct AnalysisJob<'a> {
 
 /// The largest batch of frames the analysis tries per detector run.
 const MAX_BATCH: u32 = 8;
-/// The same, when helper workers run the CPU detector side by side.
+/// The same, when several detector workers run the CPU detector side by side.
 const MAX_HELPER_BATCH: u32 = 2;
 
 /// A frame waiting for the detector.
@@ -76,7 +76,7 @@ struct Pending {
     t: TimestampUs,
     frame: FrameIndex,
     input: DetectorInput,
-    /// Upright RGBA for the face detector (`reframe_detect::face::frame_size_for`).
+    /// Upright RGBA for the face detector (`PersonDetector::face_input_size`).
     face_input: Vec<u8>,
 }
 
@@ -164,8 +164,6 @@ struct RunLoop<'a> {
     /// Detector runs in progress, oldest (lowest frames) first; at most
     /// `detector.parallel_runs()`.
     in_flight: VecDeque<InFlight>,
-    display: PixelSize,
-    rotation: Rotation,
     db: &'a Db,
     job: &'a mut JobRecord,
     analysis_id: &'a str,
@@ -200,19 +198,16 @@ impl RunLoop<'_> {
     fn launch(&mut self, batch: Vec<Pending>) {
         let outcome: Rc<RefCell<Option<DetectorOutcome>>> = Rc::default();
         let frames = batch.iter().map(|p| (p.t, p.frame)).collect();
-        let (detector, display, rotation) = (self.detector.clone(), self.display, self.rotation);
+        let detector = self.detector.clone();
         let (signal, slot) = (self.signal.clone(), outcome.clone());
         wasm_bindgen_futures::spawn_local(async move {
             let (inputs, face_inputs): (Vec<DetectorInput>, Vec<Vec<u8>>) =
                 batch.into_iter().map(|p| (p.input, p.face_input)).unzip();
             let t0 = js::now_ms();
-            let result = async {
-                let people = detector.detect_batch(&inputs, rotation, display).await?;
-                let images: Vec<&[u8]> = face_inputs.iter().map(Vec::as_slice).collect();
-                let faces = detector.faces(&images, display).await?;
-                Ok(people.into_iter().zip(faces).collect())
-            }
-            .await;
+            let result = detector
+                .detect(&inputs, &face_inputs)
+                .await
+                .map(|found| found.people.into_iter().zip(found.faces).collect());
             *slot.borrow_mut() = Some(DetectorOutcome { result, start_ms: t0, end_ms: js::now_ms() });
             signal.wake();
         });
@@ -370,18 +365,23 @@ pub async fn run(
     let mut run_stats = DetectorRun::none("none: every chunk was stored");
     if !runs.is_empty() {
         let detector = Rc::new(
-            detect::load(a.settings.model, a.aids, v.coded_size, |done, total| {
-                let mb = |b: u64| b as f64 / 1e6;
-                let detail = match total {
-                    Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
-                    None => format!("{:.1} MB (first use only)", mb(done)),
-                };
-                post_detail(Stage::LoadingModel, 0, 0, detail);
-            })
+            detect::load(
+                a.settings.model,
+                a.aids,
+                FrameGeometry { coded: v.coded_size, display, rotation: v.rotation },
+                |done, total| {
+                    let mb = |b: u64| b as f64 / 1e6;
+                    let detail = match total {
+                        Some(t) => format!("{:.1} of {:.1} MB (first use only)", mb(done), mb(t)),
+                        None => format!("{:.1} MB (first use only)", mb(done)),
+                    };
+                    post_detail(Stage::LoadingModel, 0, 0, detail);
+                },
+            )
             .await?,
         );
         run_stats.backend = detector.backend.clone();
-        run_stats.workers = detector.helper_workers();
+        run_stats.workers = detector.parallel_runs() as u32;
         run_stats.preprocess = detector.preprocess.clone();
         post_detail(
             Stage::Analysing,
@@ -391,11 +391,9 @@ pub async fn run(
         );
         let mut tuner = match a.aids.detect_batch {
             Some(n) => BatchTuner::fixed(n),
-            None if detector.preprocess_on_device => BatchTuner::new(
-                reframe_detect::planes::max_batch(v.coded_size.width, v.coded_size.height).min(MAX_BATCH),
-            ),
-            // Helpers each hold their batch's working memory, and on the CPU a larger batch
-            // saves little: small batches also spread the frames over the helpers evenly.
+            None if detector.preprocess_on_device => BatchTuner::new(detector.device_batch().min(MAX_BATCH)),
+            // Workers each hold their batch's working memory, and on the CPU a larger batch
+            // saves little: small batches also spread the frames over the workers evenly.
             None if detector.parallel_runs() > 1 => BatchTuner::new(MAX_HELPER_BATCH),
             None => BatchTuner::new(MAX_BATCH),
         };
@@ -409,11 +407,7 @@ pub async fn run(
             let shared = Rc::new(RefCell::new(Shared {
                 error: None,
                 shown: a.shown.to_vec(),
-                sampler: Sampler::new(
-                    detector.input_size(),
-                    reframe_detect::face::frame_size_for(display),
-                    v.rotation,
-                )?,
+                sampler: Sampler::new(detector.input_size(), detector.face_input_size(), v.rotation)?,
                 planes_to_detector: detector.preprocess_on_device,
                 interval: a.settings.profile.analysis_interval(),
                 run: frames.clone(),
@@ -429,8 +423,6 @@ pub async fn run(
                 detector: detector.clone(),
                 signal: signal.clone(),
                 in_flight: VecDeque::new(),
-                display,
-                rotation: v.rotation,
                 db,
                 job: &mut *job,
                 analysis_id: a.analysis_id,
@@ -466,7 +458,7 @@ pub async fn run(
                 &format!(": {} of {} analysed frames", detector.scaled_on_device.get(), run_stats.detected);
         }
         run_stats.batch = tuner.chosen().unwrap_or(tuner.next_size());
-        run_stats.restarts = detector.helper_restarts();
+        run_stats.restarts = detector.restarts();
         run_stats.trials = tuner.trials().to_vec();
     }
 
@@ -564,7 +556,7 @@ pub fn report(analysis: &mut Analysis, run: DetectorRun, settings: &JobSettings)
         people: analysis.people(),
         subject_track: settings.subject_track,
         backend: run.backend,
-        model: reframe_detect::Model::from(settings.model).name().to_string(),
+        model: settings.model.model_name().to_string(),
         detections: analysis.detections.clone(),
         cuts_us: analysis.cuts_us.clone(),
         analysed_frames: analysis.detections.len() as u64,

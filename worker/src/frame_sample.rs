@@ -5,12 +5,13 @@
 //!
 //! The frame's planes are copied out once (`VideoFrame.copyTo`, a plain memory copy) and scaled
 //! by `core::frame_scale` (area average, YUV averaged before conversion), or handed to the
-//! detector as they are, to be scaled on its device (`reframe_detect::planes`). Formats neither
+//! detector as they are, to be scaled on its device (`reframe_detect::planes`, in the detector worker). Formats neither
 //! reads (high bit depth, opaque) go through an `OffscreenCanvas` instead; that path converts
 //! the whole frame to RGB and cost ~14 ms per 1080p frame on a CPU-only machine.
 
 use crate::js;
 use reframe_core::frame_scale::{FramePlanes, PixelLayout, Plane, YuvColor};
+use reframe_core::protocol::DetectorInputShape;
 use reframe_core::shots::FrameStats;
 use reframe_core::units::{PixelSize, Rotation, TimestampUs};
 use reframe_core::ReframeError;
@@ -97,6 +98,29 @@ pub enum DetectorInput {
     Planes(FrameCopy),
 }
 
+impl DetectorInput {
+    /// How the detector worker reads [`bytes`](Self::bytes).
+    pub fn shape(&self) -> DetectorInputShape {
+        match self {
+            DetectorInput::Rgba(_) => DetectorInputShape::Rgba,
+            DetectorInput::Planes(c) => DetectorInputShape::Planes {
+                layout: c.layout,
+                size: c.size,
+                planes: c.planes.clone(),
+                color: c.color,
+                bytes: c.data.len() as u32,
+            },
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            DetectorInput::Rgba(rgba) => rgba,
+            DetectorInput::Planes(c) => &c.data,
+        }
+    }
+}
+
 /// Copies the frame's pixels when `core::frame_scale` reads its format; `None` otherwise (the
 /// canvas then scales the frame).
 pub async fn copy(frame: &VideoFrame) -> Result<Option<FrameCopy>, ReframeError> {
@@ -129,7 +153,7 @@ pub async fn copy(frame: &VideoFrame) -> Result<Option<FrameCopy>, ReframeError>
 }
 
 impl Sampler {
-    /// `face_input`: the upright size of the face detector's copy (`reframe_detect::face::frame_size_for`).
+    /// `face_input`: the upright size of the face detector's copy (`PersonDetector::face_input_size`).
     pub fn new(detector_input: PixelSize, face_input: PixelSize, rotation: Rotation) -> Result<Sampler, ReframeError> {
         Ok(Sampler {
             input: Canvas::new(detector_input)?,

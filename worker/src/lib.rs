@@ -5,8 +5,8 @@
 //! (WebCodecs VideoEncoder) -> `reframe_core::mux` -> [`store`] (OPFS file). [`pipeline`] runs
 //! the job; [`messages`] talks to the page. In auto mode, [`analyze`] first decodes the video
 //! once to find people ([`detect`], on small copies from [`frame_sample`]) and shot changes,
-//! and plans the camera path. On the CPU, [`detect_pool`] runs the detector in helper workers:
-//! this same module started again, serving [`detect_helper`].
+//! and plans the camera path. [`detect_pool`] runs the detectors in detector workers
+//! (`detect-worker/`, their own wasm, fetched only then; several side by side on the CPU).
 
 mod analyze;
 mod assemble;
@@ -16,7 +16,6 @@ mod db;
 mod decode;
 mod decode_only;
 mod detect;
-mod detect_helper;
 mod detect_pool;
 mod encode;
 mod feed;
@@ -41,7 +40,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::MessageEvent;
 
 extern "C" {
-    /// The module's static constructors (cubecl registers its kernels' IR types through them).
+    /// The module's static constructors (none of this worker's dependencies has any today; the
+    /// detector worker's cubecl does).
     fn __wasm_call_ctors();
 }
 
@@ -53,10 +53,6 @@ pub fn start() {
     // which made each JS -> wasm call (codec callbacks, promise wake-ups) re-run them all.
     unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
-    if detect_helper::is_helper() {
-        detect_helper::serve();
-        return;
-    }
     let cancel = Rc::new(Cell::new(false));
     let busy = Rc::new(Cell::new(false));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {

@@ -1,10 +1,9 @@
 //! Messages to and from the page (types in `reframe_core::protocol`).
 //!
-//! The page posts `[ToWorker, File?]`; the worker posts `FromWorker` values (a detector helper
-//! worker posts `FromDetectorHelper` replies to the pipeline worker instead).
+//! The page posts `[ToWorker, File?]`; the worker posts `FromWorker` values.
 
 use crate::js::worker_scope;
-use reframe_core::protocol::{FromDetectorHelper, FromWorker, ToWorker};
+use reframe_core::protocol::{FromWorker, ToWorker};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::File;
@@ -27,11 +26,6 @@ pub fn parse(data: &JsValue) -> Option<Incoming> {
 
 pub fn post(message: &FromWorker) {
     post_value(message, None);
-}
-
-/// A detector helper's reply to the pipeline worker that started it.
-pub fn post_helper_reply(reply: &FromDetectorHelper) {
-    post_value(reply, None);
 }
 
 /// A message as a plain JavaScript value: maps become plain objects, so the receiver (and test
