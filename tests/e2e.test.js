@@ -392,6 +392,41 @@ for (const name of media.clipsOfKind('reencoded')) {
   });
 }
 
+// ---- first load (issue 20): the detector comes only with auto mode; wasm travels compressed ----
+test('first load: the page and a fixed-crop job never fetch the detector; auto mode does; wasm comes brotli-compressed', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  const input = await clipOrSkip(t, 'vtest-3s');
+  if (!input) return;
+  const { browser, page } = await openSite(t, REPO_ROOT);
+  // The page's own wasm came compressed: the browser's resource timing has both sizes.
+  const appWasm = await page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((e) => e.name.endsWith('.wasm')).map((e) => ({ name: e.name, encoded: e.encodedBodySize, decoded: e.decodedBodySize })));
+  assert.equal(appWasm.length, 1, JSON.stringify(appWasm));
+  assert.ok(appWasm[0].encoded > 0 && appWasm[0].encoded < appWasm[0].decoded / 2, JSON.stringify(appWasm));
+  // Requests made after the page opened.
+  const fetched = [];
+  browser.context.on('response', async (r) => {
+    fetched.push({ path: new URL(r.url()).pathname, encoding: (await r.allHeaders())['content-encoding'] || null });
+  });
+  const run = async (mode) => {
+    await page.selectOption('#mode', mode);
+    await page.setInputFiles('#file-input', input);
+    await page.click('#start');
+    await finishJob(page, assert);
+  };
+  await run('fixed');
+  assert.ok(!fetched.some((f) => f.path.includes('detect-worker')), `fixed crop fetched: ${fetched.map((f) => f.path).join(', ')}`);
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
+  assert.ok(fetched.some((f) => f.path.endsWith('reframe-worker_bg.wasm')), 'the reload fetched (or revalidated) the pipeline worker');
+  assert.ok(!fetched.some((f) => f.path.includes('detect-worker')), 'a reload does not fetch the detector either');
+  await run('auto');
+  const detector = fetched.filter((f) => f.path.endsWith('reframe-detect-worker_bg.wasm'));
+  assert.ok(detector.length >= 1, 'auto mode fetched the detector worker');
+  // Its first fetch is the brotli variant (a second detector worker takes it from the cache).
+  assert.equal(detector[0].encoding, 'br', 'detector wasm encoding');
+});
+
 // ---- the bad corpus in one page, one file after another (issue 18) ----
 // Each gets its message within seconds; the page takes the next file; a finished job stored
 // before them is still listed, finished, with its output, after them.

@@ -1,9 +1,10 @@
-//! Command-line flags. Hand-parsed: four flags do not justify an argument-parser crate.
+//! Command-line flags. Hand-parsed: four flags and a subcommand do not justify an argument-parser crate.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-pub const USAGE: &str = "usage: reframe-host [--port N] [--addr 127.0.0.1] [--root dist] [--models models]";
+pub const USAGE: &str = "usage: reframe-host [--port N] [--addr 127.0.0.1] [--root dist] [--models models]\n       \
+                         reframe-host compress DIR... (write .br and .gz variants of the files under DIR)";
 
 #[derive(Debug)]
 pub struct Args {
@@ -20,11 +21,21 @@ pub struct Args {
 /// What the command line asked for.
 pub enum Parsed {
     Run(Args),
+    /// Write the precompressed variants of the files under these folders, then exit.
+    Compress(Vec<PathBuf>),
     Help,
 }
 
 /// Parses `--flag value` and `--flag=value`. Errors are messages for stderr.
-pub fn parse(mut argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
+pub fn parse(argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
+    let mut argv = argv.peekable();
+    if argv.peek().is_some_and(|a| a == "compress") {
+        let dirs: Vec<PathBuf> = argv.skip(1).map(PathBuf::from).collect();
+        if dirs.is_empty() {
+            return Err("compress needs at least one folder".into());
+        }
+        return Ok(Parsed::Compress(dirs));
+    }
     let mut args = Args {
         port: 8080,
         addr: IpAddr::from([127, 0, 0, 1]),

@@ -1,7 +1,9 @@
-//! The one request handler: route to a folder, resolve the file safely, answer
-//! conditional requests from our ETag, and let tower-http's `ServeFile` stream the
-//! bytes (it does Range/206/416, Content-Type, Content-Length and HEAD).
+//! The one request handler: route to a folder, resolve the file safely, pick a
+//! precompressed variant the browser accepts, answer conditional requests from our ETag,
+//! and let tower-http's `ServeFile` stream the bytes (it does Range/206/416,
+//! Content-Type, Content-Length and HEAD).
 
+use crate::compress;
 use crate::paths::{self, Resolved};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -71,8 +73,13 @@ async fn serve(roots: &Roots, mut req: Request) -> Response {
         Resolved::NotFound => return status(StatusCode::NOT_FOUND),
         Resolved::AddSlash => return add_slash(req.uri().path()),
     };
-
-    let etag = etag(&meta);
+    // A precompressed variant (`compress`) when the browser takes its encoding: the bytes sent,
+    // their validator and (below) their `Content-Encoding`. Ranges then count in those bytes.
+    let accept = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let (sent, encoding, etag) = match compress::negotiate(accept, &real, &meta).await {
+        Some((encoding, variant, vmeta)) => (variant, Some(encoding), etag(&vmeta, encoding.token())),
+        None => (real, None, etag(&meta, "")),
+    };
     let headers = req.headers_mut();
     if let Some(inm) = headers.get(header::IF_NONE_MATCH) {
         if etag_matches(inm, &etag) {
@@ -94,23 +101,29 @@ async fn serve(roots: &Roots, mut req: Request) -> Response {
 
     // The extension of the *requested* name picks the type (a symlink's target may differ).
     let mime = mime_guess::from_path(&requested).first_or_octet_stream();
-    let mut res = match ServeFile::new_with_mime(&real, &mime).try_call(req).await {
+    let mut res = match ServeFile::new_with_mime(&sent, &mime).try_call(req).await {
         Ok(res) => res.map(Body::new),
         Err(err) => {
-            eprintln!("reframe-host: {}: {err}", real.display());
+            eprintln!("reframe-host: {}: {err}", sent.display());
             return status(StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
     if matches!(res.status(), StatusCode::OK | StatusCode::PARTIAL_CONTENT | StatusCode::NOT_MODIFIED) {
-        set_validators(res.headers_mut(), &etag, cache);
+        let h = res.headers_mut();
+        set_validators(h, &etag, cache);
+        if let Some(encoding) = encoding {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding.token()));
+        }
     }
     res
 }
 
-/// Strong ETag from size and modification time (like nginx); changes on every rebuild.
-fn etag(meta: &Metadata) -> HeaderValue {
+/// Strong ETag from size and modification time (like nginx), and the encoding of a
+/// precompressed variant; changes on every rebuild.
+fn etag(meta: &Metadata, encoding: &str) -> HeaderValue {
     let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-    HeaderValue::try_from(format!("\"{:x}-{:x}\"", meta.len(), mtime)).expect("ascii")
+    let suffix = if encoding.is_empty() { String::new() } else { format!("-{encoding}") };
+    HeaderValue::try_from(format!("\"{:x}-{:x}{suffix}\"", meta.len(), mtime)).expect("ascii")
 }
 
 /// Weak comparison, as If-None-Match requires: `*` or any listed tag, ignoring `W/`.
@@ -125,6 +138,8 @@ fn etag_matches(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
 fn set_validators(h: &mut HeaderMap, etag: &HeaderValue, cache: &'static str) {
     h.insert(header::ETAG, etag.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // Any file may have precompressed variants: caches must key on the encoding asked for.
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
 }
 
 /// `/models` -> `./models/`. Relative, and built from the last raw segment only, so it

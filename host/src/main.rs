@@ -2,6 +2,7 @@
 //! with the cross-origin-isolation and caching headers the app needs. See README.md.
 
 mod cli;
+mod compress;
 mod handler;
 mod paths;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 fn main() -> ExitCode {
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(cli::Parsed::Run(args)) => args,
+        Ok(cli::Parsed::Compress(dirs)) => return compress(&dirs),
         Ok(cli::Parsed::Help) => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
@@ -30,6 +32,26 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `reframe-host compress DIR...`: prints what it wrote, one line.
+fn compress(dirs: &[std::path::PathBuf]) -> ExitCode {
+    let mut summary = compress::Summary::default();
+    for dir in dirs {
+        if let Err(e) = compress::compress(dir, &mut summary) {
+            eprintln!("reframe-host: compress {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    let mb = |b: u64| b as f64 / 1e6;
+    println!(
+        "compressed {} files: {:.1} MB as they are, {:.1} MB for browsers that take brotli, {:.1} MB with gzip",
+        summary.files,
+        mb(summary.bytes),
+        mb(summary.brotli_bytes),
+        mb(summary.gzip_bytes)
+    );
+    ExitCode::SUCCESS
 }
 
 async fn run(args: cli::Args) -> Result<(), String> {

@@ -309,3 +309,58 @@ fn bad_arguments_exit_with_usage() {
         Command::new(env!("CARGO_BIN_EXE_reframe-host")).args(["--port", "0", "--root"]).arg(missing).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn precompressed_variants_go_to_browsers_that_take_them() {
+    let s = start();
+    let dist = s.dir.join("dist");
+    // Stand-ins for what `reframe-host compress` writes (the server only picks files).
+    std::fs::write(dist.join("app.js.br"), b"BROTLI").unwrap();
+    std::fs::write(dist.join("app.js.gz"), b"GZIP").unwrap();
+    // A variant older than its file (a rebuild without compressing again) is never sent.
+    std::fs::write(dist.join("style.css.gz"), b"STALE").unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(dist.join("style.css.gz")).unwrap().set_modified(old).unwrap();
+
+    let br = s.req("GET", "/app.js", &[("Accept-Encoding", "gzip, deflate, br, zstd")]);
+    assert_eq!(br.status, 200);
+    assert_eq!(br.body, b"BROTLI");
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert!(br.header("content-type").unwrap().contains("javascript"), "type of the file asked for");
+    assert_eq!(br.header("vary"), Some("accept-encoding"));
+    let gz = s.req("GET", "/app.js", &[("Accept-Encoding", "gzip")]);
+    assert_eq!((gz.body.as_slice(), gz.header("content-encoding")), (&b"GZIP"[..], Some("gzip")));
+    assert_ne!(gz.header("etag"), br.header("etag"), "each encoding has its own validator");
+    let plain = s.req("GET", "/app.js", &[("Accept-Encoding", "br;q=0, gzip;q=0")]);
+    assert_eq!((plain.body.as_slice(), plain.header("content-encoding")), (&b"export const x = 1;"[..], None));
+    assert_eq!(s.get("/app.js").body, b"export const x = 1;", "no Accept-Encoding: the file itself");
+    // The variant's own validator gives 304; the plain file's does not match it.
+    let etag = br.header("etag").unwrap().to_string();
+    let again = s.req("GET", "/app.js", &[("Accept-Encoding", "br"), ("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    let stale = s.req("GET", "/style.css", &[("Accept-Encoding", "gzip")]);
+    assert_eq!((stale.body.as_slice(), stale.header("content-encoding")), (&b"body{}"[..], None));
+}
+
+#[test]
+fn compress_writes_variants_that_decode_to_the_files() {
+    let dir = fixture();
+    let big: Vec<u8> = (0..50_000u32).flat_map(|i| format!("fn f{}() {{}}\n", i % 300).into_bytes()).collect();
+    std::fs::write(dir.join("dist/big.js"), &big).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_reframe-host")).arg("compress").arg(dir.join("dist")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("compressed "),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let gz = std::fs::read(dir.join("dist/big.js.gz")).unwrap();
+    let unzipped = Command::new("gzip").args(["-dc"]).arg(dir.join("dist/big.js.gz")).output().unwrap();
+    assert_eq!(unzipped.stdout, big, "gzip -d gives the file back");
+    assert!(gz.len() < big.len() / 10);
+    assert!(std::fs::metadata(dir.join("dist/big.js.br")).unwrap().len() < gz.len() as u64);
+    assert!(!dir.join("dist/app.js.br").exists(), "files under 1 KB are left as they are");
+    let none = Command::new(env!("CARGO_BIN_EXE_reframe-host")).arg("compress").output().unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -88,17 +88,6 @@ function staleReason(root, target, sources) {
 async function ensureBuilt(root, log = () => {}) {
   const env = buildEnv();
 
-  const siteReason = staleReason(root, path.join(root, 'dist', 'index.html'), siteSources(root));
-  if (siteReason) {
-    log(`building the site (${siteReason}): trunk build --release`);
-    if (!(await haveCommand('trunk', env))) {
-      throw new Error('trunk is not installed (expected on PATH or in ~/.cargo/bin); run the setup command from the README');
-    }
-    const r = await run('trunk', ['build', '--release'], { cwd: root, env, inherit: true, stdoutToStderr: true });
-    if (r.code !== 0) throw new Error(`trunk build --release failed (exit ${r.code ?? r.signal})`);
-    if (mtimeOf(path.join(root, 'dist', 'index.html')) < 0) throw new Error('trunk build finished but dist/index.html is missing');
-  }
-
   const hostBin = path.join(root, 'target', 'release', 'reframe-host');
   const hostReason = staleReason(root, hostBin, HOST_SOURCES);
   if (hostReason) {
@@ -111,6 +100,20 @@ async function ensureBuilt(root, log = () => {}) {
       fs.utimesSync(hostBin, now, now);
     }
   }
+  const siteReason = staleReason(root, path.join(root, 'dist', 'index.html'), siteSources(root));
+  if (siteReason) {
+    log(`building the site (${siteReason}): trunk build --release`);
+    if (!(await haveCommand('trunk', env))) {
+      throw new Error('trunk is not installed (expected on PATH or in ~/.cargo/bin); run the setup command from the README');
+    }
+    const r = await run('trunk', ['build', '--release'], { cwd: root, env, inherit: true, stdoutToStderr: true });
+    if (r.code !== 0) throw new Error(`trunk build --release failed (exit ${r.code ?? r.signal})`);
+    if (mtimeOf(path.join(root, 'dist', 'index.html')) < 0) throw new Error('trunk build finished but dist/index.html is missing');
+    // The brotli and gzip variants the host sends (as scripts/build writes them).
+    const c = await run(hostBin, ['compress', 'dist'], { cwd: root, env, inherit: true, stdoutToStderr: true });
+    if (c.code !== 0) throw new Error(`reframe-host compress dist failed (exit ${c.code ?? c.signal})`);
+  }
+
   return { siteBuilt: Boolean(siteReason), hostBuilt: Boolean(hostReason) };
 }
 

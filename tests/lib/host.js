@@ -9,13 +9,15 @@ const path = require('node:path');
 const SETPRIV = '/usr/bin/setpriv';
 
 /**
- * Starts the host (serving `site`, default dist/, and models/) and resolves with { url, child, stop() } once it printed its URL.
+ * Starts the host (serving `site`, default dist/, and the weights trunk copied into its models/) and resolves with
+ * { url, child, stop() } once it printed its URL.
  * Rejects when it exits first or prints nothing usable within `timeoutMs`.
  * `log` receives the host's own output lines (for debugging).
  */
 function startHost(root, { timeoutMs = 30000, log = () => {}, site = 'dist' } = {}) {
   const bin = path.join(root, 'target', 'release', 'reframe-host');
-  const args = ['--port', '0', '--root', site, '--models', 'models'];
+  // The built copy of the weights, which `reframe-host compress` gave their precompressed variants.
+  const args = ['--port', '0', '--root', site, '--models', path.join(site, 'models')];
   if (!fs.existsSync(bin)) {
     return Promise.reject(new Error(`${bin} is missing (cargo build --release -p reframe-host)`));
   }
