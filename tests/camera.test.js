@@ -172,6 +172,9 @@ test('two people far apart: a split screen, each half following its person at so
   await page.click('#start');
   const report = await finishJob(page, assert);
 
+  // A still picture is looked at once a second (core::sampling), not at the profile's 3: frames
+  // 0, 30, 60 and 90 of the 4 s.
+  assert.deepEqual(report.detections.map((d) => d.frame), [0, 30, 60, 90], 'analysed frames of a still picture');
   // A 1920x1080 source gives a 1080x1920 output of two 1080x960 halves: no scaling.
   assert.deepEqual(report.split_layout, { half: { width: 1080, height: 960 }, stack: 'vertical' });
   assert.deepEqual(report.output_size, { width: 1080, height: 1920 });

@@ -93,6 +93,9 @@ test('auto mode survives reloads in both passes and a browser crash, and gives t
   // Same frames, same path, same pictures.
   assert.equal(resumed.report.frames_out, 200);
   assert.equal(await countFrames(resumed.out), 200);
+  // The frames the detector saw (chosen per chunk where the picture moves) are the same too.
+  const seen = (r) => r.report.detections.map((d) => d.timestamp_us);
+  assert.deepEqual(seen(resumed), seen(once), 'the same analysed frames');
   assert.deepEqual(resumed.report.crop_path, once.report.crop_path, 'the same crop path');
   assert.deepEqual(resumed.report.cuts_us, once.report.cuts_us, 'the same cuts');
   await assertSameFrames(t, once.out, resumed.out, 200, resumed.dir);

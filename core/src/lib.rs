@@ -21,6 +21,7 @@
 //! - [`analysis`]: the stored, exportable analysis of a video, with the user's edits.
 //! - [`editor`]: the editor's model (edits, undo/redo, re-planning, who is under a click).
 //! - [`timeline`]: what the editor's timeline shows (people seen, camera state, cuts, pins).
+//! - [`sampling`]: which frames the detector sees (more where the picture moves).
 //! - [`batch_tuner`], [`busy_time`]: how many frames a detector run takes, and its busy time.
 //! - [`camera_eval`], [`synthetic`]: measuring a path against ground truth on synthetic scenes.
 //!
@@ -46,6 +47,7 @@ pub mod mux;
 pub mod protocol;
 pub mod records;
 pub mod resume;
+pub mod sampling;
 pub mod settings;
 pub mod summary;
 pub mod test_aids;

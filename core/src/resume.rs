@@ -8,8 +8,9 @@
 //! [`samples_for_frames`] says which samples to feed the decoder for a run (from the keyframe
 //! before it, so that every frame of the run decodes exactly as in a single run).
 //!
-//! Which frames the detector sees depends only on their timestamps ([`is_analysed`]), so a
-//! resumed analysis samples the same frames as an uninterrupted one.
+//! Which frames the detector sees depends only on their timestamps ([`is_analysed`]) and on the
+//! frames of their own chunk (`crate::sampling`), so a resumed analysis samples the same frames
+//! as an uninterrupted one.
 //!
 //! What is stored is checked here before it is reused: [`resumable`] (the job record),
 //! [`EncodeResume`] (output segments and their files), [`AnalysisResume`] (analysis chunks).

@@ -214,6 +214,18 @@ impl TrackerConfig {
         };
         TrackerConfig { high_score, new_track_score, ..TrackerConfig::default() }
     }
+
+    /// The same, for detections up to `gap` apart (`SamplingRule::max_gap`): a tentative track
+    /// must live until its next detection, and the buffered match must reach it, so both
+    /// timeouts cover the gap with a fifth to spare.
+    pub fn covering_gap(self, gap: DurationUs) -> TrackerConfig {
+        let cover = DurationUs(gap.0 + gap.0 / 5);
+        TrackerConfig {
+            tentative_timeout: self.tentative_timeout.max(cover),
+            buffer_max_unseen: self.buffer_max_unseen.max(cover),
+            ..self
+        }
+    }
 }
 
 impl Default for TrackerConfig {

@@ -5,7 +5,7 @@
 //!     cargo run --release -p reframe-detect --example eval_camera -- \
 //!         [--input FILE | --truth CLIP.truth.json[,..]] [--model ssdlite|centernet[@RATE][,..]] \
 //!         [--ratio 9:16[,1:1...]] [--smoothness balanced|calm|responsive|all[,...]] \
-//!         [--rate 6] [--frames N] [--tiles G]
+//!         [--rate 6] [--frames N] [--tiles G] [--sampling uniform|adaptive]
 //!
 //! Two modes:
 //! - `--truth`: clips with hand-made truth (`examples/eval_clips/`: `megamind.truth.json`, and the
@@ -20,6 +20,9 @@
 //!   box's IoU with the truth and its score; `EVAL_CUTS=1` prints each frame where the new planner's
 //!   crop does not hold the true face. `--tiles G` adds G x G overlapping tiles to the
 //!   detection (measured, not used by the app: it costs too much for what it finds).
+//!   `--sampling adaptive` adds, per detector, the app's adaptive sampling (`reframe_core::sampling`:
+//!   the frames of the uniform run it chooses, fewer where the picture stands still) with the
+//!   app's analysis, so both are printed in one run.
 //! - `--input FILE` (default `/usr/share/doc/opencv-doc/examples/data/vtest.avi`, Debian package
 //!   `opencv-doc`: 768x576, 10 fps, 795 frames, people walking; no truth): the motion metrics
 //!   below, and "subject inside" under three definitions of the subject.
@@ -82,10 +85,12 @@ use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::crop::output_size;
 use reframe_core::crop::CropPathEntry;
 use reframe_core::layout::TwoPeople;
+use reframe_core::resume::{ChunkLayout, CHUNK_DURATION};
+use reframe_core::sampling::{FrameChooser, SamplingRule};
 use reframe_core::shots::{FrameStats, ShotConfig, ShotDetector};
 use reframe_core::subject::{choose_subjects, prominence, ProminenceWeights};
 use reframe_core::track::{Detection, PersonBox, Track, TrackerConfig};
-use reframe_core::units::{AspectRatio, FrameIndex, PixelSize, TimestampUs};
+use reframe_core::units::{AspectRatio, DurationUs, FrameIndex, PixelSize, TimestampUs};
 use reframe_detect::face::{self, FaceDetector, FACE_WEIGHTS_URL};
 use reframe_detect::{cpu_device, AnyDetector, DetectParams, Model, RgbaFrame, ANALYSIS_MIN_SCORE};
 
@@ -106,6 +111,9 @@ struct Args {
     detectors: Vec<(Model, Option<f64>)>,
     /// `--tiles G`: also detect on G x G overlapping tiles of the frame (0: none).
     tiles: u32,
+    /// `--sampling uniform|adaptive`: with `adaptive`, each detector's run is also evaluated with
+    /// the app's adaptive sampling (`reframe_core::sampling`), beside the uniform rate.
+    adaptive: bool,
 }
 
 fn usage() -> ! {
@@ -125,6 +133,7 @@ fn parse_args() -> Args {
         truth: Vec::new(),
         detectors: vec![(Model::Ssdlite, None)],
         tiles: 0,
+        adaptive: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -161,6 +170,13 @@ fn parse_args() -> Args {
                     .collect()
             }
             "--tiles" => a.tiles = value().parse().unwrap_or_else(|_| usage()),
+            "--sampling" => {
+                a.adaptive = match value().as_str() {
+                    "uniform" => false,
+                    "adaptive" => true,
+                    _ => usage(),
+                }
+            }
             "--truth" => a.truth = value().split(',').map(str::to_string).collect(),
             "-h" | "--help" => usage(),
             _ => usage(),
@@ -333,9 +349,12 @@ fn print_table(cols: &[Column]) {
 
 /// One clip decoded and detected once: every frame's timestamp, the cuts, and the detections of
 /// the analysed frames (every box the detector keeps at `min_score`).
+#[derive(Clone)]
 struct Clip {
     source: PixelSize,
     frames: Vec<TimestampUs>,
+    /// Every frame's shot statistics (the adaptive sampling reads their luma grids).
+    stats: Vec<FrameStats>,
     cuts: Vec<TimestampUs>,
     detections: Vec<Detection>,
     detect_ms: f64,
@@ -363,12 +382,15 @@ fn analyse_clip(
 
     // Shot statistics of every frame.
     let mut shots = ShotDetector::new(ShotConfig::default());
+    let mut stats = Vec::with_capacity(n);
     let mut decoded = 0;
     decode(input_path, STATS_W, STATS_H, "gray", 1, |i, luma| {
         if i >= n {
             return false;
         }
-        shots.push(FrameStats::from_luma(frames[i], luma, STATS_W, STATS_H, STATS_W).unwrap());
+        let frame_stats = FrameStats::from_luma(frames[i], luma, STATS_W, STATS_H, STATS_W).unwrap();
+        stats.push(frame_stats.clone());
+        shots.push(frame_stats);
         decoded += 1;
         true
     });
@@ -476,10 +498,30 @@ fn analyse_clip(
     });
     let face_ms = 1e3 * face_s / detections.len().max(1) as f64;
     let detect_ms = 1e3 * detect_s / detections.len().max(1) as f64;
-    Clip { source, frames, cuts, detections, detect_ms, face_ms, fps, duration_s }
+    Clip { source, frames, stats, cuts, detections, detect_ms, face_ms, fps, duration_s }
 }
 
 /// Greedy NMS over boxes from the whole frame and the tiles, best score first.
+/// The adaptive sampling the app uses (`reframe_core::sampling`) at `rate`: its rule, and the clip
+/// with only the detections of the frames it chooses (a subset of the uniform rate's, chunk by
+/// chunk as the worker stores them). `EVAL_CELL_CHANGE` and `EVAL_MAX_GAP_S` override the rule's
+/// threshold and longest gap.
+fn adaptive(clip: &Clip, rate: f64) -> (SamplingRule, Clip) {
+    let interval = reframe_core::units::DurationUs((1e6 / rate).round() as i64);
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f64>().ok());
+    let max_gap = env("EVAL_MAX_GAP_S").map_or(SamplingRule::MAX_GAP, reframe_core::units::DurationUs::from_seconds);
+    let cell_change = env("EVAL_CELL_CHANGE").map_or(SamplingRule::CELL_CHANGE, |v| v as u8);
+    let rule = SamplingRule { interval, max_gap: max_gap.max(interval), cell_change };
+    let n = clip.frames.len() as u64;
+    let layout = ChunkLayout::new(n, clip.frames[n as usize - 1].since(clip.frames[0]), CHUNK_DURATION);
+    let mut chooser = FrameChooser::new(rule);
+    let chosen: Vec<bool> = (0..clip.frames.len())
+        .map(|i| chooser.choose(&clip.frames, i, &clip.stats[i], (i as u64).is_multiple_of(layout.chunk_frames)))
+        .collect();
+    let detections = clip.detections.iter().filter(|d| chosen[d.frame.0 as usize]).cloned().collect();
+    (rule, Clip { detections, ..clip.clone() })
+}
+
 fn merge(mut boxes: Vec<PersonBox>, iou: f32) -> Vec<PersonBox> {
     boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept: Vec<PersonBox> = Vec::new();
@@ -601,14 +643,20 @@ fn truth_main(args: &Args) {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let truth: ClipTruth = serde_json::from_str(&text).expect("truth file");
         // Each detector at its rate, analysed once for all the variants.
-        let runs: Vec<(String, Model, Clip)> = args
+        // With `--sampling adaptive` also each detector's run as the app samples it (the frames of
+        // the uniform run it chooses), tracked for its longest gap.
+        let runs: Vec<(String, Model, Clip, Option<DurationUs>)> = args
             .detectors
             .iter()
-            .map(|&(model, rate)| {
+            .flat_map(|&(model, rate)| {
                 let rate = rate.unwrap_or(args.rate);
                 let lowest = variants(model).iter().map(|v| v.min_score).fold(0.3f32, f32::min);
                 let clip = analyse_clip(&truth.input, rate, args.max_frames, lowest, model, args.tiles);
-                (format!("{}@{rate}", model.id()), model, clip)
+                let adapted = args.adaptive.then(|| {
+                    let (rule, clip) = adaptive(&clip, rate);
+                    (format!("{}@{rate} adaptive", model.id()), model, clip, Some(rule.max_gap))
+                });
+                [(format!("{}@{rate}", model.id()), model, clip, None)].into_iter().chain(adapted)
             })
             .collect();
         let first = &runs[0].2;
@@ -623,7 +671,7 @@ fn truth_main(args: &Args) {
             first.fps,
             first.cuts.iter().map(|c| (c.0 as f64 / 1e5).round() / 10.0).collect::<Vec<_>>()
         );
-        for (name, _, clip) in &runs {
+        for (name, _, clip, _) in &runs {
             println!(
                 "   {name}: {} analysed frames, people {:.1} ms/frame, faces {:.1} ms/frame (CPU, this machine)",
                 clip.detections.len(),
@@ -634,8 +682,8 @@ fn truth_main(args: &Args) {
         for &ratio in &args.ratios {
             for &smoothness in &args.smoothness {
                 let mut rows = Vec::new();
-                for (k, (name, model, clip)) in runs.iter().enumerate() {
-                    rows.extend(truth_rows(clip, &truth, ratio, smoothness, name, *model, k == 0));
+                for (k, (name, model, clip, gap)) in runs.iter().enumerate() {
+                    rows.extend(truth_rows(clip, &truth, ratio, smoothness, name, *model, *gap, k == 0));
                 }
                 println!("-- {ratio}, {smoothness:?}");
                 print_rows(&rows);
@@ -652,6 +700,7 @@ fn truth_rows(
     smoothness: Smoothness,
     run_name: &str,
     model: Model,
+    gap: Option<DurationUs>,
     baseline: bool,
 ) -> Vec<Row> {
     let n = clip.frames.len() as u64;
@@ -690,11 +739,15 @@ fn truth_rows(
         truth: evaluate_truth(&base, truth, settle),
         motion: evaluate(&base, &motion),
     }));
-    for v in &variants(model) {
+    // An adaptive run: the app's analysis only (the last variants), its tracker covering the gaps.
+    let all = variants(model);
+    let chosen_variants = if gap.is_some() { &all[all.len() - 2..] } else { &all[..] };
+    for v in chosen_variants {
+        let tracker = gap.map_or(v.tracker, |g| v.tracker.covering_gap(g));
         let settings = CameraSettings { prominence: v.weights, two_people: v.two_people, ..base_settings };
         let dets = at_least(&clip.detections, v.min_score, v.faces);
         let det_recall = subject_recall(truth, n, |i| boxes_at(&dets, i)).0;
-        let mut analysis = Analysis::with_tracker(clip.source, dets.clone(), clip.cuts.clone(), v.tracker);
+        let mut analysis = Analysis::with_tracker(clip.source, dets.clone(), clip.cuts.clone(), tracker);
         let track_recall = subject_recall(truth, n, |i| {
             let t = clip.frames[i as usize];
             boxes_at(&dets, i).map(|_| analysis.tracks.iter().filter_map(|tr| tr.box_at(t)).collect())

@@ -28,13 +28,14 @@ use reframe_core::busy_time::BusyTime;
 use reframe_core::demux::Movie;
 use reframe_core::job::JobRecord;
 use reframe_core::records::{AnalysisChunk, CropPathRecord};
-use reframe_core::resume::{is_analysed, samples_for_frames, AnalysisResume, ChunkLayout};
+use reframe_core::resume::{samples_for_frames, AnalysisResume, ChunkLayout};
+use reframe_core::sampling::{FrameChooser, SamplingRule};
 use reframe_core::settings::JobSettings;
 use reframe_core::shots::{ShotConfig, ShotDetector};
 use reframe_core::summary::{AnalysisReport, LayoutPart, Stage};
 use reframe_core::test_aids::TestAids;
 use reframe_core::track::{Detection, Face, PersonBox, TrackerConfig};
-use reframe_core::units::{DurationUs, FrameIndex, TimestampUs};
+use reframe_core::units::{FrameIndex, TimestampUs};
 use reframe_core::ReframeError;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
@@ -87,7 +88,9 @@ struct Shared {
     sampler: Sampler,
     /// Sampled frames go to the detector as their planes (scaled on its device).
     planes_to_detector: bool,
-    interval: DurationUs,
+    /// Which frames go to the detector (`core::sampling`), reset at each chunk's first frame.
+    chooser: FrameChooser,
+    chunk_frames: u64,
     /// Frames of the run; the two before it warm the shot detector up, the one after completes it.
     run: Range<u64>,
     /// One past the highest frame index seen in this run.
@@ -126,8 +129,9 @@ impl Shared {
         } else if i == self.run.end {
             self.shots.peek(&stats);
         } else {
+            let chosen = self.chooser.choose(&self.shown, i as usize, &stats, i.is_multiple_of(self.chunk_frames));
             self.shots.push(stats);
-            if is_analysed(&self.shown, i as usize, self.interval) {
+            if chosen {
                 let face_input = self.sampler.face_input(frame, copy.as_ref())?;
                 let input = self.sampler.detector_input(frame, copy, self.planes_to_detector)?;
                 self.pending.push_back(Pending { t, frame: FrameIndex(i), input, face_input });
@@ -345,6 +349,7 @@ pub async fn run(
 ) -> Result<AnalysisResult, Stop> {
     let v = &a.movie.video;
     let display = v.display_size();
+    let sampling = SamplingRule::adaptive(a.settings.profile);
 
     // A finished analysis of this file and profile: plan the new path from it.
     if let Some(json) = db.analysis(a.analysis_id).await? {
@@ -409,7 +414,8 @@ pub async fn run(
                 shown: a.shown.to_vec(),
                 sampler: Sampler::new(detector.input_size(), detector.face_input_size(), v.rotation)?,
                 planes_to_detector: detector.preprocess_on_device,
-                interval: a.settings.profile.analysis_interval(),
+                chooser: FrameChooser::new(sampling),
+                chunk_frames: a.layout.chunk_frames,
                 run: frames.clone(),
                 seen_upto: 0,
                 pending: VecDeque::new(),
@@ -478,7 +484,7 @@ pub async fn run(
         .into());
     }
     let cuts = ShotDetector::from_records(ShotConfig::default(), records).finish();
-    let tracker = TrackerConfig::for_detector(a.settings.model);
+    let tracker = TrackerConfig::for_detector(a.settings.model).covering_gap(sampling.max_gap);
     let mut analysis = Analysis::with_tracker(display, detections, cuts, tracker);
     analysis.source_file = Some(a.file.clone());
     let crop_path = planned_path(&mut analysis, a.settings, a.shown);
