@@ -408,13 +408,21 @@ test('first load: the page and a fixed-crop job never fetch the detector; auto m
   browser.context.on('response', async (r) => {
     fetched.push({ path: new URL(r.url()).pathname, encoding: (await r.allHeaders())['content-encoding'] || null });
   });
+  // The tab's title carries the job's progress, for a user in another tab (issue 19).
+  const titles = new Set();
   const run = async (mode) => {
     await page.selectOption('#mode', mode);
     await page.setInputFiles('#file-input', input);
     await page.click('#start');
-    await finishJob(page, assert);
+    const watch = setInterval(() => page.title().then((x) => titles.add(x), () => {}), 50);
+    try {
+      await finishJob(page, assert);
+    } finally {
+      clearInterval(watch);
+    }
   };
   await run('fixed');
+  assert.match(await page.title(), /^Done – Reframe/, 'the title when done');
   assert.ok(!fetched.some((f) => f.path.includes('detect-worker')), `fixed crop fetched: ${fetched.map((f) => f.path).join(', ')}`);
   await page.reload({ waitUntil: 'domcontentloaded' });
   await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
@@ -425,6 +433,8 @@ test('first load: the page and a fixed-crop job never fetch the detector; auto m
   assert.ok(detector.length >= 1, 'auto mode fetched the detector worker');
   // Its first fetch is the brotli variant (a second detector worker takes it from the cache).
   assert.equal(detector[0].encoding, 'br', 'detector wasm encoding');
+  const percents = [...titles].filter((x) => /^\d+% – Reframe/.test(x));
+  assert.ok(percents.length >= 2, `progress in the title: ${[...titles].join(' | ')}`);
 });
 
 // ---- the bad corpus in one page, one file after another (issue 18) ----

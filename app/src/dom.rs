@@ -38,6 +38,8 @@ impl PageState {
 #[derive(Clone)]
 pub struct Page {
     document: Document,
+    /// The page's own title; a running job puts its progress in front of it.
+    base_title: String,
     pub drop_zone: HtmlElement,
     pub file_input: HtmlInputElement,
     pub file_name: HtmlElement,
@@ -113,6 +115,7 @@ impl Page {
         let document = gloo::utils::document();
         let d = &document;
         Some(Page {
+            base_title: document.title(),
             drop_zone: el(d, "drop-zone")?,
             file_input: el(d, "file-input")?,
             file_name: el(d, "file-name")?,
@@ -186,6 +189,13 @@ impl Page {
         if let Some(body) = self.document.body() {
             let _ = body.set_attribute("data-state", state.name());
         }
+        // The tab's title says how a job stands, for a user in another tab.
+        match state {
+            PageState::Done => self.document.set_title(&format!("Done – {}", self.base_title)),
+            PageState::Error => self.document.set_title(&format!("Stopped – {}", self.base_title)),
+            PageState::Running => {}
+            _ => self.document.set_title(&self.base_title),
+        }
         let running = state == PageState::Running;
         if running {
             // A new job: its own progress from zero.
@@ -248,7 +258,12 @@ impl Page {
         self.source_notices.set_hidden(s.notices.is_empty());
     }
 
-    pub fn show_progress(&self, p: &Progress) {
+    /// Shows a job's progress (`auto`: the job analyses the video first), also in the tab's
+    /// title ("42% – Reframe…").
+    pub fn show_progress(&self, p: &Progress, auto: bool) {
+        if let Some(f) = p.overall(auto) {
+            self.document.set_title(&format!("{:.0}% – {}", f * 100.0, self.base_title));
+        }
         self.progress.set_hidden(false);
         self.stage_label.set_text_content(Some(p.stage.label()));
         if p.frames_total > 0 {

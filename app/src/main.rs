@@ -58,6 +58,8 @@ struct App {
     import_json: Option<String>,
     /// The job the worker runs or ran last.
     job_id: Option<String>,
+    /// Whether that job analyses the video first (auto mode): its progress has two passes.
+    job_auto: bool,
 }
 
 /// localStorage key of the cache limit (GB of finished videos to keep).
@@ -93,6 +95,7 @@ fn main() {
         source: None,
         import_json: None,
         job_id: None,
+        job_auto: false,
     }));
     wire(&app);
 }
@@ -504,6 +507,7 @@ fn start(app: &Rc<RefCell<App>>) {
     a.page.set_state(PageState::Running);
     let keep = a.page.cache_limit.value().parse::<f64>().ok().filter(|gb| *gb >= 0.0).map(|gb| (gb * 1e9) as u64);
     let resume_id = resume.map(|j| j.id);
+    a.job_auto = settings.mode == CropMode::Auto;
     let import_analysis = if settings.mode == CropMode::Auto { a.import_json.take() } else { None };
     // An analysis file is used once; clearing the input lets the user choose the same file again.
     a.page.import_analysis.set_value("");
@@ -553,7 +557,8 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         FromWorker::Analysed { analysis_id, json, .. } => editor::open(app, analysis_id, &json),
         FromWorker::Progress { progress } => {
             dom::expose("progress", &progress);
-            app.borrow().page.show_progress(&progress);
+            let a = app.borrow();
+            a.page.show_progress(&progress, a.job_auto);
         }
         FromWorker::Done { summary, more } => {
             dom::expose("summary", &summary);

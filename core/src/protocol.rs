@@ -193,6 +193,21 @@ pub struct Progress {
     pub worker_memory_bytes: Option<u64>,
 }
 
+impl Progress {
+    /// How far the whole job is, 0..1: in auto mode the analysis is the first half and the
+    /// encoding the second; `None` while nothing is counted yet (reading, loading the model).
+    pub fn overall(&self, auto: bool) -> Option<f64> {
+        let f = if self.frames_total > 0 { (self.frames_done as f64 / self.frames_total as f64).min(1.0) } else { 0.0 };
+        match (self.stage, auto) {
+            (Stage::Finishing, _) => Some(1.0),
+            (Stage::Analysing, true) => Some(0.5 * f),
+            (Stage::Processing, true) => Some(0.5 + 0.5 * f),
+            (Stage::Processing, false) => Some(f),
+            _ => None,
+        }
+    }
+}
+
 /// Worker -> page.
 // `Done` carries the whole summary; a message is made, serialised and dropped, never stored in
 // bulk, so its size does not matter.
@@ -260,6 +275,25 @@ pub struct ResumeInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overall_progress_gives_auto_modes_analysis_the_first_half() {
+        let p = |stage, done| Progress {
+            stage,
+            frames_done: done,
+            frames_total: 200,
+            fps: 0.0,
+            eta_s: None,
+            detail: None,
+            worker_memory_bytes: None,
+        };
+        assert_eq!(p(Stage::Analysing, 100).overall(true), Some(0.25));
+        assert_eq!(p(Stage::Processing, 100).overall(true), Some(0.75));
+        assert_eq!(p(Stage::Processing, 100).overall(false), Some(0.5));
+        assert_eq!(p(Stage::Finishing, 0).overall(false), Some(1.0));
+        assert_eq!(p(Stage::LoadingModel, 0).overall(true), None);
+        assert_eq!(p(Stage::Reading, 0).overall(false), None);
+    }
 
     #[test]
     fn detector_messages_are_tagged_json() {
