@@ -39,19 +39,9 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use web_sys::MessageEvent;
 
-extern "C" {
-    /// The module's static constructors (none of this worker's dependencies has any today; the
-    /// detector worker's cubecl does).
-    fn __wasm_call_ctors();
-}
-
 /// Entry point: wasm-bindgen calls it once when the worker has loaded the module.
 #[wasm_bindgen(start)]
 pub fn start() {
-    // Run the constructors once, here. Referencing `__wasm_call_ctors` also tells the linker not
-    // to wrap every export in a call to them (its default for modules that never call them),
-    // which made each JS -> wasm call (codec callbacks, promise wake-ups) re-run them all.
-    unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
     let cancel = Rc::new(Cell::new(false));
     let busy = Rc::new(Cell::new(false));
