@@ -19,6 +19,8 @@ const { checkOutput } = require('./lib/checks');
 const { countFrames, probe, streamTiming, cropPsnr } = require('./lib/probe');
 const { MIN_PSNR_DB } = require('./lib/checks');
 const { run } = require('./lib/proc');
+const { startHost } = require('./lib/host');
+const { launchBrowser } = require('./lib/browser');
 
 const ensureSite = () => buildSite('e2e');
 // Software decode + encode of 1080p in headless Chromium on 2 cores: tens of seconds per clip.
@@ -435,6 +437,51 @@ test('first load: the page and a fixed-crop job never fetch the detector; auto m
   assert.equal(detector[0].encoding, 'br', 'detector wasm encoding');
   const percents = [...titles].filter((x) => /^\d+% – Reframe/.test(x));
   assert.ok(percents.length >= 2, `progress in the title: ${[...titles].join(' | ')}`);
+});
+
+// ---- privacy (issue 19): nothing leaves the page's origin; its policy refuses nothing it does ----
+test('privacy: a full auto job, page load included, requests nothing but the page\'s own origin, under a policy that allows nothing else', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  const input = await clipOrSkip(t, 'vtest-3s');
+  if (!input) return;
+  const host = await startHost(REPO_ROOT);
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await host.stop();
+  });
+  const { page, context } = browser;
+  const origin = new URL(host.url).origin;
+  const requests = [];
+  context.on('request', (r) => requests.push(r.url()));
+  // Every refusal of the policy, in the page (the workers' own show in their console).
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const refused = [];
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text()); });
+  const response = await page.goto(host.url, { waitUntil: 'domcontentloaded' });
+  const policy = response.headers()['content-security-policy'] || '';
+  assert.match(policy, /^default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-/, policy);
+  assert.match(await page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content || ''),
+    /^default-src 'self'/, 'the same policy as a meta tag, for other static hosts');
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
+  await page.selectOption('#mode', 'auto');
+  await page.setInputFiles('#file-input', input);
+  await page.click('#start');
+  await finishJob(page, assert);
+  // The editor's people boxes are placed (styled through the CSS object model: the policy refuses
+  // style attributes).
+  await page.waitForSelector('#boxes div', { timeout: 30000 });
+  const placed = await page.evaluate(() => [...document.querySelectorAll('#boxes div')].map((d) => d.style.width));
+  assert.ok(placed.length > 0 && placed.every((w) => w.endsWith('%')), JSON.stringify(placed));
+  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !/^(blob|data):/.test(u));
+  assert.deepEqual(foreign, [], 'requests to other origins');
+  assert.ok(requests.some((u) => u.includes('reframe-detect-worker_bg.wasm')), 'the auto job ran its detector (requests were seen)');
+  assert.deepEqual(await page.evaluate(() => window.__violations), [], 'policy violations in the page');
+  assert.deepEqual(refused, [], 'refusals in the console');
+  t.diagnostic(`${requests.length} requests, all to ${origin}; policy: ${policy}`);
 });
 
 // ---- the bad corpus in one page, one file after another (issue 18) ----

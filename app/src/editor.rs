@@ -303,16 +303,18 @@ fn draw_boxes(page: &Page, view: &EditorView, t: TimestampUs) {
             div.set_class_name("subject");
         }
         let _ = div.set_attribute("data-track-id", &id.to_string());
-        let _ = div.set_attribute(
-            "style",
-            &format!(
-                "left:{};top:{};width:{};height:{}",
-                pct(b.x, source.width),
-                pct(b.y, source.height),
-                pct(b.width, source.width),
-                pct(b.height, source.height)
-            ),
-        );
+        // Through the CSS object model: the page's Content-Security-Policy refuses style attributes.
+        if let Some(el) = div.dyn_ref::<web_sys::HtmlElement>() {
+            let style = el.style();
+            for (name, value) in [
+                ("left", pct(b.x, source.width)),
+                ("top", pct(b.y, source.height)),
+                ("width", pct(b.width, source.width)),
+                ("height", pct(b.height, source.height)),
+            ] {
+                let _ = style.set_property(name, &value);
+            }
+        }
         if let Ok(label) = document.create_element("span") {
             label.set_text_content(Some(&id.to_string()));
             let _ = div.append_child(&label);

@@ -4,7 +4,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 pub const USAGE: &str = "usage: reframe-host [--port N] [--addr 127.0.0.1] [--root dist] [--models models]\n       \
-                         reframe-host compress DIR... (write .br and .gz variants of the files under DIR)";
+                         reframe-host compress DIR... (write .br and .gz variants of the files under DIR)\n       \
+                         reframe-host csp DIR (write the Content-Security-Policy into DIR/index.html)";
 
 #[derive(Debug)]
 pub struct Args {
@@ -23,6 +24,8 @@ pub enum Parsed {
     Run(Args),
     /// Write the precompressed variants of the files under these folders, then exit.
     Compress(Vec<PathBuf>),
+    /// Write the Content-Security-Policy into this folder's `index.html`, then exit.
+    Csp(PathBuf),
     Help,
 }
 
@@ -35,6 +38,13 @@ pub fn parse(argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
             return Err("compress needs at least one folder".into());
         }
         return Ok(Parsed::Compress(dirs));
+    }
+    if argv.peek().is_some_and(|a| a == "csp") {
+        let dirs: Vec<PathBuf> = argv.skip(1).map(PathBuf::from).collect();
+        return match <[PathBuf; 1]>::try_from(dirs) {
+            Ok([dir]) => Ok(Parsed::Csp(dir)),
+            Err(_) => Err("csp needs one folder".into()),
+        };
     }
     let mut args = Args {
         port: 8080,

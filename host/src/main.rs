@@ -3,6 +3,7 @@
 
 mod cli;
 mod compress;
+mod csp;
 mod handler;
 mod paths;
 
@@ -15,6 +16,18 @@ fn main() -> ExitCode {
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(cli::Parsed::Run(args)) => args,
         Ok(cli::Parsed::Compress(dirs)) => return compress(&dirs),
+        Ok(cli::Parsed::Csp(dir)) => {
+            return match csp::seal(&dir) {
+                Ok(policy) => {
+                    println!("{}: {policy}", dir.join("index.html").display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("reframe-host: csp {}: {e}", dir.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Ok(cli::Parsed::Help) => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
@@ -65,7 +78,11 @@ async fn run(args: cli::Args) -> Result<(), String> {
             None
         }
     };
-    let roots = Arc::new(handler::Roots { site, models });
+    // The page's Content-Security-Policy, sent as a header with every response.
+    let page = std::fs::read_to_string(site.join("index.html")).unwrap_or_default();
+    let policy = csp::header_value(&csp::of_page(&page));
+    let csp = axum::http::HeaderValue::try_from(policy).map_err(|e| format!("the page's policy: {e}"))?;
+    let roots = Arc::new(handler::Roots { site, models, csp });
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.addr, args.port))
         .await

@@ -364,3 +364,24 @@ fn compress_writes_variants_that_decode_to_the_files() {
     assert_eq!(none.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_pages_content_security_policy_comes_with_every_response() {
+    let dir = fixture();
+    let page = "<!doctype html><html><head><script type=\"module\">import './app.js';</script></head></html>";
+    std::fs::write(dir.join("dist/index.html"), page).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_reframe-host")).arg("csp").arg(dir.join("dist")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sealed = std::fs::read_to_string(dir.join("dist/index.html")).unwrap();
+    assert!(sealed.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self';"), "{sealed}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let s = start();
+    for path in ["/", "/app.wasm", "/models/model.bin", "/missing"] {
+        let r = s.get(path);
+        let csp = r.header("content-security-policy").unwrap_or_else(|| panic!("{path}: no policy"));
+        assert!(csp.starts_with("default-src 'self'; script-src 'self' 'wasm-unsafe-eval';"), "{path}: {csp}");
+        assert!(csp.ends_with("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}
