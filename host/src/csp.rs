@@ -2,12 +2,16 @@
 //! `reframe-host csp DIR` writes it into `DIR/index.html` as a `<meta>` tag, for any static host;
 //! the one script that is not a file (trunk's inline module script that starts the page) is
 //! allowed by its sha256. This server also sends the policy as a header on every response (read
-//! from that tag at start-up), where `frame-ancestors` counts too (a meta tag cannot carry it).
+//! from that tag, again whenever the page changes: [`PagePolicy`]), where `frame-ancestors`
+//! counts too (a meta tag cannot carry it).
 
+use axum::http::HeaderValue;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 /// Marks the tag this module writes, so a second run replaces it.
 const META_START: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
@@ -36,6 +40,36 @@ pub fn policy(inline_script_hashes: &[String]) -> String {
 /// What the server sends: the page's policy, and no framing by other sites.
 pub fn header_value(page_policy: &str) -> String {
     format!("{page_policy}; frame-ancestors 'none'")
+}
+
+/// The header the server sends: the policy of the site's `index.html`, read again whenever the
+/// file changes (a rebuild while serving brings a new start-up script and so a new hash).
+pub struct PagePolicy {
+    page: PathBuf,
+    cached: Mutex<Option<(SystemTime, HeaderValue)>>,
+}
+
+impl PagePolicy {
+    pub fn new(site: &Path) -> PagePolicy {
+        PagePolicy { page: site.join("index.html"), cached: Mutex::new(None) }
+    }
+
+    pub fn header(&self) -> HeaderValue {
+        let modified = std::fs::metadata(&self.page).and_then(|m| m.modified()).ok();
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some((at, value)), Some(now)) = (cached.as_ref(), modified) {
+            if *at == now {
+                return value.clone();
+            }
+        }
+        let html = std::fs::read_to_string(&self.page).unwrap_or_default();
+        // The policy is ASCII by construction (base64 hashes, fixed text).
+        let value = HeaderValue::try_from(header_value(&of_page(&html))).expect("an ASCII policy");
+        if let Some(now) = modified {
+            *cached = Some((now, value.clone()));
+        }
+        value
+    }
 }
 
 /// `'sha256-…'` of each inline `<script>` (one without `src`) of `html`.

@@ -20,8 +20,8 @@ pub struct Roots {
     pub site: PathBuf,
     /// `None` when the models folder does not exist: `/models/*` is then 404.
     pub models: Option<PathBuf>,
-    /// The page's Content-Security-Policy (`csp`), sent with every response.
-    pub csp: HeaderValue,
+    /// The page's Content-Security-Policy, sent with every response.
+    pub csp: crate::csp::PagePolicy,
 }
 
 /// Site files may change on every build: always revalidate (cheap thanks to the ETag).
@@ -46,7 +46,7 @@ pub async fn handle(State(roots): State<Arc<Roots>>, req: Request) -> Response {
     for (name, value) in ALWAYS {
         h.insert(name, HeaderValue::from_static(value));
     }
-    h.insert(header::CONTENT_SECURITY_POLICY, roots.csp.clone());
+    h.insert(header::CONTENT_SECURITY_POLICY, roots.csp.header());
     // Errors and redirects must not be cached; file responses already set their own.
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(SITE_CACHE));
     res

@@ -79,9 +79,7 @@ async fn run(args: cli::Args) -> Result<(), String> {
         }
     };
     // The page's Content-Security-Policy, sent as a header with every response.
-    let page = std::fs::read_to_string(site.join("index.html")).unwrap_or_default();
-    let policy = csp::header_value(&csp::of_page(&page));
-    let csp = axum::http::HeaderValue::try_from(policy).map_err(|e| format!("the page's policy: {e}"))?;
+    let csp = csp::PagePolicy::new(&site);
     let roots = Arc::new(handler::Roots { site, models, csp });
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.addr, args.port))

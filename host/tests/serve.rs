@@ -384,4 +384,12 @@ fn the_pages_content_security_policy_comes_with_every_response() {
         assert!(csp.ends_with("frame-ancestors 'none'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"));
     }
+    // A rebuild while the server runs: the new page's start-up script is allowed at once.
+    let before = s.get("/").header("content-security-policy").unwrap().to_string();
+    let page = "<html><head><script type=\"module\">import './new.js';</script></head></html>";
+    std::fs::write(s.dir.join("dist/index.html"), page).unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options().write(true).open(s.dir.join("dist/index.html")).unwrap().set_modified(later).unwrap();
+    let after = s.get("/").header("content-security-policy").unwrap().to_string();
+    assert!(!before.contains("sha256-") && after.contains("'sha256-"), "{before} -> {after}");
 }
