@@ -109,7 +109,11 @@ pub async fn load(
     // finds out where they run, and more start only if that is the CPU.
     let gpu = js::get(&navigator, "gpu");
     let surely_cpu = aids.detector == DetectorBackend::Cpu || gpu.is_undefined() || gpu.is_null();
-    let first = if surely_cpu { vec![load(DetectorBackend::Cpu); cpu_workers] } else { vec![load(aids.detector)] };
+    // The first worker is asked for what the settings want, so its backend text says why it
+    // runs where it does ("this browser has no WebGPU"); the others for the CPU.
+    let more = if surely_cpu { cpu_workers.saturating_sub(1) } else { 0 };
+    let first: Vec<ToDetector> =
+        std::iter::once(load(aids.detector)).chain(std::iter::repeat_n(load(DetectorBackend::Cpu), more)).collect();
     let (mut pool, info, mut left_out) = DetectorPool::start(first, weights, aids.crash_detector_worker_at)
         .await
         .map_err(|e| ReframeError::Detection(format!("the detector could not start: {e}")))?;
