@@ -440,7 +440,7 @@ test('first load: the page and a fixed-crop job never fetch the detector; auto m
 });
 
 // ---- privacy (issue 19): nothing leaves the page's origin; its policy refuses nothing it does ----
-test('privacy: a full auto job, page load included, requests nothing but the page\'s own origin, under a policy that allows nothing else', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('privacy and offline: a full auto job, page load included, requests nothing but the page\'s own origin, under a policy that allows nothing else; then, with the host stopped, the page opens from its service worker and runs another', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   await ensureSite();
   const input = await clipOrSkip(t, 'vtest-3s');
   if (!input) return;
@@ -482,6 +482,101 @@ test('privacy: a full auto job, page load included, requests nothing but the pag
   assert.deepEqual(await page.evaluate(() => window.__violations), [], 'policy violations in the page');
   assert.deepEqual(refused, [], 'refusals in the console');
   t.diagnostic(`${requests.length} requests, all to ${origin}; policy: ${policy}`);
+
+  // ---- offline (issue 19): the service worker kept this version, the detector included (its
+  // first visit ran auto mode); with the host stopped the page opens again and runs a full auto
+  // job on another clip.
+  await page.waitForFunction(() => /Follow people included/.test(document.getElementById('offline').textContent), null, { timeout: 30000 });
+  const kept = await page.evaluate(async () => {
+    const names = (await caches.keys()).filter((n) => n.startsWith('reframe-app-'));
+    const cache = await caches.open(names[0]);
+    return { names, files: (await cache.keys()).map((r) => new URL(r.url).pathname.slice(1)).sort() };
+  });
+  assert.equal(kept.names.length, 1, JSON.stringify(kept.names));
+  for (const f of ['index.html', 'reframe-worker_bg.wasm', 'reframe-detect-worker_bg.wasm', 'manifest.webmanifest', 'icons/icon-192.png']) {
+    assert.ok(kept.files.includes(f), `${f} kept: ${kept.files.join(' ')}`);
+  }
+  await host.stop();
+  const other = await clipOrSkip(t, 'vtest-1s');
+  const served = [];
+  page.on('response', (r) => served.push({ url: r.url(), fromServiceWorker: r.fromServiceWorker(), status: r.status() }));
+  await page.goto(host.url, { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
+  assert.ok(await page.evaluate(() => Boolean(navigator.serviceWorker.controller)), 'the page is served by its service worker');
+  await page.selectOption('#mode', 'auto');
+  await page.setInputFiles('#file-input', other || input);
+  await page.click('#start');
+  const summary = await finishJob(page, assert);
+  assert.ok(summary.frames_in > 0 && summary.frames_out === summary.frames_in && summary.analysed_frames > 0, JSON.stringify({ ...summary, crop_path: null, detections: null }));
+  const fromNetwork = served.filter((r) => r.url.startsWith(origin) && !r.fromServiceWorker);
+  assert.deepEqual(fromNetwork, [], 'nothing came from the (stopped) host');
+  t.diagnostic(`offline: ${served.length} responses from the service worker; an auto job of ${summary.frames_out} frames done`);
+});
+
+// ---- updates (issue 19): a new release never mixes with the open page's files ----
+// A copy of the site gets a new release while a page of the old one is open: the old page keeps
+// being served the old files; the new version waits, the page offers it, and taking it reloads the
+// page onto the new files alone (the old cache deleted). The page is installable as an app.
+test('update: a new release waits while an old page is open, never mixes with its files, and "Use the new version now" switches cleanly; the page is installable', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+  await ensureSite();
+  const site = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'reframe-release-'));
+  fs.cpSync(path.join(REPO_ROOT, 'dist'), site, { recursive: true, filter: (f) => !f.includes(`${path.sep}models`) });
+  const host = await startHost(REPO_ROOT, { site });
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await host.stop();
+    fs.rmSync(site, { recursive: true, force: true });
+  });
+  const { page, context } = browser;
+  const cdp = await context.newCDPSession(page);
+  await page.goto(host.url, { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => Boolean(navigator.serviceWorker.controller), null, { timeout: 60000 });
+  await page.waitForFunction(() => /kept in this browser/.test(document.getElementById('offline').textContent), null, { timeout: 30000 });
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  assert.deepEqual(installabilityErrors, [], 'Chromium finds the page installable (manifest, icons, service worker)');
+  const manifest = await cdp.send('Page.getAppManifest');
+  assert.deepEqual(manifest.errors, [], JSON.stringify(manifest.errors));
+  const caches = () => page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('reframe-app-')));
+  const workerScript = () => page.evaluate(async () => (await fetch('reframe-worker.js')).text());
+  const [oldCache] = await caches();
+
+  // The next release: the pipeline worker's script changes (its stale variants go), and the
+  // service worker gets the new file list.
+  fs.appendFileSync(path.join(site, 'reframe-worker.js'), '\n// release 2\n');
+  for (const ext of ['.br', '.gz']) {
+    fs.rmSync(path.join(site, `reframe-worker.js${ext}`), { force: true });
+    fs.rmSync(path.join(site, `sw.js${ext}`), { force: true });
+  }
+  const sealed = await run(path.join(REPO_ROOT, 'target', 'release', 'reframe-host'), ['offline', site]);
+  assert.equal(sealed.code, 0, sealed.stderr);
+  await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+  await page.waitForSelector('#update-now', { state: 'visible', timeout: 30000 });
+  assert.ok(!(await workerScript()).includes('release 2'), 'the open page is still served the old release');
+  assert.equal((await caches()).length, 2, 'both versions kept while the old page is open');
+
+  await Promise.all([page.waitForNavigation({ timeout: 30000 }), page.click('#update-now')]);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
+  assert.ok((await workerScript()).includes('release 2'), 'the new release after the switch');
+  const after = await caches();
+  assert.equal(after.length, 1, JSON.stringify(after));
+  assert.notEqual(after[0], oldCache);
+  assert.ok(await page.isHidden('#update-now'));
+  await page.screenshot({ path: path.join(outDir('update'), 'after-update.png'), fullPage: true });
+  t.diagnostic(`${oldCache} -> ${after[0]}; manifest ${manifest.url}`);
+
+  // Offline, auto mode never used here: the page opens, and Follow people says what it needs.
+  await host.stop();
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
+  assert.match(await page.textContent('#offline'), /Follow people needs its detector downloaded once/);
+  const clip = await clipOrSkip(t, 'vtest-1s');
+  if (!clip) return;
+  await page.selectOption('#mode', 'auto');
+  await page.setInputFiles('#file-input', clip);
+  await page.click('#start');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+  assert.match(await page.textContent('#error'), /has not downloaded it yet, and the network cannot be reached\. Connect once/);
 });
 
 // ---- the bad corpus in one page, one file after another (issue 18) ----

@@ -5,7 +5,8 @@
 // follows them (export checked), dragging the crop window pins a framing (export checked from the
 // report's crop_path and from pixels), the exported file plays beside the source (before/after),
 // people have thumbnails, undo/redo, and the edits come back after a reload.
-// Screenshots (wide, phone-sized, dark mode) are saved in tests/artifacts/editor-*.png.
+// Screenshots (wide, phone-sized, dark mode) are saved in tests/artifacts/editor-*.png, and an
+// accessibility audit (axe-core) of each finds nothing serious.
 //
 // Run: tests/run-e2e tests/editor.test.js
 
@@ -19,6 +20,7 @@ const { openSite, reframe, finishJob } = require('./lib/site');
 const { cropPsnr, countFrames } = require('./lib/probe');
 const { MIN_PSNR_DB } = require('./lib/checks');
 const { outDir } = require('./lib/run-headless');
+const { audit } = require('./lib/axe');
 
 const TEST_TIMEOUT_MS = 20 * 60 * 1000;
 const ARTIFACTS = path.join(REPO_ROOT, 'tests/artifacts');
@@ -39,6 +41,13 @@ async function seekTo(page, s) {
 async function boxOf(page, selector) {
   await page.locator(selector).scrollIntoViewIfNeeded();
   return page.locator(selector).boundingBox();
+}
+
+/** The accessibility audit (axe-core) finds nothing serious in the page as it is now. */
+async function noSeriousFindings(t, page, label) {
+  const found = await audit(page);
+  assert.deepEqual(found.serious, [], `${label}: serious accessibility findings`);
+  t.diagnostic(`${label}: ${found.all.length ? found.all.join('; ') : 'no accessibility findings'}`);
 }
 
 /** Saves the output of the finished job (the Download link) to `file`. */
@@ -168,6 +177,7 @@ test('editor: seek on the timeline, click a person to follow, drag a pin, undo/r
   await page.waitForFunction(() => (window.__reframe.editor.edits.pins || []).length === 1, null, { timeout: 5000 });
   assert.deepEqual((await editorState(page)).edits.pins[0], pin);
   await page.screenshot({ path: path.join(ARTIFACTS, 'editor-wide.png'), fullPage: true });
+  await noSeriousFindings(t, page, 'editor, wide');
 
   // Export with the pin: the frames within 0.1 s of it show it exactly, the path stays smooth.
   await page.click('#start');
@@ -229,8 +239,10 @@ test('editor: seek on the timeline, click a person to follow, drag a pin, undo/r
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(ARTIFACTS, 'editor-phone.png'), fullPage: true });
+  await noSeriousFindings(t, page, 'editor, phone');
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(ARTIFACTS, 'editor-dark.png'), fullPage: true });
+  await noSeriousFindings(t, page, 'editor, dark');
 });

@@ -140,7 +140,7 @@ test('build: trunk and cargo run only when their outputs are stale', async () =>
     const callLog = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : []);
 
     assert.deepEqual(await ensureBuilt(root), { siteBuilt: true, hostBuilt: true });
-    assert.deepEqual(callLog(), ['cargo build --release -p reframe-host', 'trunk build --release', 'reframe-host csp dist', 'reframe-host compress dist']);
+    assert.deepEqual(callLog(), ['cargo build --release -p reframe-host', 'trunk build --release', 'reframe-host csp dist', 'reframe-host offline dist', 'reframe-host compress dist']);
     assert.deepEqual(await ensureBuilt(root), { siteBuilt: false, hostBuilt: false }, 'nothing to do the second time');
 
     // Sources 200 s old, outputs 100 s old: up to date. Then edit one source at a time.
@@ -153,7 +153,7 @@ test('build: trunk and cargo run only when their outputs are stale', async () =>
     assert.deepEqual(await ensureBuilt(root), { siteBuilt: true, hostBuilt: false });
     fs.utimesSync(path.join(root, 'host', 'main.rs'), ago(20), ago(20));
     assert.deepEqual(await ensureBuilt(root), { siteBuilt: false, hostBuilt: true });
-    assert.deepEqual(callLog().slice(4), ['trunk build --release', 'reframe-host csp dist', 'reframe-host compress dist', 'cargo build --release -p reframe-host']);
+    assert.deepEqual(callLog().slice(5), ['trunk build --release', 'reframe-host csp dist', 'reframe-host offline dist', 'reframe-host compress dist', 'cargo build --release -p reframe-host']);
   } finally {
     process.env.PATH = savedPath;
     fs.rmSync(root, { recursive: true, force: true });

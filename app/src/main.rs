@@ -5,7 +5,8 @@
 //! [`preview`] (the fixed crop window drawn over the video), [`editor`] (the planned path over
 //! the video, the cropped preview, the timeline and the edits), [`people`] (whom to follow),
 //! [`compare`] (the exported file beside the source), [`download`] (the finished file),
-//! [`jobs`] (stored jobs: resume, download, delete).
+//! [`jobs`] (stored jobs: resume, download, delete), [`offline`] (the service worker: offline use,
+//! updates).
 
 mod compare;
 mod dom;
@@ -13,6 +14,7 @@ mod download;
 mod editor;
 mod jobs;
 mod link;
+mod offline;
 mod people;
 mod preview;
 mod scrub;
@@ -98,6 +100,11 @@ fn main() {
         job_auto: false,
     }));
     wire(&app);
+    let model = app.borrow().page.model.clone();
+    offline::start(move || match model.value().as_str() {
+        "fast" => DetectorModel::Fast,
+        _ => DetectorModel::Quality,
+    });
 }
 
 /// Attaches every event handler. Listeners live as long as the page, so they are forgotten.
@@ -194,6 +201,9 @@ fn wire(app: &Rc<RefCell<App>>) {
     for (el, other_analysis) in [(page.mode.clone(), false), (page.profile.clone(), true), (page.model.clone(), true)] {
         let a = app.clone();
         EventListener::new(&el, "change", move |_| {
+            if other_analysis {
+                offline::job_ended(); // the footer says whether this detector works offline
+            }
             if other_analysis && a.borrow().page.state() != PageState::Running {
                 editor::close(&mut a.borrow_mut());
             }
@@ -561,6 +571,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
             a.page.show_progress(&progress, a.job_auto);
         }
         FromWorker::Done { summary, more } => {
+            offline::job_ended();
             dom::expose("summary", &summary);
             // Every output of the export, the main ratio first.
             dom::expose("summaries", &std::iter::once(&summary).chain(&more).collect::<Vec<_>>());
@@ -601,6 +612,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
             });
         }
         FromWorker::Failed { error } => {
+            offline::job_ended();
             app.borrow().page.show_error(&error.message, &error.code);
         }
         FromWorker::Cancelled => {

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 pub const USAGE: &str = "usage: reframe-host [--port N] [--addr 127.0.0.1] [--root dist] [--models models]\n       \
                          reframe-host compress DIR... (write .br and .gz variants of the files under DIR)\n       \
-                         reframe-host csp DIR (write the Content-Security-Policy into DIR/index.html)";
+                         reframe-host csp DIR (write the Content-Security-Policy into DIR/index.html)\n       \
+                         reframe-host offline DIR (write the build's files and version into DIR/sw.js)";
 
 #[derive(Debug)]
 pub struct Args {
@@ -26,6 +27,8 @@ pub enum Parsed {
     Compress(Vec<PathBuf>),
     /// Write the Content-Security-Policy into this folder's `index.html`, then exit.
     Csp(PathBuf),
+    /// Write the build's files and version into this folder's service worker, then exit.
+    Offline(PathBuf),
     Help,
 }
 
@@ -39,12 +42,14 @@ pub fn parse(argv: impl Iterator<Item = String>) -> Result<Parsed, String> {
         }
         return Ok(Parsed::Compress(dirs));
     }
-    if argv.peek().is_some_and(|a| a == "csp") {
-        let dirs: Vec<PathBuf> = argv.skip(1).map(PathBuf::from).collect();
-        return match <[PathBuf; 1]>::try_from(dirs) {
-            Ok([dir]) => Ok(Parsed::Csp(dir)),
-            Err(_) => Err("csp needs one folder".into()),
-        };
+    for (name, step) in [("csp", Parsed::Csp as fn(PathBuf) -> Parsed), ("offline", Parsed::Offline)] {
+        if argv.peek().is_some_and(|a| a == name) {
+            let dirs: Vec<PathBuf> = argv.skip(1).map(PathBuf::from).collect();
+            return match <[PathBuf; 1]>::try_from(dirs) {
+                Ok([dir]) => Ok(step(dir)),
+                Err(_) => Err(format!("{name} needs one folder")),
+            };
+        }
     }
     let mut args = Args {
         port: 8080,

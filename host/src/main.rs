@@ -5,6 +5,7 @@ mod cli;
 mod compress;
 mod csp;
 mod handler;
+mod offline;
 mod paths;
 
 use std::io::Write;
@@ -24,6 +25,24 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("reframe-host: csp {}: {e}", dir.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Ok(cli::Parsed::Offline(dir)) => {
+            return match offline::seal(&dir) {
+                Ok(build) => {
+                    println!(
+                        "{}: version {}, {} files kept at install, {} when first used",
+                        dir.join(offline::SERVICE_WORKER).display(),
+                        build.version,
+                        build.shell.len(),
+                        build.lazy.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("reframe-host: offline {}: {e}", dir.display());
                     ExitCode::FAILURE
                 }
             }

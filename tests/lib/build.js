@@ -109,9 +109,9 @@ async function ensureBuilt(root, log = () => {}) {
     const r = await run('trunk', ['build', '--release'], { cwd: root, env, inherit: true, stdoutToStderr: true });
     if (r.code !== 0) throw new Error(`trunk build --release failed (exit ${r.code ?? r.signal})`);
     if (mtimeOf(path.join(root, 'dist', 'index.html')) < 0) throw new Error('trunk build finished but dist/index.html is missing');
-    // The page's Content-Security-Policy, then the brotli and gzip variants the host sends (as
-    // scripts/build writes them).
-    for (const step of ['csp', 'compress']) {
+    // The page's Content-Security-Policy, the service worker's list of files, then the brotli and
+    // gzip variants the host sends (as scripts/build writes them).
+    for (const step of ['csp', 'offline', 'compress']) {
       const c = await run(hostBin, [step, 'dist'], { cwd: root, env, inherit: true, stdoutToStderr: true });
       if (c.code !== 0) throw new Error(`reframe-host ${step} dist failed (exit ${c.code ?? c.signal})`);
     }

@@ -173,8 +173,16 @@ async fn fetch_cached(file: WeightsFile, on_progress: impl Fn(u64, Option<u64>))
             }
         }
     }
-    let response: web_sys::Response =
-        js::wait(scope.fetch_with_str(&url), |e| fail(js::describe(e).1)).await?.unchecked_into();
+    // A fetch that fails outright: no network (the common case once the page runs from its
+    // service worker, offline, and auto mode was never used here).
+    let unreachable = |_: &wasm_bindgen::JsValue| {
+        fail(
+            "this browser has not downloaded it yet, and the network cannot be reached. Connect once and \
+             start again: after that, Follow people works offline too"
+                .into(),
+        )
+    };
+    let response: web_sys::Response = js::wait(scope.fetch_with_str(&url), unreachable).await?.unchecked_into();
     if !response.ok() {
         return Err(fail(format!("the server answered HTTP {}", response.status())));
     }

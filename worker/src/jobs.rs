@@ -6,6 +6,7 @@ use reframe_core::analysis::{Analysis, Edits};
 use reframe_core::job::JobRecord;
 use reframe_core::protocol::FromWorker;
 use reframe_core::ReframeError;
+use wasm_bindgen::JsCast;
 
 /// Posts `Jobs` with every stored job, most recent first, and (property `handles`, by job id)
 /// the input files' handles the page can reopen on resume.
@@ -48,7 +49,8 @@ async fn delete_from(db: &Db, jobs: &mut Vec<JobRecord>, id: &str) -> Result<(),
     Ok(())
 }
 
-/// Deletes everything Reframe stored in this browser: jobs, outputs, analyses, the cached model.
+/// Deletes everything Reframe stored in this browser: jobs, outputs, analyses, the cached model
+/// and the detector worker the service worker kept (the page itself stays kept, for offline use).
 pub async fn delete_all() -> Result<(), ReframeError> {
     let db = Db::open().await?;
     db.clear().await?;
@@ -56,8 +58,29 @@ pub async fn delete_all() -> Result<(), ReframeError> {
     store::remove(store::JOBS_DIR).await;
     if let Ok(caches) = js::worker_scope().caches() {
         let _ = js::wait(caches.delete(detect::CACHE_NAME), js::storage_error).await;
+        forget_kept_detector(&caches).await;
     }
     Ok(())
+}
+
+/// Removes the detector worker's files from the service worker's caches (`www/sw.js`:
+/// `reframe-app-<version>`); it keeps them again when auto mode next runs online.
+async fn forget_kept_detector(caches: &web_sys::CacheStorage) {
+    let Some(names) = js::settled(caches.keys()).await else { return };
+    for name in js_sys::Array::from(&names).iter().filter_map(|n| n.as_string()) {
+        if !name.starts_with("reframe-app-") {
+            continue;
+        }
+        let Some(cache) = js::settled(caches.open(&name)).await else { continue };
+        let cache: web_sys::Cache = cache.unchecked_into();
+        let Some(requests) = js::settled(cache.keys()).await else { continue };
+        for request in js_sys::Array::from(&requests).iter() {
+            let request: web_sys::Request = request.unchecked_into();
+            if request.url().contains("/reframe-detect-worker") {
+                js::settled(cache.delete_with_request(&request)).await;
+            }
+        }
+    }
 }
 
 /// Deletes finished jobs, least recently used first, until finished outputs fit in `keep_bytes`.
