@@ -6,7 +6,7 @@
 //! the video, the cropped preview, the timeline and the edits), [`people`] (whom to follow),
 //! [`compare`] (the exported file beside the source), [`download`] (the finished file),
 //! [`jobs`] (stored jobs: resume, download, delete), [`offline`] (the service worker: offline use,
-//! updates).
+//! updates), [`notify`] (a notification when a job ends in a background tab).
 
 mod compare;
 mod dom;
@@ -14,6 +14,7 @@ mod download;
 mod editor;
 mod jobs;
 mod link;
+mod notify;
 mod offline;
 mod people;
 mod preview;
@@ -213,6 +214,7 @@ fn wire(app: &Rc<RefCell<App>>) {
     }
     editor::wire(app);
     compare::wire(app);
+    notify::wire(&page);
     let a = app.clone();
     EventListener::new(&page.import_analysis, "change", move |_| {
         let file = a.borrow().page.import_analysis.files().and_then(|l| l.get(0));
@@ -572,6 +574,10 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         }
         FromWorker::Done { summary, more } => {
             offline::job_ended();
+            notify::job_ended(
+                "Reframe: your video is ready",
+                &format!("{} ({} frames)", summary.download_name, summary.frames_out),
+            );
             dom::expose("summary", &summary);
             // Every output of the export, the main ratio first.
             dom::expose("summaries", &std::iter::once(&summary).chain(&more).collect::<Vec<_>>());
@@ -613,6 +619,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         }
         FromWorker::Failed { error } => {
             offline::job_ended();
+            notify::job_ended("Reframe: the job stopped", &error.message);
             app.borrow().page.show_error(&error.message, &error.code);
         }
         FromWorker::Cancelled => {

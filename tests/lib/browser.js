@@ -75,6 +75,62 @@ async function launchBrowser({ executablePath = '/usr/bin/chromium', extraArgs =
 }
 
 /**
+ * Chromium started here (headless, its own new profile) and attached with Playwright's
+ * connectOverCDP without its defaults, so that a tab can really go to the background: a browser
+ * that Playwright launches itself emulates focus on every page, which keeps each one "visible"
+ * (no hidden state, no throttled timers). Resolves with { context, page, hide(), show(), close() }:
+ * hide() opens another tab in the same window and brings it to the front (the page's
+ * `document.visibilityState` becomes 'hidden' and its timers are throttled, as in a background
+ * tab); show() brings the page back.
+ */
+async function launchBackgroundable({ executablePath = '/usr/bin/chromium', extraArgs = [] } = {}) {
+  const { spawn } = require('node:child_process');
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reframe-chromium-bg-'));
+  const child = spawn(executablePath, ['--headless=new', '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`,
+    '--window-size=1280,800', ...CHROMIUM_ARGS, ...extraArgs, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const close = async () => {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  };
+  try {
+    const endpoint = await new Promise((resolve, reject) => {
+      let seen = '';
+      const timer = setTimeout(() => reject(new Error(`chromium printed no DevTools address: ${seen.slice(-500)}`)), 30000);
+      child.stderr.on('data', (d) => {
+        seen += d;
+        const m = /DevTools listening on (ws:\S+)/.exec(seen);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      child.once('exit', (code) => reject(new Error(`chromium exited (${code}): ${seen.slice(-500)}`)));
+    });
+    // isLocal: files given to inputs go by path (not sent through the connection).
+    const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true, isLocal: true });
+    const context = browser.contexts()[0];
+    const page = context.pages()[0] || (await context.newPage());
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const cdp = await context.newCDPSession(page);
+    let cover = null;
+    const hide = async () => {
+      cover ??= (await cdp.send('Target.createTarget', { url: 'about:blank', newWindow: false })).targetId;
+      await cdp.send('Target.activateTarget', { targetId: cover });
+    };
+    const show = () => page.bringToFront();
+    return { context, page, hide, show, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
  * Sends the page's console messages, uncaught errors and crashes to `write(line)`.
  */
 function forwardPageLog(page, write) {
@@ -92,4 +148,4 @@ function forwardPageLog(page, write) {
   });
 }
 
-module.exports = { launchBrowser, forwardPageLog, CHROMIUM_ARGS };
+module.exports = { launchBrowser, launchBackgroundable, forwardPageLog, CHROMIUM_ARGS };
