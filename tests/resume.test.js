@@ -227,7 +227,7 @@ test('a damaged stored segment record is found and only that chunk is redone', {
   await page.waitForFunction((id) => !(window.__reframe.jobs || []).some((j) => j.id === id), jobId, { timeout: 30000 });
 });
 
-test('the cache limit deletes the least recently used finished video; "delete all" empties storage', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+test('the cache limit deletes the least recently used finished video; the space used and allowed is shown, persistence can be asked; "delete all" empties storage', { timeout: TEST_TIMEOUT_MS }, async (t) => {
   const input = await media.clipPath('h264-bframes');
   const { page } = await openSite(t);
   const finish = async () => {
@@ -264,6 +264,19 @@ test('the cache limit deletes the least recently used finished video; "delete al
   });
   const before = await files();
   assert.equal(before.filter((f) => f.startsWith('outputs/')).length, 1, `one output left: ${before}`);
+  // Storage care: the space used and allowed, as the browser counts it; the request to keep it.
+  const line = async () => (await page.textContent('#storage-line')).trim();
+  await page.waitForFunction(() => /^Reframe stores [\d.]+ [KMG]?B here, of the [\d.]+ [KMG]?B this browser lets it use\./.test(document.getElementById('storage-line').textContent.trim()), null, { timeout: 10000 });
+  const estimate = await page.evaluate(() => navigator.storage.estimate());
+  const persisted = await page.evaluate(() => navigator.storage.persisted());
+  assert.equal(await page.isVisible('#persist'), !persisted, 'the button to ask for persistence, until it is granted');
+  if (!persisted) {
+    await page.click('#persist');
+    await page.waitForFunction(() => !document.getElementById('persist-help').hidden, null, { timeout: 10000 });
+  }
+  fs.mkdirSync(path.join(REPO_ROOT, 'tests/artifacts'), { recursive: true });
+  await page.locator('#jobs-panel').screenshot({ path: path.join(REPO_ROOT, 'tests/artifacts/storage.png') });
+  t.diagnostic(`${await line()} (estimate: usage ${estimate.usage}, quota ${estimate.quota}; persisted ${persisted}; after asking: ${await page.evaluate(() => navigator.storage.persisted())})`);
   // Delete all (confirming the dialog).
   page.once('dialog', (d) => d.accept());
   await page.click('#delete-all');

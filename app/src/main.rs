@@ -6,7 +6,8 @@
 //! the video, the cropped preview, the timeline and the edits), [`people`] (whom to follow),
 //! [`compare`] (the exported file beside the source), [`download`] (the finished file),
 //! [`jobs`] (stored jobs: resume, download, delete), [`offline`] (the service worker: offline use,
-//! updates), [`notify`] (a notification when a job ends in a background tab).
+//! updates), [`notify`] (a notification when a job ends in a background tab), [`storage`] (space
+//! used and allowed, persistence).
 
 mod compare;
 mod dom;
@@ -19,6 +20,7 @@ mod offline;
 mod people;
 mod preview;
 mod scrub;
+mod storage;
 
 use dom::{Page, PageState};
 use gloo::events::EventListener;
@@ -215,6 +217,7 @@ fn wire(app: &Rc<RefCell<App>>) {
     editor::wire(app);
     compare::wire(app);
     notify::wire(&page);
+    storage::wire();
     let a = app.clone();
     EventListener::new(&page.import_analysis, "change", move |_| {
         let file = a.borrow().page.import_analysis.files().and_then(|l| l.get(0));
@@ -552,6 +555,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
             app.borrow_mut().job_handles = js_sys::Reflect::get(raw, &"handles".into()).unwrap_or(JsValue::UNDEFINED);
             let a = app.clone();
             jobs::render(&app.borrow().page, &jobs, move |action| on_job_action(&a, action));
+            storage::refresh();
         }
         FromWorker::Started { ref job_id, .. } => {
             app.borrow_mut().job_id = Some(job_id.clone());
