@@ -503,3 +503,9 @@ pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<web_sys::CanvasRendering
 pub fn now_ms() -> f64 {
     gloo::utils::window().performance().map_or_else(js_sys::Date::now, |p| p.now())
 }
+
+/// The files of a file list (an input's or a drop's), in order.
+pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
+    let Some(list) = list else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}

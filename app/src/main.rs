@@ -7,7 +7,7 @@
 //! [`compare`] (the exported file beside the source), [`download`] (the finished file),
 //! [`jobs`] (stored jobs: resume, download, delete), [`offline`] (the service worker: offline use,
 //! updates), [`notify`] (a notification when a job ends in a background tab), [`storage`] (space
-//! used and allowed, persistence).
+//! used and allowed, persistence), [`queue`] (several videos, one after another).
 
 mod compare;
 mod dom;
@@ -19,6 +19,7 @@ mod notify;
 mod offline;
 mod people;
 mod preview;
+mod queue;
 mod scrub;
 mod storage;
 
@@ -29,6 +30,7 @@ use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::job::JobListEntry;
 use reframe_core::layout::TwoPeople;
 use reframe_core::protocol::{FromWorker, SourceInfo, ToWorker};
+use reframe_core::queue::Ended;
 use reframe_core::settings::{format_pins, parse_pins, CropMode, CropPosition, DetectorModel, JobSettings, Profile};
 use reframe_core::test_aids::TestAids;
 use reframe_core::units::AspectRatio;
@@ -65,6 +67,8 @@ struct App {
     job_id: Option<String>,
     /// Whether that job analyses the video first (auto mode): its progress has two passes.
     job_auto: bool,
+    /// Several videos, run one after another.
+    queue: queue::QueueView,
 }
 
 /// localStorage key of the cache limit (GB of finished videos to keep).
@@ -101,6 +105,7 @@ fn main() {
         import_json: None,
         job_id: None,
         job_auto: false,
+        queue: queue::QueueView::load(),
     }));
     wire(&app);
     let model = app.borrow().page.model.clone();
@@ -122,8 +127,13 @@ fn wire(app: &Rc<RefCell<App>>) {
     let a = app.clone();
     EventListener::new(&page.file_input, "change", move |_| {
         let input: HtmlInputElement = a.borrow().page.file_input.clone();
-        let file = input.files().and_then(|l| l.get(0));
-        if let Some(f) = file {
+        let files = dom::files_of(input.files());
+        // Several files, or a queue under way: the queue takes them.
+        if queue::take_files(&a, files.clone()) {
+            input.set_value("");
+            return;
+        }
+        if let Some(f) = files.into_iter().next() {
             a.borrow_mut().handle = None;
             choose_file(&a, f);
         }
@@ -150,7 +160,11 @@ fn wire(app: &Rc<RefCell<App>>) {
         let _ = a.borrow().page.drop_zone.class_list().remove_1("dragging");
         let drag: &web_sys::DragEvent = e.unchecked_ref();
         let transfer = drag.data_transfer();
-        let file = transfer.as_ref().and_then(|d| d.files()).and_then(|l| l.get(0));
+        let files = dom::files_of(transfer.as_ref().and_then(|d| d.files()));
+        if queue::take_files(&a, files.clone()) {
+            return;
+        }
+        let file = files.into_iter().next();
         // Chromium can give a handle to the dropped file; it must be asked for during the drop.
         let handle_promise = transfer.and_then(|d| dom::file_handle_promise(&d));
         if let Some(f) = file {
@@ -218,6 +232,7 @@ fn wire(app: &Rc<RefCell<App>>) {
     compare::wire(app);
     notify::wire(&page);
     storage::wire();
+    queue::wire(app);
     let a = app.clone();
     EventListener::new(&page.import_analysis, "change", move |_| {
         let file = a.borrow().page.import_analysis.files().and_then(|l| l.get(0));
@@ -361,16 +376,7 @@ fn on_job_action(app: &Rc<RefCell<App>>, action: jobs::JobAction) {
             let app = app.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match download::object_url(&path).await {
-                    Ok(url) => {
-                        let document = gloo::utils::document();
-                        if let Ok(a) = document.create_element("a") {
-                            let _ = a.set_attribute("href", &url);
-                            let _ = a.set_attribute("download", &job.download_name);
-                            if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
-                                a.click();
-                            }
-                        }
-                    }
+                    Ok(url) => download::save_as(&url, &job.download_name),
                     Err(e) => app.borrow().page.show_error(&e.to_string(), e.code()),
                 }
             });
@@ -383,6 +389,21 @@ fn choose_file(app: &Rc<RefCell<App>>, file: File) {
     if a.page.state() == PageState::Running {
         return;
     }
+    show_file(&mut a, file);
+    a.page.start.set_disabled(false);
+    a.page.set_state(PageState::Ready);
+    if a.resume.is_some() {
+        drop(a);
+        start(app);
+    } else {
+        drop(a);
+        open_stored(app);
+    }
+}
+
+/// Makes `file` the page's video: the preview plays it, its name shows, the last job's editor
+/// and result go.
+fn show_file(a: &mut App, file: File) {
     if let Some(url) = a.preview_url.take() {
         let _ = web_sys::Url::revoke_object_url(&url);
     }
@@ -394,18 +415,9 @@ fn choose_file(app: &Rc<RefCell<App>>, file: File) {
     a.page.set_file_name(&file.name(), file.size());
     a.file = Some(file);
     a.source = None;
-    editor::close(&mut a);
+    editor::close(a);
     compare::clear(&a.page);
     a.page.clear_error();
-    a.page.start.set_disabled(false);
-    a.page.set_state(PageState::Ready);
-    if a.resume.is_some() {
-        drop(a);
-        start(app);
-    } else {
-        drop(a);
-        open_stored(app);
-    }
 }
 
 /// Auto mode, a file chosen, no editor yet: asks the worker for this file's stored analysis, so
@@ -513,6 +525,23 @@ fn start(app: &Rc<RefCell<App>>) {
             }
         },
     };
+    let resume_id = resume.map(|j| j.id);
+    // A resumed job is one output: its own ratio.
+    let more_ratios = if resume_id.is_some() { Vec::new() } else { a.page.more_ratios() };
+    launch(&mut a, &file, settings, more_ratios, resume_id);
+}
+
+/// A queued video's turn: the page shows it and runs its job with its own settings.
+fn begin_job(app: &Rc<RefCell<App>>, file: File, settings: JobSettings, more_ratios: Vec<AspectRatio>) {
+    let mut a = app.borrow_mut();
+    a.handle = None;
+    a.resume = None;
+    show_file(&mut a, file.clone());
+    launch(&mut a, &file, settings, more_ratios, None);
+}
+
+/// Sends the worker the job of `file` and shows it running.
+fn launch(a: &mut App, file: &File, settings: JobSettings, more_ratios: Vec<AspectRatio>, resume_id: Option<String>) {
     for url in a.download_urls.drain(..) {
         let _ = web_sys::Url::revoke_object_url(&url);
     }
@@ -521,13 +550,10 @@ fn start(app: &Rc<RefCell<App>>) {
     a.page.hide_result();
     a.page.set_state(PageState::Running);
     let keep = a.page.cache_limit.value().parse::<f64>().ok().filter(|gb| *gb >= 0.0).map(|gb| (gb * 1e9) as u64);
-    let resume_id = resume.map(|j| j.id);
     a.job_auto = settings.mode == CropMode::Auto;
     let import_analysis = if settings.mode == CropMode::Auto { a.import_json.take() } else { None };
     // An analysis file is used once; clearing the input lets the user choose the same file again.
     a.page.import_analysis.set_value("");
-    // A resumed job is one output: its own ratio.
-    let more_ratios = if resume_id.is_some() { Vec::new() } else { a.page.more_ratios() };
     let job = ToWorker::Start {
         more_ratios,
         settings,
@@ -538,7 +564,7 @@ fn start(app: &Rc<RefCell<App>>) {
         // A resumed job is never decode-only: it has an output to finish.
         test_aids: TestAids { decode_only: a.test_aids.decode_only && resume_id.is_none(), ..a.test_aids },
     };
-    a.worker.start_job(job, &file, a.handle.as_ref());
+    a.worker.start_job(job, file, a.handle.as_ref());
 }
 
 fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
@@ -573,8 +599,14 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
         FromWorker::Analysed { analysis_id, json, .. } => editor::open(app, analysis_id, &json),
         FromWorker::Progress { progress } => {
             dom::expose("progress", &progress);
-            let a = app.borrow();
-            a.page.show_progress(&progress, a.job_auto);
+            let overall = {
+                let a = app.borrow();
+                a.page.show_progress(&progress, a.job_auto);
+                progress.overall(a.job_auto)
+            };
+            if let Some(f) = overall {
+                queue::progress(app, f);
+            }
         }
         FromWorker::Done { summary, more } => {
             offline::job_ended();
@@ -588,10 +620,18 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
             if summary.analysis.is_some() {
                 app.borrow().page.export_analysis.set_hidden(false);
             }
+            let ended = Ended::Done {
+                output_path: summary.output_path.clone(),
+                download_name: summary.download_name.clone(),
+                output_bytes: summary.output_bytes,
+            };
             if summary.output_path.is_empty() {
-                let a = app.borrow();
-                a.page.show_result(&summary, None);
-                a.page.set_state(PageState::Done);
+                {
+                    let a = app.borrow();
+                    a.page.show_result(&summary, None);
+                    a.page.set_state(PageState::Done);
+                }
+                queue::ended(app, ended);
                 return;
             }
             let app = app.clone();
@@ -605,6 +645,7 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
                     }
                     Err(e) => {
                         app.borrow().page.show_error(&e.to_string(), e.code());
+                        queue::ended(&app, Ended::Failed(e.to_string()));
                         return;
                     }
                 }
@@ -619,17 +660,21 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
                     }
                 }
                 app.borrow().page.set_state(PageState::Done);
+                queue::ended(&app, ended);
             });
         }
         FromWorker::Failed { error } => {
             offline::job_ended();
             notify::job_ended("Reframe: the job stopped", &error.message);
             app.borrow().page.show_error(&error.message, &error.code);
+            queue::ended(app, Ended::Failed(error.message));
         }
         FromWorker::Cancelled => {
             let a = app.borrow();
             a.page.show_note("Paused. The work done so far is kept: press Start with the same file and settings, or Resume below, to go on.");
             a.page.set_state(PageState::Ready);
+            drop(a);
+            queue::ended(app, Ended::Stopped);
         }
     }
 }

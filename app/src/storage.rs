@@ -54,7 +54,8 @@ async fn show() {
         Ok(p) => JsFuture::from(p).await.ok(),
         Err(_) => None,
     };
-    let get = |k: &str| estimate.as_ref().and_then(|e| js_sys::Reflect::get(e, &k.into()).ok()).and_then(|v| v.as_f64());
+    let get =
+        |k: &str| estimate.as_ref().and_then(|e| js_sys::Reflect::get(e, &k.into()).ok()).and_then(|v| v.as_f64());
     let persisted = match storage.persisted() {
         Ok(p) => JsFuture::from(p).await.ok().and_then(|v| v.as_bool()).unwrap_or(false),
         Err(_) => false,

@@ -32,6 +32,8 @@
 //! - [`fingerprint`], [`job`], [`records`], [`resume`]: finding a job again after a reload, what
 //!   is stored of it, and which stored pieces are sound and which are left to do.
 //! - [`summary`]: a job's stages and the summary of a finished job.
+//! - [`queue`]: several videos run one after another (order, retry, pause, kept across reloads).
+//! - [`zip`]: the headers of a stored ZIP of finished videos ("Download all"), ZIP64 past 4 GiB.
 //! - [`protocol`]: the message envelope between the page, the pipeline worker and its detector
 //!   workers (above everything it carries).
 //! - [`error`]: errors, each with a message a user understands and a stable code.
@@ -45,6 +47,7 @@ pub mod job;
 pub mod models;
 pub mod mux;
 pub mod protocol;
+pub mod queue;
 pub mod records;
 pub mod resume;
 pub mod sampling;
@@ -52,6 +55,7 @@ pub mod settings;
 pub mod summary;
 pub mod test_aids;
 pub mod units;
+pub mod zip;
 
 pub mod analysis;
 pub mod batch_tuner;
