@@ -75,7 +75,7 @@ async function runJobs(t, url, jobs, hidden) {
 test('background: jobs in a hidden tab finish, every frame out, at a speed comparable to a visible tab (ratio printed), each with a notification', { timeout: 20 * 60 * 1000 }, async (t) => {
   await ensureSite('background');
   // REFRAME_BACKGROUND_LONG=1: longer clips (20 s of real footage, 60 s of 1080p30), for a note.
-  const [autoClip, fixedClip] = process.env.REFRAME_BACKGROUND_LONG === '1' ? ['vtest-20s', 'bench-1080p30-60s'] : ['vtest-short', 'h264-1080p30'];
+  const [autoClip, fixedClip] = process.env.REFRAME_BACKGROUND_LONG === '1' ? ['vtest-20s', 'bench-1080p30-60s'] : ['vtest-3s', 'h264-1080p30'];
   const auto = await clipOrSkip(t, autoClip);
   if (!auto) return;
   const fixed = await clipOrSkip(t, fixedClip);

@@ -26,7 +26,7 @@ const items = (page) => page.$$eval('#queue li', (lis) => lis.map((li) => ({
   state: li.dataset.state, text: li.querySelector('.queue-text').textContent,
 })));
 
-test('queue: five files with a bad one in the middle: four made, one error; a reload in the middle resumes the queue; every output and the ZIP of all checked', { timeout: 15 * 60 * 1000 }, async (t) => {
+test('queue: five files with a bad one in the middle: four made, one error; a reload in the middle resumes the queue; every output and the ZIP of all checked; a folder adds its videos', { timeout: 15 * 60 * 1000 }, async (t) => {
   await ensureSite('queue');
   const names = ['vtest-1s', 'h264-1080p30', 'text-file', 'tiny-64x36', 'vtest-3s'];
   const files = [];
@@ -94,6 +94,20 @@ test('queue: five files with a bad one in the middle: four made, one error; a re
   }
   t.diagnostic(`ZIP: ${members.join(', ')} (${fs.statSync(zipPath).size} bytes)`);
   t.diagnostic(`queue: ${end.map((i) => i.text).join(' | ')}`);
+
+  // A folder: its videos join the queue in the order of their names, its other files are left out.
+  const folder = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'reframe-folder-'));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.copyFileSync(files[3], path.join(folder, 'b.mp4'));
+  fs.copyFileSync(files[4], path.join(folder, 'a.mp4'));
+  fs.writeFileSync(path.join(folder, 'notes.txt'), 'not a video');
+  await page.setInputFiles('#folder-input', folder);
+  await page.waitForFunction(() => {
+    const lis = [...document.querySelectorAll('#queue li')];
+    return lis.length === 7 && lis.every((li) => ['done', 'failed'].includes(li.dataset.state));
+  }, null, { timeout: 120000 });
+  const withFolder = (await items(page)).slice(5).map((i) => `${i.text.split(' → ')[0]} ${i.state}`);
+  assert.deepEqual(withFolder, ['a.mp4 done', 'b.mp4 done']);
 
   // The finished queue in dark mode and a phone-sized window: screenshots, and an audit each.
   for (const [name, setup] of [

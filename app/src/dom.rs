@@ -509,3 +509,13 @@ pub fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
     let Some(list) = list else { return Vec::new() };
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
+
+/// The "Choose a folder" input, shown where the browser can pick folders (`webkitdirectory`).
+pub fn folder_input() -> Option<HtmlInputElement> {
+    let input: HtmlInputElement = gloo::utils::document().get_element_by_id("folder-input")?.dyn_into().ok()?;
+    let can = js_sys::Reflect::has(&input, &"webkitdirectory".into()).unwrap_or(false);
+    if let Some(label) = gloo::utils::document().query_selector("label[for=folder-input]").ok().flatten() {
+        let _ = if can { label.remove_attribute("hidden") } else { label.set_attribute("hidden", "") };
+    }
+    can.then_some(input)
+}

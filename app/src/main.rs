@@ -30,7 +30,7 @@ use reframe_core::camera_path::{CameraSettings, Smoothness};
 use reframe_core::job::JobListEntry;
 use reframe_core::layout::TwoPeople;
 use reframe_core::protocol::{FromWorker, SourceInfo, ToWorker};
-use reframe_core::queue::Ended;
+use reframe_core::queue::{Ended, MoreOutput};
 use reframe_core::settings::{format_pins, parse_pins, CropMode, CropPosition, DetectorModel, JobSettings, Profile};
 use reframe_core::test_aids::TestAids;
 use reframe_core::units::AspectRatio;
@@ -139,6 +139,18 @@ fn wire(app: &Rc<RefCell<App>>) {
         }
     })
     .forget();
+
+    // A folder (where the browser lets a page pick one): its videos go to the queue.
+    if let Some(folder) = dom::folder_input() {
+        let input = folder.clone();
+        let a = app.clone();
+        EventListener::new(&folder, "change", move |_| {
+            let files = dom::files_of(input.files());
+            input.set_value("");
+            queue::take_folder(&a, files);
+        })
+        .forget();
+    }
 
     // Drag and drop onto the drop zone.
     for kind in ["dragover", "dragenter"] {
@@ -624,6 +636,10 @@ fn on_worker_message(app: &Rc<RefCell<App>>, msg: FromWorker, raw: &JsValue) {
                 output_path: summary.output_path.clone(),
                 download_name: summary.download_name.clone(),
                 output_bytes: summary.output_bytes,
+                more: more
+                    .iter()
+                    .map(|s| MoreOutput { output_path: s.output_path.clone(), download_name: s.download_name.clone() })
+                    .collect(),
             };
             if summary.output_path.is_empty() {
                 {

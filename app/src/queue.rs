@@ -53,18 +53,51 @@ fn element(id: &str) -> Option<HtmlElement> {
 /// the queue waits for after a reload is given back to its entry): answers true. One file with no
 /// queue is the page's usual single job: answers false.
 pub fn take_files(app: &Rc<RefCell<App>>, files: Vec<File>) -> bool {
+    if files.len() < 2 && !app.borrow().queue.active() {
+        return false;
+    }
+    queue_files(app, files);
+    true
+}
+
+/// A chosen folder: its videos, in the order of their paths, go to the queue (its other files
+/// are left out, and the page says how many).
+pub fn take_folder(app: &Rc<RefCell<App>>, files: Vec<File>) {
+    let path = |f: &File| js_sys::Reflect::get(f, &"webkitRelativePath".into()).ok().and_then(|v| v.as_string());
+    let (mut videos, others): (Vec<File>, Vec<File>) =
+        files.into_iter().partition(|f| reframe_core::queue::looks_like_video(&f.name()));
+    videos.sort_by_key(|f| path(f).unwrap_or_else(|| f.name()));
+    let note = match (videos.len(), others.len()) {
+        (0, _) => "There is no MP4, MOV, MKV or WebM video in this folder.".to_string(),
+        (n, m) => {
+            let videos =
+                if n == 1 { "1 video of the folder is".to_string() } else { format!("{n} videos of the folder are") };
+            let others = match m {
+                0 => String::new(),
+                1 => " (1 other file left out)".into(),
+                m => format!(" ({m} other files left out)"),
+            };
+            format!("{videos} in the queue{others}.")
+        }
+    };
+    app.borrow().page.show_note(&note);
+    if !videos.is_empty() {
+        queue_files(app, videos);
+    }
+}
+
+/// Adds `files` to the queue (a file the queue waits for after a reload is given back to its
+/// entry) and starts the next entry if nothing runs.
+fn queue_files(app: &Rc<RefCell<App>>, files: Vec<File>) {
     let settings = {
         let a = app.borrow();
-        if files.len() < 2 && !a.queue.active() {
-            return false;
-        }
         crate::read_settings(&a).map(|s| (s, a.page.more_ratios()))
     };
     let (settings, more) = match settings {
         Ok(s) => s,
         Err(e) => {
             app.borrow().page.show_error(&e.to_string(), e.code());
-            return true;
+            return;
         }
     };
     {
@@ -85,7 +118,6 @@ pub fn take_files(app: &Rc<RefCell<App>>, files: Vec<File>) -> bool {
     }
     render(app);
     run_next(app);
-    true
 }
 
 /// Starts the next entry whose file is at hand, unless a job runs or the queue is paused.
@@ -180,19 +212,7 @@ pub fn wire(app: &Rc<RefCell<App>>) {
         run_next(app);
     });
     on("queue-zip", |app| {
-        let files: Vec<(String, String)> = app
-            .borrow()
-            .queue
-            .model
-            .entries
-            .iter()
-            .filter_map(|e| match &e.state {
-                EntryState::Done { output_path, download_name, .. } => {
-                    Some((output_path.clone(), download_name.clone()))
-                }
-                _ => None,
-            })
-            .collect();
+        let files = app.borrow().queue.model.outputs();
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let status = element("queue-status");

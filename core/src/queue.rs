@@ -9,6 +9,13 @@ use crate::settings::JobSettings;
 use crate::units::AspectRatio;
 use serde::{Deserialize, Serialize};
 
+/// Whether a file's name says it is a video Reframe reads (a folder's other files are left out
+/// of the queue; a single chosen file is tried whatever its name, and a bad one gets its message).
+pub fn looks_like_video(file_name: &str) -> bool {
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    matches!(ext.as_str(), "mp4" | "m4v" | "mov" | "mkv" | "webm")
+}
+
 /// A queue entry's number, unique within its queue (kept across reloads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntryId(pub u32);
@@ -21,12 +28,26 @@ pub enum EntryState {
     Waiting,
     /// Its job runs; `progress` 0..=1 over the whole job.
     Running { progress: f64 },
-    /// Finished: its main output (the stored job's path and download name).
-    Done { output_path: String, download_name: String, output_bytes: u64 },
+    /// Finished: its main output (the stored job's path and download name), and the outputs of
+    /// its further ratios.
+    Done {
+        output_path: String,
+        download_name: String,
+        output_bytes: u64,
+        #[serde(default)]
+        more: Vec<MoreOutput>,
+    },
     /// Its job failed; the message says why in plain words.
     Failed { message: String },
     /// The user stopped it (its work so far is kept by the worker: Retry goes on from there).
     Stopped,
+}
+
+/// The output of a further ratio of a finished entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoreOutput {
+    pub output_path: String,
+    pub download_name: String,
 }
 
 /// One video of the queue.
@@ -45,7 +66,7 @@ pub struct Entry {
 /// How a job of the queue ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ended {
-    Done { output_path: String, download_name: String, output_bytes: u64 },
+    Done { output_path: String, download_name: String, output_bytes: u64, more: Vec<MoreOutput> },
     Failed(String),
     Stopped,
 }
@@ -133,8 +154,8 @@ impl Queue {
         let id = self.running()?;
         let e = self.get_mut(id)?;
         e.state = match how {
-            Ended::Done { output_path, download_name, output_bytes } => {
-                EntryState::Done { output_path, download_name, output_bytes }
+            Ended::Done { output_path, download_name, output_bytes, more } => {
+                EntryState::Done { output_path, download_name, output_bytes, more }
             }
             Ended::Failed(message) => EntryState::Failed { message },
             Ended::Stopped => EntryState::Stopped,
@@ -226,6 +247,19 @@ impl Queue {
         })
     }
 
+    /// Every finished output of the queue (path, download name), in queue order, each entry's
+    /// main ratio first: what "Download all" puts in its ZIP.
+    pub fn outputs(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            if let EntryState::Done { output_path, download_name, more, .. } = &e.state {
+                out.push((output_path.clone(), download_name.clone()));
+                out.extend(more.iter().map(|m| (m.output_path.clone(), m.download_name.clone())));
+            }
+        }
+        out
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -260,7 +294,22 @@ mod tests {
     }
 
     fn done(name: &str) -> Ended {
-        Ended::Done { output_path: format!("outputs/{name}"), download_name: name.into(), output_bytes: 1 }
+        Ended::Done {
+            output_path: format!("outputs/{name}"),
+            download_name: name.into(),
+            output_bytes: 1,
+            more: vec![],
+        }
+    }
+
+    #[test]
+    fn a_folders_videos_by_their_names() {
+        for yes in ["a.mp4", "B.MOV", "c.m4v", "d.mkv", "e.webm", "f.g.Mp4"] {
+            assert!(looks_like_video(yes), "{yes}");
+        }
+        for no in ["notes.txt", "mp4", "photo.jpg", ".DS_Store", "clip.avi", ""] {
+            assert!(!looks_like_video(no), "{no}");
+        }
     }
 
     #[test]
@@ -280,6 +329,7 @@ mod tests {
         q.ended(done("b"));
         assert!(q.finished());
         assert_eq!(q.counts(), Counts { done: 2, failed: 1, ..Counts::default() });
+        assert_eq!(q.outputs(), [("outputs/a".into(), "a".into()), ("outputs/b".into(), "b".into())]);
         assert_eq!(q.ended(done("c")), None, "nothing runs");
         // Retry puts the failed one back in line.
         q.retry(ids[0]);
@@ -317,7 +367,12 @@ mod tests {
     fn a_reload_keeps_the_queue_and_the_running_job_waits_again() {
         let (mut q, ids) = queue_of(3);
         q.start(ids[0]);
-        q.ended(done("a"));
+        q.ended(Ended::Done {
+            output_path: "outputs/a".into(),
+            download_name: "a 9x16".into(),
+            output_bytes: 1,
+            more: vec![MoreOutput { output_path: "outputs/a1".into(), download_name: "a 1x1".into() }],
+        });
         q.start(ids[1]);
         q.progress(ids[1], 0.3);
         let back = Queue::restore(&q.to_json());
@@ -325,6 +380,7 @@ mod tests {
         assert!(matches!(back.get(ids[0]).unwrap().state, EntryState::Done { .. }));
         assert_eq!(back.get(ids[1]).unwrap().state, EntryState::Waiting);
         assert_eq!(back.running(), None);
+        assert_eq!(back.outputs(), [("outputs/a".into(), "a 9x16".into()), ("outputs/a1".into(), "a 1x1".into())]);
         // New entries get new ids.
         let mut back = back;
         let added = back.add("new.mp4", 5, settings(), vec![]);

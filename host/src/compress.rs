@@ -122,43 +122,81 @@ pub struct Summary {
     pub gzip_bytes: u64,
 }
 
-/// Writes the variants of every file under `dir` (see the module docs).
+/// Writes the variants of every file under `dir` (see the module docs). Each file and encoding
+/// is one task; the tasks run on every core, largest file first (the detector's wasm alone takes
+/// most of the time).
 pub fn compress(dir: &Path, summary: &mut Summary) -> io::Result<()> {
+    let mut files = Vec::new();
+    collect(dir, &mut files)?;
+    files.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+    let tasks: Vec<(usize, Encoding)> =
+        (0..files.len()).flat_map(|f| Encoding::ALL.into_iter().map(move |e| (f, e))).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // The bytes each file is sent as, per encoding (its own size where no variant pays).
+    let sent = std::sync::Mutex::new(files.iter().map(|(_, size)| [*size; 2]).collect::<Vec<_>>());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(tasks.len().max(1));
+    std::thread::scope(|scope| -> io::Result<()> {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| -> io::Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(f, encoding)) = tasks.get(i) else { return Ok(()) };
+                        let (path, size) = &files[f];
+                        if let Some(len) = write_variant(path, *size, encoding)? {
+                            let slot = if encoding == Encoding::Brotli { 0 } else { 1 };
+                            sent.lock().unwrap_or_else(|e| e.into_inner())[f][slot] = len;
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().map_err(|_| io::Error::other("a compression thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    for ((_, size), [br, gz]) in files.iter().zip(sent.into_inner().unwrap_or_else(|e| e.into_inner())) {
+        summary.files += 1;
+        summary.bytes += size;
+        summary.brotli_bytes += br.min(gz);
+        summary.gzip_bytes += gz;
+    }
+    Ok(())
+}
+
+/// Every file under `dir` that is not a variant, with its size.
+fn collect(dir: &Path, out: &mut Vec<(PathBuf, u64)>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            compress(&path, summary)?;
+            collect(&path, out)?;
             continue;
         }
         let is_variant = Encoding::ALL.iter().any(|e| path.extension().is_some_and(|x| x == e.suffix()));
-        if !kind.is_file() || is_variant {
-            continue;
+        if kind.is_file() && !is_variant {
+            out.push((path, entry.metadata()?.len()));
         }
-        let data = std::fs::read(&path)?;
-        let size = data.len() as u64;
-        summary.files += 1;
-        summary.bytes += size;
-        let mut sent = [size; 2];
-        for (i, encoding) in Encoding::ALL.into_iter().enumerate() {
-            let variant = encoding.variant_of(&path);
-            let packed = if size >= MIN_BYTES { Some(encoding.encode(&data)?) } else { None };
-            match packed.filter(|p| (p.len() as f64) <= size as f64 * MAX_SHARE) {
-                Some(p) => {
-                    std::fs::write(&variant, &p)?;
-                    sent[i] = p.len() as u64;
-                }
-                None => match std::fs::remove_file(&variant) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                },
-            }
-        }
-        summary.brotli_bytes += sent[0].min(sent[1]);
-        summary.gzip_bytes += sent[1];
     }
     Ok(())
+}
+
+/// Writes `path`'s variant in `encoding` where it pays (answers its size), else removes a stale one.
+fn write_variant(path: &Path, size: u64, encoding: Encoding) -> io::Result<Option<u64>> {
+    let variant = encoding.variant_of(path);
+    let packed = if size >= MIN_BYTES { Some(encoding.encode(&std::fs::read(path)?)?) } else { None };
+    match packed.filter(|p| (p.len() as f64) <= size as f64 * MAX_SHARE) {
+        Some(p) => {
+            std::fs::write(&variant, &p)?;
+            Ok(Some(p.len() as u64))
+        }
+        None => match std::fs::remove_file(&variant) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(None),
+        },
+    }
 }
 
 #[cfg(test)]
