@@ -18,7 +18,15 @@ const { launchBackgroundable } = require('./lib/browser');
 /** Runs `jobs` one after another in a new browser, the tab hidden or not; answers their summaries. */
 async function runJobs(t, url, jobs, hidden) {
   const browser = await launchBackgroundable();
-  t.after(() => browser.close());
+  t.after(() => browser.close()); // if the jobs fail; closed below otherwise
+  try {
+    return await jobsIn(browser, url, jobs, hidden);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function jobsIn(browser, url, jobs, hidden) {
   const { page, context } = browser;
   // The notifications the page shows (the browser's own, recorded on the way).
   await context.grantPermissions(['notifications'], { origin: new URL(url).origin });

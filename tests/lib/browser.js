@@ -87,15 +87,39 @@ async function launchBackgroundable({ executablePath = '/usr/bin/chromium', extr
   const { spawn } = require('node:child_process');
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reframe-chromium-bg-'));
   const child = spawn(executablePath, ['--headless=new', '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`,
-    '--window-size=1280,800', ...CHROMIUM_ARGS, ...extraArgs, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const close = async () => {
+    '--window-size=1280,800', ...CHROMIUM_ARGS, ...extraArgs, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  // Its own process group: closing kills the browser's helper processes with it.
+  const kill = () => {
     try {
-      child.kill('SIGKILL');
+      process.kill(-child.pid, 'SIGKILL');
     } catch {
-      /* gone */
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
-    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+  };
+  const exited = new Promise((r) => child.once('exit', r));
+  // Never left behind, even if a test forgets to close it.
+  const killOnExit = kill;
+  process.once('exit', killOnExit);
+  let closing = null;
+  const close = () => {
+    closing ??= (async () => {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        kill();
+        // At most 10 s: a test must not hang on its cleanup.
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10000).unref())]);
+      }
+      try {
+        fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      } catch {
+        /* a helper process still writing: the temporary profile stays */
+      }
+    })();
+    return closing;
   };
   try {
     const endpoint = await new Promise((resolve, reject) => {
@@ -111,6 +135,9 @@ async function launchBackgroundable({ executablePath = '/usr/bin/chromium', extr
       });
       child.once('exit', (code) => reject(new Error(`chromium exited (${code}): ${seen.slice(-500)}`)));
     });
+    // From here the browser's output is not read: it must not keep this process alive.
+    child.stderr.destroy();
+    child.unref();
     // isLocal: files given to inputs go by path (not sent through the connection).
     const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true, isLocal: true });
     const context = browser.contexts()[0];
@@ -123,7 +150,11 @@ async function launchBackgroundable({ executablePath = '/usr/bin/chromium', extr
       await cdp.send('Target.activateTarget', { targetId: cover });
     };
     const show = () => page.bringToFront();
-    return { context, page, hide, show, close };
+    const closeAll = async () => {
+      await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await close();
+    };
+    return { context, page, hide, show, close: closeAll };
   } catch (err) {
     await close();
     throw err;
